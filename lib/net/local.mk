@@ -1,0 +1,1 @@
+lib_libcqlmux_core_la_SOURCES +=

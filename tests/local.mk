@@ -1,0 +1,6 @@
+# Test programs. Unit suites run in `make check`; INTEGRATION_TESTS need a
+# real Cassandra (see tools/cassandra-local) and run in `make check-integration`.
+if ENABLE_TESTS
+include tests/unit/local.mk
+include tests/integration/local.mk
+endif
