@@ -1,1 +1,2 @@
-lib_libcqlmux_core_la_SOURCES +=
+lib_libcqlmux_core_la_SOURCES += \
+	lib/proto/wire.c lib/proto/wire.h

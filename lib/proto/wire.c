@@ -1,0 +1,300 @@
+#include "proto/wire.h"
+
+#include <string.h>
+
+#include "runtime/alloc.h"
+
+/* ------------------------------------------------------------------ reading */
+
+int cqlmux_read_raw(cqlmux_reader *r, size_t n, const uint8_t **out) {
+  if (cqlmux_reader_remaining(r) < n) return CQLMUX_ERR_TRUNCATED;
+  *out = r->pos;
+  r->pos += n;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_u8(cqlmux_reader *r, uint8_t *out) {
+  if (r->pos >= r->end) return CQLMUX_ERR_TRUNCATED;
+  *out = *r->pos++;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_u16(cqlmux_reader *r, uint16_t *out) {
+  if (cqlmux_reader_remaining(r) < 2) return CQLMUX_ERR_TRUNCATED;
+  *out = cqlmux_load_u16(r->pos);
+  r->pos += 2;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_u32(cqlmux_reader *r, uint32_t *out) {
+  if (cqlmux_reader_remaining(r) < 4) return CQLMUX_ERR_TRUNCATED;
+  *out = cqlmux_load_u32(r->pos);
+  r->pos += 4;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_i32(cqlmux_reader *r, int32_t *out) {
+  uint32_t v;
+  int rc = cqlmux_read_u32(r, &v);
+  if (rc == CQLMUX_OK) *out = (int32_t)v;
+  return rc;
+}
+
+int cqlmux_read_i64(cqlmux_reader *r, int64_t *out) {
+  if (cqlmux_reader_remaining(r) < 8) return CQLMUX_ERR_TRUNCATED;
+  uint64_t v = ((uint64_t)cqlmux_load_u32(r->pos) << 32) | cqlmux_load_u32(r->pos + 4);
+  r->pos += 8;
+  *out = (int64_t)v;
+  return CQLMUX_OK;
+}
+
+/* Reads a length-prefixed run without moving the cursor on failure. */
+static int read_prefixed(cqlmux_reader *r, size_t prefix, cqlmux_slice *out) {
+  cqlmux_reader probe = *r;
+  size_t n;
+  if (prefix == 2) {
+    uint16_t v;
+    if (cqlmux_read_u16(&probe, &v)) return CQLMUX_ERR_TRUNCATED;
+    n = v;
+  } else {
+    int32_t v;
+    if (cqlmux_read_i32(&probe, &v)) return CQLMUX_ERR_TRUNCATED;
+    if (v < 0) return CQLMUX_ERR_MALFORMED;
+    n = (size_t)v;
+  }
+  const uint8_t *p;
+  if (cqlmux_read_raw(&probe, n, &p)) return CQLMUX_ERR_TRUNCATED;
+  out->data = p;
+  out->len = n;
+  *r = probe;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_string(cqlmux_reader *r, cqlmux_slice *out) { return read_prefixed(r, 2, out); }
+
+int cqlmux_read_long_string(cqlmux_reader *r, cqlmux_slice *out) {
+  return read_prefixed(r, 4, out);
+}
+
+int cqlmux_read_short_bytes(cqlmux_reader *r, cqlmux_slice *out) {
+  return read_prefixed(r, 2, out);
+}
+
+/* [bytes] and [value] differ only in which negative lengths are legal. */
+static int read_nullable(cqlmux_reader *r, int32_t lowest_marker, cqlmux_bytes *out) {
+  cqlmux_reader probe = *r;
+  int32_t n;
+  if (cqlmux_read_i32(&probe, &n)) return CQLMUX_ERR_TRUNCATED;
+  if (n < 0) {
+    if (n < lowest_marker) return CQLMUX_ERR_MALFORMED;
+    out->data = NULL;
+    out->len = n;
+    *r = probe;
+    return CQLMUX_OK;
+  }
+  const uint8_t *p;
+  if (cqlmux_read_raw(&probe, (size_t)n, &p)) return CQLMUX_ERR_TRUNCATED;
+  out->data = p;
+  out->len = n;
+  *r = probe;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_bytes(cqlmux_reader *r, cqlmux_bytes *out) {
+  return read_nullable(r, CQLMUX_VALUE_NULL, out);
+}
+
+int cqlmux_read_value(cqlmux_reader *r, cqlmux_bytes *out) {
+  return read_nullable(r, CQLMUX_VALUE_NOT_SET, out);
+}
+
+int cqlmux_read_uuid(cqlmux_reader *r, const uint8_t **out16) {
+  return cqlmux_read_raw(r, 16, out16);
+}
+
+int cqlmux_read_inetaddr(cqlmux_reader *r, cqlmux_inet *out) {
+  cqlmux_reader probe = *r;
+  uint8_t n;
+  const uint8_t *p;
+  if (cqlmux_read_u8(&probe, &n)) return CQLMUX_ERR_TRUNCATED;
+  if (n != 4 && n != 16) return CQLMUX_ERR_MALFORMED;
+  if (cqlmux_read_raw(&probe, n, &p)) return CQLMUX_ERR_TRUNCATED;
+  memset(out, 0, sizeof *out);
+  memcpy(out->addr, p, n);
+  out->addr_len = n;
+  *r = probe;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_inet(cqlmux_reader *r, cqlmux_inet *out) {
+  cqlmux_reader probe = *r;
+  cqlmux_inet v;
+  int32_t port;
+  int rc = cqlmux_read_inetaddr(&probe, &v);
+  if (rc) return rc;
+  if (cqlmux_read_i32(&probe, &port)) return CQLMUX_ERR_TRUNCATED;
+  v.port = port;
+  *out = v;
+  *r = probe;
+  return CQLMUX_OK;
+}
+
+/* [unsigned vint]: the count of leading 1 bits of the first byte is the
+ * number of extra bytes (0..8); the rest of the first byte holds the most
+ * significant bits, big-endian. */
+int cqlmux_read_uvint(cqlmux_reader *r, uint64_t *out) {
+  if (r->pos >= r->end) return CQLMUX_ERR_TRUNCATED;
+  uint8_t first = r->pos[0];
+  unsigned extra = 0;
+  while (extra < 8 && (first & (0x80u >> extra))) extra++;
+  if (cqlmux_reader_remaining(r) < 1 + (size_t)extra) return CQLMUX_ERR_TRUNCATED;
+  uint64_t v = extra == 8 ? 0 : (first & (0xffu >> extra));
+  for (unsigned i = 1; i <= extra; i++) v = (v << 8) | r->pos[i];
+  r->pos += 1 + extra;
+  *out = v;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_vint(cqlmux_reader *r, int64_t *out) {
+  uint64_t z;
+  int rc = cqlmux_read_uvint(r, &z);
+  if (rc == CQLMUX_OK) *out = (int64_t)((z >> 1) ^ (~(z & 1) + 1));
+  return rc;
+}
+
+/* ------------------------------------------------------------------ writing */
+
+void cqlmux_wbuf_init(cqlmux_wbuf *b, const cqlmux_allocator *alloc, size_t max) {
+  memset(b, 0, sizeof *b);
+  b->alloc = alloc;
+  b->max = max;
+}
+
+void cqlmux_wbuf_free(cqlmux_wbuf *b) {
+  cqlmux_mem_free(b->alloc, b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
+  size_t limit = b->max ? b->max : SIZE_MAX;
+  if (need > limit) return CQLMUX_ERR_OVERSIZED;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
+  uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
+  if (!p) return CQLMUX_ERR_NOMEM;
+  b->data = p;
+  b->cap = cap;
+  return CQLMUX_OK;
+}
+
+uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {
+  if (b->error) return NULL;
+  if (n > SIZE_MAX - b->len) {
+    b->error = CQLMUX_ERR_OVERSIZED;
+    return NULL;
+  }
+  if (b->len + n > b->cap) {
+    int rc = wbuf_grow(b, b->len + n);
+    if (rc) {
+      b->error = rc;
+      return NULL;
+    }
+  }
+  uint8_t *p = b->data + b->len;
+  b->len += n;
+  return p;
+}
+
+size_t cqlmux_wbuf_skip(cqlmux_wbuf *b, size_t n) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, n);
+  return p ? (size_t)(p - b->data) : SIZE_MAX;
+}
+
+void cqlmux_write_raw(cqlmux_wbuf *b, const void *data, size_t n) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, n);
+  if (p && n) memcpy(p, data, n);
+}
+
+void cqlmux_write_u8(cqlmux_wbuf *b, uint8_t v) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, 1);
+  if (p) *p = v;
+}
+
+void cqlmux_write_u16(cqlmux_wbuf *b, uint16_t v) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, 2);
+  if (p) cqlmux_store_u16(p, v);
+}
+
+void cqlmux_write_i32(cqlmux_wbuf *b, int32_t v) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, 4);
+  if (p) cqlmux_store_u32(p, (uint32_t)v);
+}
+
+void cqlmux_write_i64(cqlmux_wbuf *b, int64_t v) {
+  uint8_t *p = cqlmux_wbuf_reserve(b, 8);
+  if (!p) return;
+  cqlmux_store_u32(p, (uint32_t)((uint64_t)v >> 32));
+  cqlmux_store_u32(p + 4, (uint32_t)v);
+}
+
+/* A length that does not fit its prefix is the caller's oversized input. */
+void cqlmux_write_string(cqlmux_wbuf *b, const char *s, size_t n) {
+  if (n > UINT16_MAX) {
+    if (!b->error) b->error = CQLMUX_ERR_OVERSIZED;
+    return;
+  }
+  cqlmux_write_u16(b, (uint16_t)n);
+  cqlmux_write_raw(b, s, n);
+}
+
+void cqlmux_write_long_string(cqlmux_wbuf *b, const char *s, size_t n) {
+  if (n > INT32_MAX) {
+    if (!b->error) b->error = CQLMUX_ERR_OVERSIZED;
+    return;
+  }
+  cqlmux_write_i32(b, (int32_t)n);
+  cqlmux_write_raw(b, s, n);
+}
+
+void cqlmux_write_short_bytes(cqlmux_wbuf *b, const uint8_t *p, size_t n) {
+  cqlmux_write_string(b, (const char *)p, n);
+}
+
+void cqlmux_write_bytes(cqlmux_wbuf *b, cqlmux_bytes v) {
+  if (v.len < CQLMUX_VALUE_NOT_SET) {
+    if (!b->error) b->error = CQLMUX_ERR_INVALID_ARGUMENT;
+    return;
+  }
+  cqlmux_write_i32(b, v.len);
+  if (v.len > 0) cqlmux_write_raw(b, v.data, (size_t)v.len);
+}
+
+void cqlmux_write_uuid(cqlmux_wbuf *b, const uint8_t uuid[16]) { cqlmux_write_raw(b, uuid, 16); }
+
+void cqlmux_write_inet(cqlmux_wbuf *b, const cqlmux_inet *v) {
+  if (v->addr_len != 4 && v->addr_len != 16) {
+    if (!b->error) b->error = CQLMUX_ERR_INVALID_ARGUMENT;
+    return;
+  }
+  cqlmux_write_u8(b, v->addr_len);
+  cqlmux_write_raw(b, v->addr, v->addr_len);
+  cqlmux_write_i32(b, v->port);
+}
+
+void cqlmux_write_uvint(cqlmux_wbuf *b, uint64_t v) {
+  /* Value bits needed, then one byte per 7 bits up to 8 extra bytes. */
+  unsigned bits = v ? 64u - (unsigned)__builtin_clzll(v) : 1u;
+  unsigned extra = bits <= 7 ? 0 : bits >= 57 ? 8 : (bits - 1) / 7;
+  uint8_t *p = cqlmux_wbuf_reserve(b, 1 + extra);
+  if (!p) return;
+  for (unsigned i = extra; i >= 1; i--) {
+    p[i] = (uint8_t)v;
+    v >>= 8;
+  }
+  p[0] = (uint8_t)((extra == 8 ? 0 : v) | (uint8_t)~(0xffu >> extra));
+}
+
+void cqlmux_write_vint(cqlmux_wbuf *b, int64_t v) {
+  cqlmux_write_uvint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
