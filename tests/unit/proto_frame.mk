@@ -36,3 +36,8 @@ tests_bench_bench_proto_encode_SOURCES = tests/bench/bench_proto_encode.c
 tests_bench_bench_proto_encode_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_bench_bench_proto_encode_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
 tests_bench_bench_proto_encode_LDADD = lib/libcqlmux_core.la $(DEPS_LIBS)
+
+# libFuzzer harnesses and seeds, run by tests/fuzz/run.sh (not by make).
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz_walk.h tests/fuzz/fuzz_envelope.c \
+	tests/fuzz/fuzz_frame_v5.c tests/fuzz/gen_corpus.c \
+	tests/fuzz/corpus/fuzz_envelope tests/fuzz/corpus/fuzz_frame_v5
