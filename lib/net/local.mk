@@ -1,2 +1,4 @@
 lib_libcqlmux_core_la_SOURCES += \
-	lib/net/stream_table.c lib/net/stream_table.h
+	lib/net/socket.c lib/net/socket.h \
+	lib/net/stream_table.c lib/net/stream_table.h \
+	lib/net/tls.c lib/net/tls.h

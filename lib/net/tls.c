@@ -1,0 +1,194 @@
+#include "net/tls.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/socket.h"
+
+static void describe_openssl_error(const char *what, char *err, size_t cap) {
+  unsigned long e = ERR_get_error();
+  char reason[256] = "unknown reason";
+  if (e) ERR_error_string_n(e, reason, sizeof reason);
+  ERR_clear_error();
+  snprintf(err, cap, "%s: %s", what, reason);
+}
+
+static int load_trust(SSL_CTX *ctx, const cqlmux_tls_options *opts, char *err, size_t cap) {
+  int ok = opts->ca_file ? SSL_CTX_load_verify_locations(ctx, opts->ca_file, NULL)
+                         : SSL_CTX_set_default_verify_paths(ctx);
+  if (ok == 1) return CQLMUX_OK;
+  char what[300];
+  snprintf(what, sizeof what, "cannot load CA file %s", opts->ca_file ? opts->ca_file : "(system)");
+  describe_openssl_error(what, err, cap);
+  return CQLMUX_ERR_TLS;
+}
+
+static int load_client_identity(SSL_CTX *ctx, const cqlmux_tls_options *opts, char *err,
+                                size_t cap) {
+  if (!opts->cert_file) return CQLMUX_OK;
+  if (!opts->key_file) {
+    snprintf(err, cap, "client certificate %s given without its private key", opts->cert_file);
+    return CQLMUX_ERR_INVALID_ARGUMENT;
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, opts->cert_file) != 1) {
+    describe_openssl_error("cannot load client certificate", err, cap);
+    return CQLMUX_ERR_TLS;
+  }
+  /* The key's path may be named; its content never is. */
+  if (SSL_CTX_use_PrivateKey_file(ctx, opts->key_file, SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    snprintf(err, cap, "cannot use private key %s with certificate %s", opts->key_file,
+             opts->cert_file);
+    return CQLMUX_ERR_TLS;
+  }
+  return CQLMUX_OK;
+}
+
+int cqlmux_tls_context_init(cqlmux_tls_context *tls, const cqlmux_tls_options *opts, char *err,
+                            size_t err_cap) {
+  memset(tls, 0, sizeof *tls);
+  int min = opts->min_version ? opts->min_version : TLS1_2_VERSION;
+  if (min != TLS1_2_VERSION && min != TLS1_3_VERSION) {
+    snprintf(err, err_cap, "minimum TLS version must be 1.2 or 1.3");
+    return CQLMUX_ERR_INVALID_ARGUMENT;
+  }
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) {
+    describe_openssl_error("cannot create TLS context", err, err_cap);
+    return CQLMUX_ERR_TLS;
+  }
+  SSL_CTX_set_min_proto_version(ctx, min);
+  /* The write buffer may move between a partial SSL_write and its retry. */
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_verify(ctx, opts->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+  int rc = load_trust(ctx, opts, err, err_cap);
+  if (rc == CQLMUX_OK) rc = load_client_identity(ctx, opts, err, err_cap);
+  if (rc != CQLMUX_OK) {
+    SSL_CTX_free(ctx);
+    return rc;
+  }
+  tls->ctx = ctx;
+  tls->verify_identity = opts->verify_peer && opts->verify_identity;
+  return CQLMUX_OK;
+}
+
+void cqlmux_tls_context_destroy(cqlmux_tls_context *tls) {
+  SSL_CTX_free(tls->ctx);
+  tls->ctx = NULL;
+}
+
+static bool is_ip_literal(const char *host) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+int cqlmux_tls_conn_init(cqlmux_tls_conn *c, const cqlmux_tls_context *tls, int fd,
+                         const char *host) {
+  c->ssl = SSL_new(tls->ctx);
+  if (!c->ssl) return CQLMUX_ERR_NOMEM;
+  bool ip = is_ip_literal(host);
+  int ok = SSL_set_fd(c->ssl, fd);
+  if (ok && !ip) ok = SSL_set_tlsext_host_name(c->ssl, host);
+  if (ok && tls->verify_identity) {
+    X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
+    ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
+            : X509_VERIFY_PARAM_set1_host(param, host, 0);
+  }
+  if (!ok) {
+    ERR_clear_error();
+    cqlmux_tls_conn_destroy(c);
+    return CQLMUX_ERR_TLS;
+  }
+  SSL_set_connect_state(c->ssl);
+  return CQLMUX_OK;
+}
+
+void cqlmux_tls_conn_destroy(cqlmux_tls_conn *c) {
+  SSL_free(c->ssl);
+  c->ssl = NULL;
+}
+
+static int verify_failure_code(long verify) {
+  switch (verify) {
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    return CQLMUX_ERR_TLS_EXPIRED;
+  case X509_V_ERR_HOSTNAME_MISMATCH:
+  case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    return CQLMUX_ERR_TLS_HOSTNAME;
+  default:
+    return CQLMUX_ERR_TLS_UNTRUSTED;
+  }
+}
+
+/* Maps an SSL_get_error outcome to AGAIN + want, or a failure code. */
+static int classify(SSL *ssl, int ret, cqlmux_io_want *want) {
+  switch (SSL_get_error(ssl, ret)) {
+  case SSL_ERROR_WANT_READ:
+    *want = CQLMUX_WANT_READ;
+    return CQLMUX_IO_AGAIN;
+  case SSL_ERROR_WANT_WRITE:
+    *want = CQLMUX_WANT_WRITE;
+    return CQLMUX_IO_AGAIN;
+  case SSL_ERROR_ZERO_RETURN:
+  case SSL_ERROR_SYSCALL:
+    ERR_clear_error();
+    return CQLMUX_ERR_CONNECTION_CLOSED;
+  default:
+    return CQLMUX_ERR_TLS;
+  }
+}
+
+int cqlmux_tls_handshake(cqlmux_tls_conn *c, cqlmux_io_want *want, char *err, size_t err_cap) {
+  *want = CQLMUX_WANT_NONE;
+  int ret = SSL_do_handshake(c->ssl);
+  if (ret == 1) return CQLMUX_OK;
+  int rc = classify(c->ssl, ret, want);
+  if (rc == CQLMUX_IO_AGAIN) return rc;
+  long verify = SSL_get_verify_result(c->ssl);
+  if (verify != X509_V_OK) {
+    ERR_clear_error();
+    snprintf(err, err_cap, "TLS certificate verification failed: %s",
+             X509_verify_cert_error_string(verify));
+    return verify_failure_code(verify);
+  }
+  if (rc == CQLMUX_ERR_CONNECTION_CLOSED) {
+    snprintf(err, err_cap, "connection closed during the TLS handshake");
+    return CQLMUX_ERR_TLS;
+  }
+  describe_openssl_error("TLS handshake failed", err, err_cap);
+  return CQLMUX_ERR_TLS;
+}
+
+ssize_t cqlmux_tls_send(cqlmux_tls_conn *c, const void *data, size_t len, cqlmux_io_want *want) {
+  *want = CQLMUX_WANT_NONE;
+  if (len == 0) return 0;
+  size_t written = 0;
+  int ret = SSL_write_ex(c->ssl, data, len, &written);
+  if (ret == 1) return (ssize_t)written;
+  int rc = classify(c->ssl, ret, want);
+  if (rc == CQLMUX_ERR_TLS) ERR_clear_error();
+  return rc;
+}
+
+ssize_t cqlmux_tls_recv(cqlmux_tls_conn *c, void *data, size_t cap, cqlmux_io_want *want) {
+  *want = CQLMUX_WANT_NONE;
+  size_t got = 0;
+  int ret = SSL_read_ex(c->ssl, data, cap, &got);
+  if (ret == 1) return (ssize_t)got;
+  int rc = classify(c->ssl, ret, want);
+  if (rc == CQLMUX_ERR_TLS) ERR_clear_error();
+  return rc;
+}
+
+size_t cqlmux_tls_pending(const cqlmux_tls_conn *c) {
+  int n = SSL_pending(c->ssl);
+  return n > 0 ? (size_t)n : 0;
+}
+
+const char *cqlmux_tls_version(const cqlmux_tls_conn *c) { return SSL_get_version(c->ssl); }
