@@ -1,0 +1,97 @@
+/* Protocol constants of the CQL native protocol v4/v5: opcodes, consistency
+ * levels, envelope header flags, and the flag bits of QUERY/EXECUTE, BATCH
+ * and PREPARE bodies. Shared by the request and response codecs; no code. */
+#ifndef CQLMUX_PROTO_OPCODE_H
+#define CQLMUX_PROTO_OPCODE_H
+
+/* Envelope opcodes (spec section 2.4). 0x04 was CREDENTIALS in v1 and is
+ * unused since. */
+typedef enum cqlmux_opcode {
+  CQLMUX_OP_ERROR = 0x00,
+  CQLMUX_OP_STARTUP = 0x01,
+  CQLMUX_OP_READY = 0x02,
+  CQLMUX_OP_AUTHENTICATE = 0x03,
+  CQLMUX_OP_OPTIONS = 0x05,
+  CQLMUX_OP_SUPPORTED = 0x06,
+  CQLMUX_OP_QUERY = 0x07,
+  CQLMUX_OP_RESULT = 0x08,
+  CQLMUX_OP_PREPARE = 0x09,
+  CQLMUX_OP_EXECUTE = 0x0A,
+  CQLMUX_OP_REGISTER = 0x0B,
+  CQLMUX_OP_EVENT = 0x0C,
+  CQLMUX_OP_BATCH = 0x0D,
+  CQLMUX_OP_AUTH_CHALLENGE = 0x0E,
+  CQLMUX_OP_AUTH_RESPONSE = 0x0F,
+  CQLMUX_OP_AUTH_SUCCESS = 0x10
+} cqlmux_opcode;
+
+/* [consistency] (spec section 3): a [short]. */
+typedef enum cqlmux_consistency {
+  CQLMUX_CONSISTENCY_ANY = 0x0000,
+  CQLMUX_CONSISTENCY_ONE = 0x0001,
+  CQLMUX_CONSISTENCY_TWO = 0x0002,
+  CQLMUX_CONSISTENCY_THREE = 0x0003,
+  CQLMUX_CONSISTENCY_QUORUM = 0x0004,
+  CQLMUX_CONSISTENCY_ALL = 0x0005,
+  CQLMUX_CONSISTENCY_LOCAL_QUORUM = 0x0006,
+  CQLMUX_CONSISTENCY_EACH_QUORUM = 0x0007,
+  CQLMUX_CONSISTENCY_SERIAL = 0x0008,
+  CQLMUX_CONSISTENCY_LOCAL_SERIAL = 0x0009,
+  CQLMUX_CONSISTENCY_LOCAL_ONE = 0x000A
+} cqlmux_consistency;
+
+/* Protocol versions this codec speaks (v3 headers are recognised so that a
+ * server's downgrade answer can be read; requests are v4 or v5). */
+#define CQLMUX_PROTO_V3 3
+#define CQLMUX_PROTO_V4 4
+#define CQLMUX_PROTO_V5 5
+#define CQLMUX_PROTO_MIN_KNOWN 3
+#define CQLMUX_PROTO_MAX_KNOWN 5
+
+/* Envelope header: version byte bit 7 set = response (server to client). */
+#define CQLMUX_ENVELOPE_DIRECTION_RESPONSE 0x80u
+#define CQLMUX_ENVELOPE_VERSION_MASK 0x7Fu
+#define CQLMUX_ENVELOPE_HEADER_SIZE 9
+
+/* Envelope header flags (spec section 2.2). COMPRESSION is only valid in v4
+ * (and older): v5 compresses whole frames instead. */
+#define CQLMUX_FLAG_COMPRESSION 0x01u
+#define CQLMUX_FLAG_TRACING 0x02u
+#define CQLMUX_FLAG_CUSTOM_PAYLOAD 0x04u
+#define CQLMUX_FLAG_WARNING 0x08u
+#define CQLMUX_FLAG_USE_BETA 0x10u
+
+/* QUERY / EXECUTE <flags> (spec section 4.1.4). A [byte] in v4, an [int] in
+ * v5; KEYSPACE and NOW_IN_SECONDS exist only in v5. */
+#define CQLMUX_QUERY_FLAG_VALUES 0x0001u
+#define CQLMUX_QUERY_FLAG_SKIP_METADATA 0x0002u
+#define CQLMUX_QUERY_FLAG_PAGE_SIZE 0x0004u
+#define CQLMUX_QUERY_FLAG_PAGING_STATE 0x0008u
+#define CQLMUX_QUERY_FLAG_SERIAL_CONSISTENCY 0x0010u
+#define CQLMUX_QUERY_FLAG_DEFAULT_TIMESTAMP 0x0020u
+#define CQLMUX_QUERY_FLAG_NAMES_FOR_VALUES 0x0040u
+#define CQLMUX_QUERY_FLAG_KEYSPACE 0x0080u
+#define CQLMUX_QUERY_FLAG_NOW_IN_SECONDS 0x0100u
+
+/* BATCH <flags> (spec section 4.1.7). A [byte] in v4, an [int] in v5. */
+#define CQLMUX_BATCH_FLAG_SERIAL_CONSISTENCY 0x0010u
+#define CQLMUX_BATCH_FLAG_DEFAULT_TIMESTAMP 0x0020u
+#define CQLMUX_BATCH_FLAG_NAMES_FOR_VALUES 0x0040u
+#define CQLMUX_BATCH_FLAG_KEYSPACE 0x0080u
+#define CQLMUX_BATCH_FLAG_NOW_IN_SECONDS 0x0100u
+
+/* BATCH <type>. */
+typedef enum cqlmux_batch_type {
+  CQLMUX_BATCH_LOGGED = 0,
+  CQLMUX_BATCH_UNLOGGED = 1,
+  CQLMUX_BATCH_COUNTER = 2
+} cqlmux_batch_type;
+
+/* BATCH member <kind>. */
+#define CQLMUX_BATCH_KIND_QUERY 0
+#define CQLMUX_BATCH_KIND_PREPARED 1
+
+/* PREPARE <flags> (v5 only, an [int]). */
+#define CQLMUX_PREPARE_FLAG_KEYSPACE 0x0001u
+
+#endif
