@@ -5,3 +5,4 @@ tests_unit_test_version_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_version_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_version_LDADD = $(TEST_LDADD)
 include tests/unit/net.mk
+include tests/unit/tls.mk
