@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,6 +439,30 @@ static ssize_t recv_until_not_again(client *c) {
   while ((n = cqlmux_tls_recv(&c->conn, b, sizeof b, &want)) == CQLMUX_IO_AGAIN)
     wait_for(c->fd, want);
   return n;
+}
+
+/* A peer that resets the connection must cost a send CONNECTION_CLOSED,
+ * never a SIGPIPE: a library cannot ask the application to ignore it. Once
+ * a read has consumed the reset (ECONNRESET), the kernel answers the next
+ * write with EPIPE, which raises SIGPIPE unless the write says MSG_NOSIGNAL.
+ * An I/O loop that reads before it flushes does exactly that. This test runs
+ * with SIGPIPE's default action (terminate). */
+Test(tls, write_after_a_read_saw_the_reset_is_connection_closed_not_sigpipe, .timeout = 20) {
+  tls_server *s = tls_server_start(&(tls_server_config){
+      .cert = fx.good, .key = fx.server_key, .mode = TLS_SERVER_RESET_AFTER_HANDSHAKE});
+  cr_assert_not_null(s);
+  cqlmux_tls_options opts = verifying(fx.ca_pem);
+  client c;
+  cr_assert_eq(client_open(&c, &opts, tls_server_port(s), "127.0.0.1"), CQLMUX_OK, "%s", c.err);
+  tls_server_stop(s, NULL); /* returns once the server has reset the connection */
+  cr_assert_eq(signal(SIGPIPE, SIG_DFL), SIG_DFL, "the runner must not hide SIGPIPE");
+  ssize_t n = recv_until_not_again(&c);
+  cr_assert(n == CQLMUX_ERR_CONNECTION_CLOSED || n == CQLMUX_ERR_TLS, "recv gave %zd", n);
+  unsigned char b[64];
+  cqlmux_io_want want;
+  memset(b, 'x', sizeof b);
+  cr_assert_eq(cqlmux_tls_send(&c.conn, b, sizeof b, &want), CQLMUX_ERR_CONNECTION_CLOSED);
+  client_close(&c);
 }
 
 static ssize_t recv_after_server_ends(tls_server_mode mode) {
