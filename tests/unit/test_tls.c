@@ -488,6 +488,25 @@ Test(tls, peer_close_ends_reads_with_an_error, .timeout = 20) {
   cr_assert(n == CQLMUX_ERR_CONNECTION_CLOSED || n == CQLMUX_ERR_TLS, "got %zd", n);
 }
 
+/* With verification off, OpenSSL still records why the chain would not
+ * verify; a later, unrelated handshake failure must not be reported as an
+ * untrusted certificate. */
+Test(tls, verify_off_failure_for_another_reason_is_not_untrusted, .timeout = 20) {
+  tls_server *s = tls_server_start(&(tls_server_config){.cert = fx.rogue,
+                                                        .key = fx.server_key,
+                                                        .client_ca = fx.ca,
+                                                        .max_version = TLS1_2_VERSION});
+  cr_assert_not_null(s);
+  cqlmux_tls_options opts = verifying(fx.ca_pem);
+  opts.verify_peer = false;
+  client c;
+  int rc = client_open(&c, &opts, tls_server_port(s), "127.0.0.1");
+  client_close(&c);
+  tls_server_stop(s, NULL);
+  cr_assert(rc == CQLMUX_ERR_TLS || rc == CQLMUX_ERR_CONNECTION_CLOSED, "got %d (%s)", rc,
+            c.err);
+}
+
 /* One record decrypted into a small read leaves the rest buffered inside
  * OpenSSL, where poll(2) cannot see it: cqlmux_tls_pending must say so. */
 Test(tls, pending_reports_decrypted_bytes_poll_cannot_see, .timeout = 20) {
