@@ -38,7 +38,9 @@ static int load_client_identity(SSL_CTX *ctx, const cqlmux_tls_options *opts, ch
     return CQLMUX_ERR_INVALID_ARGUMENT;
   }
   if (SSL_CTX_use_certificate_chain_file(ctx, opts->cert_file) != 1) {
-    describe_openssl_error("cannot load client certificate", err, cap);
+    char what[300];
+    snprintf(what, sizeof what, "cannot load client certificate %s", opts->cert_file);
+    describe_openssl_error(what, err, cap);
     return CQLMUX_ERR_TLS;
   }
   /* The key's path may be named; its content never is. */

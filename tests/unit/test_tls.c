@@ -422,6 +422,7 @@ Test(tls, error_messages_never_contain_pem_content, .timeout = 20) {
   opts.cert_file = fx.client_key_pem; /* a key where the certificate belongs */
   opts.key_file = fx.client_pem;
   cr_assert_eq(context_error(&opts, err, sizeof err), CQLMUX_ERR_TLS);
+  cr_assert_not_null(strstr(err, fx.client_key_pem), "%s", err);
   opts.cert_file = fx.client_pem; /* a certificate where the key belongs */
   cr_assert_eq(context_error(&opts, err, sizeof err), CQLMUX_ERR_TLS);
   cr_assert_not_null(strstr(err, fx.client_pem), "%s", err);
