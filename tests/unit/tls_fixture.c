@@ -249,10 +249,10 @@ static void serve_one(tls_server *s, int fd) {
 
 static void *server_main(void *arg) {
   tls_server *s = arg;
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+  sigset_t sigpipe;
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
   for (int i = 0; i < s->connections; i++) {
     int fd = accept(s->listen_fd, NULL, NULL);
     if (fd < 0) {
