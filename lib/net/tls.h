@@ -18,6 +18,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct bio_method_st BIO_METHOD;
 
 typedef struct cqlmux_tls_options {
   const char *ca_file;     /* PEM CA bundle; NULL = the system's default store */
@@ -30,11 +31,13 @@ typedef struct cqlmux_tls_options {
 
 typedef struct cqlmux_tls_context {
   SSL_CTX *ctx;
+  BIO_METHOD *bio_method; /* socket I/O that never raises SIGPIPE */
   bool verify_identity;
 } cqlmux_tls_context;
 
 /* Creates the shared context. On failure returns TLS (or INVALID_ARGUMENT)
- * and writes why into err (file names only; never key material). */
+ * and writes why into err (file names only; never key material). Destroy
+ * every connection made from it before the context. */
 int cqlmux_tls_context_init(cqlmux_tls_context *tls, const cqlmux_tls_options *opts, char *err,
                             size_t err_cap);
 void cqlmux_tls_context_destroy(cqlmux_tls_context *tls);
@@ -62,7 +65,8 @@ void cqlmux_tls_conn_destroy(cqlmux_tls_conn *c);
 int cqlmux_tls_handshake(cqlmux_tls_conn *c, cqlmux_io_want *want, char *err, size_t err_cap);
 
 /* Like cqlmux_socket_send/recv: bytes moved (> 0), CQLMUX_IO_AGAIN with
- * *want set, or CONNECTION_CLOSED / TLS. */
+ * *want set, or CONNECTION_CLOSED / TLS. Never raises SIGPIPE (neither do
+ * the handshake's writes): the bytes go through cqlmux_socket_send/recv. */
 ssize_t cqlmux_tls_send(cqlmux_tls_conn *c, const void *data, size_t len, cqlmux_io_want *want);
 ssize_t cqlmux_tls_recv(cqlmux_tls_conn *c, void *data, size_t cap, cqlmux_io_want *want);
 

@@ -6,3 +6,4 @@ tests_unit_test_version_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_version_LDADD = $(TEST_LDADD)
 include tests/unit/net.mk
 include tests/unit/api.mk
+include tests/unit/tls.mk
