@@ -144,7 +144,7 @@ int cqlmux_tls_context_init(cqlmux_tls_context *tls, const cqlmux_tls_options *o
   SSL_CTX_set_min_proto_version(ctx, min);
   /* The write buffer may move between a partial SSL_write and its retry. */
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_CTX_set_verify(ctx, opts->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+  SSL_CTX_set_verify(ctx, opts->skip_peer_verification ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
   int rc = load_trust(ctx, opts, err, err_cap);
   if (rc == CQLMUX_OK) rc = load_client_identity(ctx, opts, err, err_cap);
   BIO_METHOD *bio_method = rc == CQLMUX_OK ? nosigpipe_method_new() : NULL;
@@ -158,7 +158,7 @@ int cqlmux_tls_context_init(cqlmux_tls_context *tls, const cqlmux_tls_options *o
   }
   tls->ctx = ctx;
   tls->bio_method = bio_method;
-  tls->verify_identity = opts->verify_peer && opts->verify_identity;
+  tls->verify_identity = !opts->skip_peer_verification && !opts->skip_identity_check;
   return CQLMUX_OK;
 }
 
@@ -184,6 +184,8 @@ static BIO *nosigpipe_bio_new(BIO_METHOD *method, int fd) {
 
 int cqlmux_tls_conn_init(cqlmux_tls_conn *c, const cqlmux_tls_context *tls, int fd,
                          const char *host) {
+  c->ssl = NULL;
+  if (!host || !*host) return CQLMUX_ERR_INVALID_ARGUMENT;
   c->ssl = SSL_new(tls->ctx);
   BIO *bio = c->ssl ? nosigpipe_bio_new(tls->bio_method, fd) : NULL;
   if (!bio) {
@@ -196,6 +198,8 @@ int cqlmux_tls_conn_init(cqlmux_tls_conn *c, const cqlmux_tls_context *tls, int 
   int ok = ip || SSL_set_tlsext_host_name(c->ssl, host);
   if (ok && tls->verify_identity) {
     X509_VERIFY_PARAM *param = SSL_get0_param(c->ssl);
+    /* "a*.example" style wildcards are not accepted; "*.example" is. */
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
             : X509_VERIFY_PARAM_set1_host(param, host, 0);
   }

@@ -24,8 +24,9 @@ typedef struct cqlmux_tls_options {
   const char *ca_file;     /* PEM CA bundle; NULL = the system's default store */
   const char *cert_file;   /* client certificate (PEM), optional */
   const char *key_file;    /* its private key (PEM), required with cert_file */
-  bool verify_peer;        /* chain must lead to a trusted CA (default true) */
-  bool verify_identity;    /* certificate must name the host (default true) */
+  /* Verification is on when these are false, so a zeroed struct is secure. */
+  bool skip_peer_verification; /* accept any certificate chain (explicit opt-out) */
+  bool skip_identity_check;    /* accept a certificate that names another host */
   int min_version;         /* 0x0303 = TLS 1.2 (default), 0x0304 = TLS 1.3 */
 } cqlmux_tls_options;
 

@@ -45,7 +45,7 @@ static void assert_no_pem(const char *msg) {
 }
 
 static cqlmux_tls_options verifying(const char *ca_file) {
-  return (cqlmux_tls_options){.ca_file = ca_file, .verify_peer = true, .verify_identity = true};
+  return (cqlmux_tls_options){.ca_file = ca_file};
 }
 
 static void wait_for(int fd, cqlmux_io_want want) {
@@ -231,7 +231,7 @@ Test(tls, expired_certificate_is_expired, .timeout = 20) {
   cqlmux_tls_options opts = verifying(fx.ca_pem);
   expect_handshake(fx.expired, &opts, "127.0.0.1", CQLMUX_ERR_TLS_EXPIRED);
   /* Expiry is checked even when identity is not. */
-  opts.verify_identity = false;
+  opts.skip_identity_check = true;
   expect_handshake(fx.expired, &opts, "127.0.0.1", CQLMUX_ERR_TLS_EXPIRED);
 }
 
@@ -240,19 +240,19 @@ Test(tls, san_mismatch_is_hostname_unless_identity_check_is_off, .timeout = 20) 
   expect_handshake(fx.wrong_san, &opts, "127.0.0.1", CQLMUX_ERR_TLS_HOSTNAME);
   expect_handshake(fx.wrong_san, &opts, "localhost", CQLMUX_ERR_TLS_HOSTNAME);
   /* The chain is still good: only the name check is skipped. */
-  opts.verify_identity = false;
+  opts.skip_identity_check = true;
   expect_handshake(fx.wrong_san, &opts, "127.0.0.1", CQLMUX_OK);
 }
 
-/* verify_peer=false is the explicit opt-out of all verification (the
+/* skip_peer_verification is the explicit opt-out of all verification (the
  * session configuration turns it on by default): the chain is not checked,
  * and neither is the name, since there is no trusted certificate to hold it. */
 Test(tls, verify_peer_off_is_an_explicit_opt_out_accepting_any_server, .timeout = 20) {
   cqlmux_tls_options opts = verifying(fx.ca_pem);
-  opts.verify_peer = false;
+  opts.skip_peer_verification = true;
   expect_handshake(fx.rogue, &opts, "127.0.0.1", CQLMUX_OK);
   expect_handshake(fx.wrong_san, &opts, "127.0.0.1", CQLMUX_OK);
-  opts.verify_identity = false;
+  opts.skip_identity_check = true;
   expect_handshake(fx.rogue, &opts, "127.0.0.1", CQLMUX_OK);
 }
 
@@ -499,7 +499,7 @@ Test(tls, verify_off_failure_for_another_reason_is_not_untrusted, .timeout = 20)
                                                         .max_version = TLS1_2_VERSION});
   cr_assert_not_null(s);
   cqlmux_tls_options opts = verifying(fx.ca_pem);
-  opts.verify_peer = false;
+  opts.skip_peer_verification = true;
   client c;
   int rc = client_open(&c, &opts, tls_server_port(s), "127.0.0.1");
   client_close(&c);
