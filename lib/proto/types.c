@@ -272,8 +272,8 @@ bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b) {
 
 static cqlmux_type *build_node(cqlmux_arena *a, uint16_t id, uint32_t n,
                                const cqlmux_type *const *kids) {
-  cqlmux_type *t = cqlmux_arena_alloc(a, sizeof *t);
-  const cqlmux_type **arr = n ? cqlmux_arena_alloc(a, n * sizeof *arr) : NULL;
+  cqlmux_type *t = cqlmux_arena_alloc_grow(a, sizeof *t);
+  const cqlmux_type **arr = n ? cqlmux_arena_alloc_grow(a, n * sizeof *arr) : NULL;
   if (!t || (n && !arr)) return NULL;
   for (uint32_t i = 0; i < n; i++) {
     if (!kids[i]) return NULL;
@@ -312,7 +312,7 @@ const cqlmux_type *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, c
                                        const cqlmux_type *const *field_types) {
   if (n > UINT16_MAX) return NULL;
   cqlmux_type *t = build_node(a, CQLMUX_TYPE_UDT, n, field_types);
-  cqlmux_slice *names = n ? cqlmux_arena_alloc(a, n * sizeof *names) : NULL;
+  cqlmux_slice *names = n ? cqlmux_arena_alloc_grow(a, n * sizeof *names) : NULL;
   if (!t || (n && !names)) return NULL;
   if (n) memcpy(names, field_names, n * sizeof *names);
   t->field_names = names;

@@ -114,8 +114,9 @@ bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b);
 
 /* ---- building trees (mock server, tests); every node comes from arena ---- */
 
-/* Each returns the new node, or NULL when the arena has no room (these
- * builders never count; give them an arena with an allocator). */
+/* Each returns the new node, or NULL when the arena's allocator fails or an
+ * argument is NULL or out of range. They take blocks as needed (no counting
+ * pass here). */
 const cqlmux_type *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_type *elem);
 const cqlmux_type *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_type *elem);
 const cqlmux_type *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_type *key,

@@ -1,0 +1,20 @@
+# Response and value half of the CQL codec (lib/proto types, values, responses).
+check_PROGRAMS += tests/unit/test_proto_types tests/unit/test_proto_values \
+	tests/unit/test_proto_response
+TESTS += tests/unit/test_proto_types tests/unit/test_proto_values \
+	tests/unit/test_proto_response
+
+tests_unit_test_proto_types_SOURCES = tests/unit/test_proto_types.c
+tests_unit_test_proto_types_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_proto_types_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_proto_types_LDADD = $(TEST_LDADD)
+
+tests_unit_test_proto_values_SOURCES = tests/unit/test_proto_values.c
+tests_unit_test_proto_values_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_proto_values_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_proto_values_LDADD = $(TEST_LDADD)
+
+tests_unit_test_proto_response_SOURCES = tests/unit/test_proto_response.c
+tests_unit_test_proto_response_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_proto_response_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_proto_response_LDADD = $(TEST_LDADD)
