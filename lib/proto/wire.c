@@ -162,6 +162,47 @@ int cqlmux_read_vint(cqlmux_reader *r, int64_t *out) {
   return rc;
 }
 
+/* Checks `count` entries of `per_entry` fields each; the field readers are
+ * [string] or [bytes]. */
+typedef int (*field_reader)(cqlmux_reader *r, cqlmux_slice *discard);
+
+static int read_bytes_field(cqlmux_reader *r, cqlmux_slice *discard) {
+  cqlmux_bytes v;
+  int rc = cqlmux_read_bytes(r, &v);
+  (void)discard;
+  return rc;
+}
+
+static int read_list(cqlmux_reader *r, field_reader second, cqlmux_list_view *out) {
+  cqlmux_reader probe = *r;
+  uint16_t n;
+  if (cqlmux_read_u16(&probe, &n)) return CQLMUX_ERR_TRUNCATED;
+  const uint8_t *start = probe.pos;
+  for (uint16_t i = 0; i < n; i++) {
+    cqlmux_slice s;
+    int rc = cqlmux_read_string(&probe, &s);
+    if (rc == CQLMUX_OK && second) rc = second(&probe, &s);
+    if (rc) return rc;
+  }
+  out->items.pos = start;
+  out->items.end = probe.pos;
+  out->count = n;
+  *r = probe;
+  return CQLMUX_OK;
+}
+
+int cqlmux_read_string_list(cqlmux_reader *r, cqlmux_list_view *out) {
+  return read_list(r, NULL, out);
+}
+
+int cqlmux_read_string_map(cqlmux_reader *r, cqlmux_list_view *out) {
+  return read_list(r, cqlmux_read_string, out);
+}
+
+int cqlmux_read_bytes_map(cqlmux_reader *r, cqlmux_list_view *out) {
+  return read_list(r, read_bytes_field, out);
+}
+
 /* ------------------------------------------------------------------ writing */
 
 void cqlmux_wbuf_init(cqlmux_wbuf *b, const cqlmux_allocator *alloc, size_t max) {
@@ -180,6 +221,7 @@ static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   size_t limit = b->max ? b->max : SIZE_MAX;
   if (need > limit) return CQLMUX_ERR_OVERSIZED;
   size_t cap = b->cap ? b->cap : 256;
+  if (cap > limit) cap = limit;
   while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
   uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
   if (!p) return CQLMUX_ERR_NOMEM;
@@ -194,7 +236,9 @@ uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {
     b->error = CQLMUX_ERR_OVERSIZED;
     return NULL;
   }
-  if (b->len + n > b->cap) {
+  /* An empty wbuf has no data pointer: allocate even for n == 0 so that the
+   * result is never NULL on success (and never NULL + 0). */
+  if (b->len + n > b->cap || !b->data) {
     int rc = wbuf_grow(b, b->len + n);
     if (rc) {
       b->error = rc;

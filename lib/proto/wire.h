@@ -74,6 +74,20 @@ int cqlmux_read_inetaddr(cqlmux_reader *r, cqlmux_inet *out);     /* [inetaddr] 
 int cqlmux_read_uvint(cqlmux_reader *r, uint64_t *out);           /* [unsigned vint] */
 int cqlmux_read_vint(cqlmux_reader *r, int64_t *out);             /* [vint] (zigzag) */
 
+/* [string list], [string map] and [bytes map], checked whole without
+ * copying: `items` covers exactly the `count` entries, each already
+ * bounds-checked, so walking it with the matching reads (cqlmux_read_string,
+ * or cqlmux_read_string then cqlmux_read_string / cqlmux_read_bytes) cannot
+ * fail. No allocation: a count can never claim more than the input holds. */
+typedef struct cqlmux_list_view {
+  cqlmux_reader items;
+  uint16_t count;
+} cqlmux_list_view;
+
+int cqlmux_read_string_list(cqlmux_reader *r, cqlmux_list_view *out);
+int cqlmux_read_string_map(cqlmux_reader *r, cqlmux_list_view *out);
+int cqlmux_read_bytes_map(cqlmux_reader *r, cqlmux_list_view *out);
+
 /* Appending buffer. `data` is owned by the wbuf and released with
  * cqlmux_wbuf_free; cqlmux_wbuf_reset keeps the capacity for reuse. */
 typedef struct cqlmux_wbuf {
