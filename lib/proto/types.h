@@ -104,7 +104,10 @@ int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_
 void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_type *t);
 
 /* Appends the Java marshal class name of t (no length prefix), e.g.
- * "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)". */
+ * "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)",
+ * spelled as Cassandra does (UDT names hex-encoded, frozen collections
+ * wrapped in FrozenType). b->error becomes INVALID_ARGUMENT for a node that
+ * has no class form, e.g. a UDT whose keyspace is not an identifier. */
 void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_type *t);
 
 /* Structural equality (ids, children, dimension, UDT names, custom class of

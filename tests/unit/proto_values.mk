@@ -18,3 +18,7 @@ tests_unit_test_proto_response_SOURCES = tests/unit/test_proto_response.c
 tests_unit_test_proto_response_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_proto_response_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_proto_response_LDADD = $(TEST_LDADD)
+
+# libFuzzer harnesses and seeds, run by tests/fuzz/run.sh (not by make).
+EXTRA_DIST += tests/fuzz/fuzz_result.c tests/fuzz/fuzz_values.c tests/fuzz/gen_corpus_values.c \
+	tests/fuzz/corpus/fuzz_result tests/fuzz/corpus/fuzz_values

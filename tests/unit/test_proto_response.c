@@ -741,3 +741,18 @@ Test(proto_response, corrupted_bodies_never_crash) {
     cqlmux_arena_reset(&arena);
   }
 }
+
+Test(proto_response, empty_bodies_may_have_no_data_pointer) {
+  /* An empty wbuf has data == NULL: a reader over (NULL, 0) is empty. */
+  cqlmux_reader rd = cqlmux_reader_make(NULL, 0);
+  uint8_t u8;
+  cr_assert_eq(cqlmux_reader_remaining(&rd), 0);
+  cr_assert_null(rd.end);
+  cr_assert_eq(cqlmux_read_u8(&rd, &u8), CQLMUX_ERR_TRUNCATED);
+  cqlmux_response r;
+  cr_assert_eq(cqlmux_response_decode(5, CQLMUX_OP_READY, NULL, 0, &arena, &r), CQLMUX_OK);
+  cr_assert_eq(cqlmux_response_decode(5, CQLMUX_OP_AUTH_SUCCESS, NULL, 0, &arena, &r),
+               CQLMUX_ERR_TRUNCATED);
+  cr_assert_eq(cqlmux_response_decode(5, CQLMUX_OP_RESULT, NULL, 0, &arena, &r),
+               CQLMUX_ERR_TRUNCATED);
+}
