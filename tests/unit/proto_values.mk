@@ -22,3 +22,10 @@ tests_unit_test_proto_response_LDADD = $(TEST_LDADD)
 # libFuzzer harnesses and seeds, run by tests/fuzz/run.sh (not by make).
 EXTRA_DIST += tests/fuzz/fuzz_result.c tests/fuzz/fuzz_values.c tests/fuzz/gen_corpus_values.c \
 	tests/fuzz/corpus/fuzz_result tests/fuzz/corpus/fuzz_values
+
+# RESULT decode microbenchmark (not a test): tests/bench/bench_proto_decode [iterations]
+noinst_PROGRAMS += tests/bench/bench_proto_decode
+tests_bench_bench_proto_decode_SOURCES = tests/bench/bench_proto_decode.c
+tests_bench_bench_proto_decode_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_bench_bench_proto_decode_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+tests_bench_bench_proto_decode_LDADD = lib/libcqlmux_core.la $(DEPS_LIBS)
