@@ -8,3 +8,4 @@ include tests/unit/net.mk
 include tests/unit/api.mk
 include tests/unit/tls.mk
 include tests/unit/proto_frame.mk
+include tests/unit/proto_values.mk
