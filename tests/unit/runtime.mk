@@ -10,3 +10,45 @@ tests_unit_test_queues_SOURCES = tests/unit/test_queues.c $(RUNTIME_TEST_HELPERS
 tests_unit_test_queues_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_queues_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_queues_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_workers
+TESTS += tests/unit/test_workers
+tests_unit_test_workers_SOURCES = tests/unit/test_workers.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_workers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_workers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_workers_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_future
+TESTS += tests/unit/test_future
+tests_unit_test_future_SOURCES = tests/unit/test_future.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_future_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_future_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_future_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_timer_heap
+TESTS += tests/unit/test_timer_heap
+tests_unit_test_timer_heap_SOURCES = tests/unit/test_timer_heap.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_timer_heap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_timer_heap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_timer_heap_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_objpool
+TESTS += tests/unit/test_objpool
+tests_unit_test_objpool_SOURCES = tests/unit/test_objpool.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_objpool_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_objpool_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_objpool_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LDADD)
