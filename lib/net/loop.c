@@ -29,7 +29,7 @@ struct cqlmux_loop {
   /* Shared with other threads. */
   cqlmux_mpsc queue;
   _Atomic bool sleeping;     /* the loop is (about to be) blocked in wait */
-  _Atomic bool wake_pending; /* a wake-up write is on its way */
+  _Atomic bool wake_pending; /* a producer was granted the write for this sleep */
   _Atomic bool closing;      /* posts are refused */
   _Atomic int stop_mode;     /* 0 or a cqlmux_stop_mode */
   _Atomic size_t holds;
@@ -348,6 +348,9 @@ static bool should_finish(cqlmux_loop *loop) {
  * before it could see the announcement. Returns the timeout to use. */
 static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
   if (timeout_ms == 0) return 0;
+  /* A new sleep may be woken once. Reset before announcing: a producer that
+   * sees this sleep announced then finds the flag clear (seq_cst order). */
+  atomic_store(&loop->wake_pending, false);
   atomic_store(&loop->sleeping, true); /* seq_cst: see loop_notify */
   if (!cqlmux_mpsc_is_empty(&loop->queue) || should_finish(loop)) {
     atomic_store(&loop->sleeping, false);
@@ -360,10 +363,9 @@ static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
 
 static void poll_io(cqlmux_loop *loop, int timeout_ms) {
   loop->backend->wait(loop->backend_state, prepare_sleep(loop, timeout_ms));
+  /* wake_pending stays set until the next sleep: a producer that still saw
+   * `sleeping` just before this store must not write again. */
   atomic_store(&loop->sleeping, false);
-  /* After `sleeping` is false no producer writes, so a new wake-up may be
-   * granted from here on; a write already made stays readable in the fd. */
-  atomic_store(&loop->wake_pending, false);
   loop->now_us = cqlmux_clock_now_us();
   loop->backend->dispatch(loop->backend_state);
 }

@@ -11,9 +11,10 @@
  * already pending: the loop publishes `sleeping` before blocking and then
  * re-checks the queue; a producer pushes and then reads `sleeping` (both
  * seq_cst, a Dekker handshake), so either the loop sees the task or the
- * producer sees the sleeper. `wake_pending` (reset each time the loop wakes)
- * makes a burst of posts to a sleeping loop cost one eventfd (or pipe)
- * write. cqlmux_loop_wakeups() counts the writes.
+ * producer sees the sleeper. `wake_pending` (cleared just before each sleep
+ * is announced, set by the one producer that writes) makes a burst of posts
+ * cost at most one eventfd (or pipe) write per sleep of the loop, and none
+ * while it is awake. cqlmux_loop_wakeups() counts the writes.
  *
  * Every task posted runs exactly once: on the loop thread with CQLMUX_OK, or
  * with CQLMUX_ERR_SHUTDOWN: inline on the posting thread when the loop is

@@ -81,3 +81,19 @@ bool rt_wait_count(_Atomic long *count, long target, unsigned limit_ms) {
   }
   return true;
 }
+
+bool rt_wait_int_at_least(_Atomic int *value, int target, unsigned limit_ms) {
+  for (unsigned waited_us = 0; atomic_load(value) < target; waited_us += 200) {
+    if (waited_us / 1000 >= limit_ms) return false;
+    rt_sleep_us(200);
+  }
+  return true;
+}
+
+bool rt_wait_count_at_least(_Atomic long *count, long target, unsigned limit_ms) {
+  for (unsigned waited_us = 0; atomic_load(count) < target; waited_us += 200) {
+    if (waited_us / 1000 >= limit_ms) return false;
+    rt_sleep_us(200);
+  }
+  return true;
+}

@@ -30,6 +30,12 @@ bool rt_wait_flag(_Atomic int *flag, unsigned limit_ms);
 /* Same for a counter reaching `target`. */
 bool rt_wait_count(_Atomic long *count, long target, unsigned limit_ms);
 
+/* Same for a counter reaching at least `target`. */
+bool rt_wait_count_at_least(_Atomic long *count, long target, unsigned limit_ms);
+
+/* Same for an int counter reaching at least `target`. */
+bool rt_wait_int_at_least(_Atomic int *value, int target, unsigned limit_ms);
+
 void rt_sleep_us(unsigned us);
 
 #endif

@@ -52,3 +52,17 @@ tests_unit_test_config_SOURCES = tests/unit/test_config.c $(RUNTIME_TEST_HELPERS
 tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_config_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_loop
+TESTS += tests/unit/test_loop
+tests_unit_test_loop_SOURCES = tests/unit/test_loop.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_loop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_loop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_loop_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_runtime
+TESTS += tests/unit/test_runtime
+tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_runtime_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_runtime_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_runtime_LDADD = $(TEST_LDADD)
