@@ -179,8 +179,10 @@ typedef enum cqlmux_io_backend {
 CQLMUX_API cqlmux_config *cqlmux_config_new(void);
 
 /* The same, but the config itself and everything the session later allocates
- * go through `allocator`, which is copied (NULL = the C library's). Returns
- * NULL when memory runs out or an allocator function pointer is NULL. */
+ * go through `allocator`, which is copied (NULL = the C library's). Whatever
+ * its user_data points to must stay usable until the last object allocated
+ * through it is freed: futures may outlive their session. Returns NULL when
+ * memory runs out or an allocator function pointer is NULL. */
 CQLMUX_API cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator);
 
 /* Accepts NULL. */

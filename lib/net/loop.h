@@ -59,9 +59,10 @@ enum {
 typedef struct cqlmux_io_watch cqlmux_io_watch;
 
 /* Runs on the loop thread when `watch->fd` is ready for `events` (level
- * triggered: again on the next turn if the condition persists). It may
- * change or remove any watch, this one included, and free this one after
- * cqlmux_loop_unwatch(). */
+ * triggered: again on the next turn if the condition persists). May call any
+ * function of its loop: change or remove any watch, this one included, and
+ * free this one after cqlmux_loop_unwatch(); must not block. Nothing is
+ * borrowed beyond the call. */
 typedef void (*cqlmux_io_fn)(cqlmux_io_watch *watch, unsigned events);
 
 struct cqlmux_io_watch {
@@ -74,8 +75,10 @@ struct cqlmux_io_watch {
 };
 
 /* Runs once on the loop thread when the loop finishes (see above), after it
- * has been removed from the loop. It must fail what it owns with
- * CQLMUX_ERR_SHUTDOWN and unwatch its descriptors. */
+ * has been removed from the loop (or on the thread freeing a loop that never
+ * started). It must fail what it owns with CQLMUX_ERR_SHUTDOWN and unwatch
+ * its descriptors; watches and timers can no longer be added
+ * (CQLMUX_ERR_SHUTDOWN). It may free the handler. */
 typedef struct cqlmux_loop_stop_handler {
   struct cqlmux_loop_stop_handler *prev;
   struct cqlmux_loop_stop_handler *next;

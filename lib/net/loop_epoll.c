@@ -3,7 +3,6 @@
 
 #ifdef HAVE_SYS_EPOLL_H
 
-#include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 

@@ -6,7 +6,6 @@
  * dispatch, so indices stay stable while they are being walked. */
 #include <config.h>
 
-#include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
 

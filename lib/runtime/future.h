@@ -28,7 +28,7 @@
 
 /* Frees a payload. Runs on whichever thread drops the last reference to the
  * future (an application thread, a worker or an I/O thread), so it must not
- * depend on the thread. */
+ * depend on the thread, and it must not call back into the future. */
 typedef void (*cqlmux_payload_free_fn)(void *payload);
 
 /* A pending future; the allocator is copied into it, so the future may

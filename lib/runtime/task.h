@@ -7,7 +7,17 @@
  * Contract: a task handed to a queue runs exactly once. `status` is
  * CQLMUX_OK when it runs normally, or CQLMUX_ERR_SHUTDOWN when its loop
  * stopped before running it; in both cases `run` owns the task again and may
- * free or reuse it. */
+ * free or reuse it.
+ *
+ * Thread: a posted task runs on its loop's thread with CQLMUX_OK; with
+ * CQLMUX_ERR_SHUTDOWN it may run on the posting thread or the thread freeing
+ * the loop (net/loop.h says when). A submitted task runs on a callback worker,
+ * or inline on the submitting thread when the pool has no threads or has
+ * stopped (runtime/workers.h).
+ * May call: anything that does not block. On the loop thread with CQLMUX_OK,
+ * also the loop-thread functions of that loop (watches, timers); with
+ * CQLMUX_ERR_SHUTDOWN only thread-safe functions, since it may be elsewhere.
+ * Borrowed data: none; the task is the callee's again once it runs. */
 #ifndef CQLMUX_RUNTIME_TASK_H
 #define CQLMUX_RUNTIME_TASK_H
 

@@ -20,9 +20,11 @@
 typedef struct cqlmux_timer cqlmux_timer;
 
 /* Runs on the loop thread: status CQLMUX_OK when the timer expires, or
- * CQLMUX_ERR_SHUTDOWN when its loop stops with the timer still armed. The
- * timer is disarmed before the call, so the function may re-arm it or free
- * it. */
+ * CQLMUX_ERR_SHUTDOWN when its loop stops with the timer still armed (exactly
+ * one of the two per arming; a cancelled timer never runs). The timer is
+ * disarmed before the call, so the function may re-arm it (not during
+ * shutdown: that returns CQLMUX_ERR_SHUTDOWN) or free it. May call any
+ * function of its loop; must not block. Nothing is borrowed. */
 typedef void (*cqlmux_timer_fn)(cqlmux_timer *timer, int status);
 
 #define CQLMUX_TIMER_IDLE SIZE_MAX
