@@ -133,6 +133,7 @@ typedef struct cqlmux_allocator {
 /* ======================================================================== */
 
 typedef enum cqlmux_log_level {
+  CQLMUX_LOG_NONE = 0, /* as a threshold: log nothing */
   CQLMUX_LOG_ERROR = 1,
   CQLMUX_LOG_WARN = 2,
   CQLMUX_LOG_INFO = 3,
@@ -189,15 +190,21 @@ typedef enum cqlmux_compression {
   CQLMUX_COMPRESSION_LZ4 = 1
 } cqlmux_compression;
 
-/* I/O loop backend; DEFAULT is the one chosen at configure time. */
+/* The event-notification mechanism of the I/O threads. */
 typedef enum cqlmux_io_backend {
-  CQLMUX_IO_BACKEND_DEFAULT = 0,
-  CQLMUX_IO_BACKEND_EPOLL = 1,
-  CQLMUX_IO_BACKEND_POLL = 2
+  CQLMUX_IO_BACKEND_DEFAULT = 0, /* chosen at build time (configure --with-io-backend) */
+  CQLMUX_IO_BACKEND_EPOLL = 1,   /* Linux epoll(7); woken through an eventfd */
+  CQLMUX_IO_BACKEND_POLL = 2     /* portable poll(2); woken through a pipe */
 } cqlmux_io_backend;
 
-/* Returns a config with every default, or NULL when out of memory. */
+/* Returns a config with every default, or NULL when out of memory. The
+ * caller owns it: cqlmux_config_free() (accepts NULL). */
 CQLMUX_API cqlmux_config *cqlmux_config_new(void);
+
+/* The same, but the config itself and everything the session later
+ * allocates go through `allocator`, which is copied (NULL = the C
+ * library's). NULL when memory runs out or a function pointer is NULL. */
+CQLMUX_API cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator);
 CQLMUX_API void cqlmux_config_free(cqlmux_config *config);
 
 /* Comma-separated host names or IP addresses ("10.0.0.1,db2.example,::1");
@@ -214,8 +221,16 @@ CQLMUX_API int cqlmux_config_set_credentials(cqlmux_config *config, const char *
 /* Keyspace every connection starts in (as USE would). */
 CQLMUX_API int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace);
 
-/* Threads: I/O threads (>= 1, default 1) and callback workers (default 1;
- * 0 runs callbacks inline on the I/O thread). */
+/* Bounds of the thread-count setters. */
+#define CQLMUX_MAX_IO_THREADS 64
+#define CQLMUX_MAX_CALLBACK_THREADS 256
+
+/* Threads: I/O threads (1 to CQLMUX_MAX_IO_THREADS, default 1), each owning
+ * a share of the connections, and callback workers (0 to
+ * CQLMUX_MAX_CALLBACK_THREADS, default 1). 0 workers runs every completion
+ * callback on the I/O thread that completed it: the lowest latency, but a
+ * slow callback then stalls that thread's connections. The backend must be
+ * available in this build (INVALID_ARGUMENT otherwise). */
 CQLMUX_API int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count);
 CQLMUX_API int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count);
 CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend);
@@ -260,19 +275,114 @@ CQLMUX_API int cqlmux_config_set_tls_client_cert(cqlmux_config *config, const ch
                                                  const char *key_file);
 CQLMUX_API int cqlmux_config_set_tls_min_version(cqlmux_config *config, int version);
 
-/* Memory hooks (copied; see cqlmux_allocator) and logging: callback NULL
- * logs to stderr; default level CQLMUX_LOG_WARN. */
+/* Memory hooks for the session's allocations (copied; see cqlmux_allocator). */
 CQLMUX_API int cqlmux_config_set_allocator(cqlmux_config *config,
                                            const cqlmux_allocator *allocator);
-CQLMUX_API int cqlmux_config_set_log(cqlmux_config *config, cqlmux_log_callback callback,
-                                     void *user_data, cqlmux_log_level level);
 
+/* Where log lines go: `callback` (see cqlmux_log_callback for its thread
+ * rules) with `user_data`, or stderr when `callback` is NULL (the default). */
+CQLMUX_API int cqlmux_config_set_log_callback(cqlmux_config *config,
+                                              cqlmux_log_callback callback, void *user_data);
+
+/* The least severe level still logged, CQLMUX_LOG_NONE to CQLMUX_LOG_TRACE.
+ * Default CQLMUX_LOG_WARN. */
+CQLMUX_API int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level);
+
+
+/* ======================================================================== */
+/* Futures                                                                   */
+/* ======================================================================== */
+
+/*
+ * A future is the pending result of one request. Every future completes
+ * exactly once: with a result, an error, a timeout (CQLMUX_ERR_TIMEOUT) or
+ * a shutdown (CQLMUX_ERR_SHUTDOWN); nothing the library does can skip or
+ * repeat that.
+ *
+ * Ownership. The function that returns a future gives the caller one
+ * reference, released by cqlmux_future_free(). The library holds its own
+ * reference until it has completed the future and run the callback, so the
+ * caller may free the future at any time, even before completion (the
+ * request still completes, its callback still runs, and the memory is
+ * reclaimed afterwards) and even inside the future's own callback.
+ *
+ * Thread safety. Every function below may be called from any thread,
+ * concurrently, on the same future.
+ */
+typedef struct cqlmux_future cqlmux_future;
+
+/*
+ * Completion callback.
+ * Thread: when registered before completion, a callback worker runs it (or,
+ * with callback_threads = 0, the I/O thread that completed the request). When
+ * registered on a future that has already completed, it runs at once,
+ * inline, on the thread calling cqlmux_future_set_callback().
+ * May call: any cqlmux function that does not block, including submitting
+ * new requests, reading this future (error, message, result) and
+ * cqlmux_future_free() on this future. Must not call cqlmux_future_wait() or
+ * cqlmux_future_wait_timed() (they return CQLMUX_ERR_WOULD_DEADLOCK there)
+ * and should return quickly: while it runs, its worker (or I/O thread) does
+ * nothing else.
+ * Borrowed data: `future` is valid for the duration of the call even if the
+ * caller freed its reference already; data read from it stays valid until
+ * the last reference is gone.
+ */
+typedef void (*cqlmux_future_callback)(cqlmux_future *future, void *user_data);
+
+/*
+ * Register the callback, run exactly once with `user_data` when the future
+ * completes (or at once, on this thread, if it already has; see
+ * cqlmux_future_callback). At most one callback per future.
+ * Returns CQLMUX_OK, CQLMUX_ERR_INVALID_ARGUMENT (NULL future or callback) or
+ * CQLMUX_ERR_INVALID_STATE (a callback was already set; nothing changes).
+ */
+CQLMUX_API int cqlmux_future_set_callback(cqlmux_future *future,
+                                          cqlmux_future_callback callback, void *user_data);
+
+/*
+ * Block until the future completes; returns its error code (CQLMUX_OK on
+ * success). Returns CQLMUX_ERR_WOULD_DEADLOCK without blocking when called on
+ * a library thread or inside any completion callback (even for a future that
+ * has completed: the rule does not depend on timing), and
+ * CQLMUX_ERR_INVALID_ARGUMENT for NULL.
+ */
+CQLMUX_API int cqlmux_future_wait(cqlmux_future *future);
+
+/*
+ * Like cqlmux_future_wait(), but gives up after `timeout_us` microseconds
+ * (0 = just check) and then returns CQLMUX_ERR_NOT_READY: distinct from
+ * CQLMUX_ERR_TIMEOUT, which means the request itself timed out. Measured on
+ * the monotonic clock.
+ */
+CQLMUX_API int cqlmux_future_wait_timed(cqlmux_future *future, uint64_t timeout_us);
+
+/* 1 if the future has completed, 0 if not (or NULL). Never blocks. */
+CQLMUX_API int cqlmux_future_ready(const cqlmux_future *future);
+
+/* The completion code: CQLMUX_OK or a negative cqlmux_error;
+ * CQLMUX_ERR_NOT_READY while pending, CQLMUX_ERR_INVALID_ARGUMENT for NULL.
+ * Never blocks. */
+CQLMUX_API int cqlmux_future_error(const cqlmux_future *future);
+
+/* A description of the error the future completed with (the server's or
+ * connection's message when there was one, else cqlmux_strerror() of the
+ * code); NULL while pending, on success, or for NULL. Owned by the future:
+ * valid until cqlmux_future_free(). */
+CQLMUX_API const char *cqlmux_future_error_message(const cqlmux_future *future);
+
+/*
+ * Release the caller's reference. Accepts NULL. Before completion this
+ * detaches: the request is not cancelled, it completes and runs its callback
+ * as usual, and the memory goes when the library is done with it. Calling it
+ * a second time on the same future is an error, except inside that future's
+ * callback, where the extra call is ignored.
+ */
+CQLMUX_API void cqlmux_future_free(cqlmux_future *future);
 
 /* ======================================================================== */
 /* Sessions                                                                 */
 /* ======================================================================== */
 
-typedef struct cqlmux_future cqlmux_future;
 typedef struct cqlmux_session cqlmux_session;
 typedef struct cqlmux_statement cqlmux_statement;
 typedef struct cqlmux_prepared cqlmux_prepared;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "net/loop.h"
+#include "net/runtime.h"
 #include "runtime/alloc.h"
 
 /* Defaults of ../shared/DESIGN.md and the reference document. */
@@ -24,7 +26,7 @@ static void set_defaults(cqlmux_config *c) {
   c->tls_verify_peer = true;
   c->tls_verify_hostname = true;
   c->tls_min_version = 0x0303;
-  c->allocator = *cqlmux_default_allocator();
+  c->io_backend = CQLMUX_IO_BACKEND_DEFAULT;
   c->log_level = CQLMUX_LOG_WARN;
 }
 
@@ -57,17 +59,22 @@ static int replace_string(cqlmux_config *c, char **slot, const char *value) {
   return CQLMUX_OK;
 }
 
-cqlmux_config *cqlmux_config_new(void) {
-  cqlmux_config *c = cqlmux_mem_calloc(NULL, 1, sizeof *c);
+cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator) {
+  if (!allocator) allocator = cqlmux_default_allocator();
+  if (!allocator->malloc || !allocator->realloc || !allocator->free) return NULL;
+  cqlmux_config *c = cqlmux_mem_calloc(allocator, 1, sizeof *c);
   if (!c) return NULL;
   set_defaults(c);
-  c->owner = *cqlmux_default_allocator();
+  c->allocator = *allocator;
+  c->owner = *allocator;
   if (replace_string(c, &c->contact_points, "127.0.0.1") != CQLMUX_OK) {
-    cqlmux_mem_free(NULL, c);
+    cqlmux_mem_free(allocator, c);
     return NULL;
   }
   return c;
 }
+
+cqlmux_config *cqlmux_config_new(void) { return cqlmux_config_new_with_allocator(NULL); }
 
 void cqlmux_config_free(cqlmux_config *config) {
   if (!config) return;
@@ -161,20 +168,19 @@ int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace) {
 }
 
 int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count) {
-  CHECK(count >= 1 && count <= 256);
+  CHECK(count >= 1 && count <= CQLMUX_MAX_IO_THREADS);
   config->io_threads = count;
   return CQLMUX_OK;
 }
 
 int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count) {
-  CHECK(count <= 256);
+  CHECK(count <= CQLMUX_MAX_CALLBACK_THREADS);
   config->callback_threads = count;
   return CQLMUX_OK;
 }
 
 int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend) {
-  CHECK(backend == CQLMUX_IO_BACKEND_DEFAULT || backend == CQLMUX_IO_BACKEND_EPOLL ||
-        backend == CQLMUX_IO_BACKEND_POLL);
+  CHECK(cqlmux_loop_backend_available(backend));
   config->io_backend = backend;
   return CQLMUX_OK;
 }
@@ -272,11 +278,27 @@ int cqlmux_config_set_allocator(cqlmux_config *config, const cqlmux_allocator *a
   return CQLMUX_OK;
 }
 
-int cqlmux_config_set_log(cqlmux_config *config, cqlmux_log_callback callback, void *user_data,
-                          cqlmux_log_level level) {
-  CHECK(level >= CQLMUX_LOG_ERROR && level <= CQLMUX_LOG_TRACE);
+int cqlmux_config_set_log_callback(cqlmux_config *config, cqlmux_log_callback callback,
+                                   void *user_data) {
+  CHECK(1);
   config->log_callback = callback;
   config->log_user_data = user_data;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level) {
+  CHECK(level >= CQLMUX_LOG_NONE && level <= CQLMUX_LOG_TRACE);
   config->log_level = level;
   return CQLMUX_OK;
+}
+
+void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
+  cqlmux_runtime_config_defaults(out);
+  out->io_threads = c->io_threads;
+  out->callback_threads = c->callback_threads;
+  out->backend = c->io_backend;
+  out->allocator = &c->allocator;
+  out->log_callback = c->log_callback;
+  out->log_user_data = c->log_user_data;
+  out->log_level = c->log_level;
 }

@@ -55,6 +55,12 @@ struct cqlmux_config {
  * NULL when out of memory. Freed with cqlmux_config_free. */
 cqlmux_config *cqlmux_config_copy(const cqlmux_config *config);
 
+typedef struct cqlmux_runtime_config cqlmux_runtime_config;
+
+/* The runtime's share of the settings (threads, backend, allocator, log);
+ * pointers in *out borrow from c. */
+void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out);
+
 /* In-flight counts derived from max and the watermark percentages (>= 1). */
 unsigned cqlmux_config_high_watermark(const cqlmux_config *config);
 unsigned cqlmux_config_low_watermark(const cqlmux_config *config);

@@ -1,10 +1,3 @@
-check_PROGRAMS += tests/unit/test_config
-TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c
-tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_config_LDADD = $(TEST_LDADD)
-
 check_PROGRAMS += tests/unit/test_statement
 TESTS += tests/unit/test_statement
 tests_unit_test_statement_SOURCES = tests/unit/test_statement.c

@@ -9,3 +9,4 @@ include tests/unit/api.mk
 include tests/unit/tls.mk
 include tests/unit/proto_frame.mk
 include tests/unit/proto_values.mk
+include tests/unit/runtime.mk
