@@ -423,6 +423,11 @@ CQLMUX_API cqlmux_future *cqlmux_session_query(cqlmux_session *session, const ch
  * cqlmux_future_take_prepared. */
 CQLMUX_API cqlmux_future *cqlmux_session_prepare(cqlmux_session *session, const char *cql);
 
+/* The protocol version the session negotiated (4 or 5), 0 before connect
+ * succeeds; and whether LZ4 compression is in use (1) or not (0). */
+CQLMUX_API int cqlmux_session_protocol_version(const cqlmux_session *session);
+CQLMUX_API int cqlmux_session_compression_active(const cqlmux_session *session);
+
 /*
  * Graceful close: stops taking requests (they fail with SHUTDOWN), lets
  * in-flight ones complete, then closes connections. The future completes

@@ -541,6 +541,14 @@ cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
   return p;
 }
 
+int cqlmux_session_protocol_version(const cqlmux_session *s) {
+  return s ? (int)atomic_load(&s->version) : 0;
+}
+
+int cqlmux_session_compression_active(const cqlmux_session *s) {
+  return s && atomic_load(&s->version) && atomic_load(&s->lz4) ? 1 : 0;
+}
+
 /* ================================================================ closing */
 
 static void complete_close_if_idle(cqlmux_session *s) {
