@@ -1,1 +1,4 @@
-
+# Examples use only the public header and link the installed-style library.
+noinst_PROGRAMS += examples/version
+examples_version_SOURCES = examples/version.c
+examples_version_LDADD = lib/libcqlmux.la
