@@ -11,6 +11,7 @@
  * CQLMUX_TEST_PASSWORD. tools/test-all runs each suite against its server. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
