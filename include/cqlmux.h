@@ -73,6 +73,8 @@ typedef enum cqlmux_error {
   CQLMUX_ERR_NOT_FOUND = -6,          /* no such column, key or host */
   CQLMUX_ERR_TYPE_MISMATCH = -7,      /* value read or bound as the wrong type */
   CQLMUX_ERR_NOT_READY = -8,          /* the future has not completed yet */
+  CQLMUX_ERR_NULL_VALUE = -9,         /* the value read is null */
+  CQLMUX_ERR_EMPTY_VALUE = -10,       /* the value read is empty (0 bytes), not null */
 
   /* codec: bytes that cannot be decoded (from the network or a caller) */
   CQLMUX_ERR_TRUNCATED = -100,        /* a length or count runs past the end */

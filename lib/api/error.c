@@ -11,6 +11,8 @@ const char *cqlmux_strerror(int error) {
   case CQLMUX_ERR_NOT_FOUND: return "not found";
   case CQLMUX_ERR_TYPE_MISMATCH: return "type mismatch";
   case CQLMUX_ERR_NOT_READY: return "not completed yet";
+  case CQLMUX_ERR_NULL_VALUE: return "the value is null";
+  case CQLMUX_ERR_EMPTY_VALUE: return "the value is empty (zero bytes, distinct from null)";
   case CQLMUX_ERR_TRUNCATED: return "truncated input: a length or count runs past the end";
   case CQLMUX_ERR_MALFORMED: return "malformed input";
   case CQLMUX_ERR_OVERSIZED: return "input exceeds the protocol or configured size limit";

@@ -1,0 +1,82 @@
+#include "proto/arena.h"
+
+#include <stdint.h>
+
+#include "runtime/alloc.h"
+
+/* Each owned block starts with the link to the previous one; the header is
+ * one alignment unit wide so the data after it stays aligned. */
+typedef union block_header {
+  void *next;
+  unsigned char pad[CQLMUX_ARENA_ALIGN];
+} block_header;
+
+static size_t align_up(size_t n) {
+  return (n + (CQLMUX_ARENA_ALIGN - 1)) & ~(size_t)(CQLMUX_ARENA_ALIGN - 1);
+}
+
+static void use_initial(cqlmux_arena *a) {
+  unsigned char *p = a->initial;
+  size_t cap = a->initial_cap;
+  size_t skew = p ? (size_t)(-(uintptr_t)p & (CQLMUX_ARENA_ALIGN - 1)) : 0;
+  if (skew > cap) skew = cap;
+  a->base = p ? p + skew : NULL;
+  a->cap = cap - skew;
+  a->used = 0;
+}
+
+void cqlmux_arena_init(cqlmux_arena *a, const cqlmux_allocator *alloc, void *buf, size_t cap) {
+  a->blocks = NULL;
+  a->alloc = alloc;
+  a->initial = buf;
+  a->initial_cap = buf ? cap : 0;
+  use_initial(a);
+}
+
+void *cqlmux_arena_alloc(cqlmux_arena *a, size_t size) {
+  size_t n = align_up(size ? size : 1);
+  if (n < size || a->used > SIZE_MAX - n) {
+    a->used = SIZE_MAX; /* saturates: the grow that follows fails cleanly */
+    return NULL;
+  }
+  size_t at = a->used;
+  a->used += n;
+  if (a->used > a->cap) return NULL;
+  return a->base + at;
+}
+
+int cqlmux_arena_grow(cqlmux_arena *a, size_t mark) {
+  size_t need = a->used - mark;
+  a->used = mark;
+  if (need > SIZE_MAX - sizeof(block_header)) return CQLMUX_ERR_NOMEM;
+  block_header *h = cqlmux_mem_malloc(a->alloc, sizeof *h + need);
+  if (!h) return CQLMUX_ERR_NOMEM;
+  h->next = a->blocks;
+  a->blocks = h;
+  a->base = (unsigned char *)(h + 1);
+  a->cap = need;
+  a->used = 0;
+  return CQLMUX_OK;
+}
+
+static void free_blocks(cqlmux_arena *a) {
+  void *b = a->blocks;
+  while (b) {
+    void *next = ((block_header *)b)->next;
+    cqlmux_mem_free(a->alloc, b);
+    b = next;
+  }
+  a->blocks = NULL;
+}
+
+void cqlmux_arena_reset(cqlmux_arena *a) {
+  free_blocks(a);
+  use_initial(a);
+}
+
+void cqlmux_arena_free(cqlmux_arena *a) {
+  if (!a) return;
+  free_blocks(a);
+  a->base = NULL;
+  a->cap = a->used = 0;
+}

@@ -1,0 +1,69 @@
+/* A bump arena: the memory of one decoded response.
+ *
+ * A decoded RESULT (type trees, column specs, the cell index) lives in one
+ * arena and is released all at once with it. The arena starts on an optional
+ * caller buffer (e.g. space embedded in a request object, so that a typical
+ * result needs no allocation at all) and otherwise takes blocks from the
+ * allocator hook.
+ *
+ * Sizing without a second allocation: cqlmux_arena_alloc never grows the
+ * arena. When a request does not fit it returns NULL but still counts the
+ * bytes, so a decoder can finish a pass (writing into scratch space), read
+ * how much it needed, take exactly one block of that size with
+ * cqlmux_arena_grow, and run the pass again. Decoders in lib/proto do this
+ * internally; callers only init, reset and free.
+ *
+ * Not thread-safe: an arena belongs to one thread at a time.
+ */
+#ifndef CQLMUX_PROTO_ARENA_H
+#define CQLMUX_PROTO_ARENA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cqlmux.h"
+
+/* Every allocation is aligned to this (enough for pointers and 64-bit ints). */
+#define CQLMUX_ARENA_ALIGN 8u
+
+typedef struct cqlmux_arena {
+  unsigned char *base; /* current block */
+  size_t cap;          /* its size */
+  size_t used;         /* bytes handed out or requested; > cap after a miss */
+  void *blocks;        /* owned blocks, newest first (a link word heads each) */
+  void *initial;       /* the caller's buffer, reused by cqlmux_arena_reset */
+  size_t initial_cap;
+  const cqlmux_allocator *alloc;
+} cqlmux_arena;
+
+/* Starts an arena on buf[0..cap) (both may be 0/NULL). buf stays the
+ * caller's and must outlive the arena's allocations; alloc NULL = libc. */
+void cqlmux_arena_init(cqlmux_arena *a, const cqlmux_allocator *alloc, void *buf, size_t cap);
+
+/* Returns size bytes (aligned, uninitialized) or NULL when the current block
+ * lacks room. A miss still adds size to `used` (see above). */
+void *cqlmux_arena_alloc(cqlmux_arena *a, size_t size);
+
+/* True once a request has missed since the last mark/grow. */
+static inline bool cqlmux_arena_overflowed(const cqlmux_arena *a) { return a->used > a->cap; }
+
+/* Position to come back to if a decode pass fails. */
+static inline size_t cqlmux_arena_mark(const cqlmux_arena *a) { return a->used; }
+
+/* Forgets everything allocated since mark, which must come from the
+ * current block. */
+static inline void cqlmux_arena_rewind(cqlmux_arena *a, size_t mark) { a->used = mark; }
+
+/* After an overflowed pass started at mark: rewinds, then switches to a new
+ * block of exactly the bytes the pass requested, so that repeating the pass
+ * fits. Earlier allocations stay valid. Returns CQLMUX_OK or
+ * CQLMUX_ERR_NOMEM (arena rewound, otherwise unchanged). */
+int cqlmux_arena_grow(cqlmux_arena *a, size_t mark);
+
+/* Frees every owned block and starts over on the caller's buffer. */
+void cqlmux_arena_reset(cqlmux_arena *a);
+
+/* Frees every owned block. The arena may be initialized again. NULL is ok. */
+void cqlmux_arena_free(cqlmux_arena *a);
+
+#endif
