@@ -221,6 +221,9 @@ typedef struct cqlmux_mock_prime {
   const uint8_t *prepared_id;
   size_t prepared_id_len;
   int node;            /* only on this node; CQLMUX_MOCK_ANY by default */
+  int opcode;          /* ANY (default): answers QUERY, EXECUTE and BATCH, and
+                          gives PREPARE its metadata; CQLMUX_OP_PREPARE: answers
+                          PREPARE itself (e.g. an ERROR for a bad statement) */
 
   cqlmux_mock_result_kind kind;
 
@@ -239,7 +242,8 @@ typedef struct cqlmux_mock_prime {
   /* ERROR: any code with its details (the fields the code uses). */
   int32_t error_code;          /* e.g. 0x1200 read timeout */
   const char *error_message;   /* NULL: a generic one */
-  int consistency;             /* 0x1000 0x1100 0x1200 0x1300 0x1500 */
+  int consistency;             /* 0x1000 0x1100 0x1200 0x1300 0x1500; -1
+                                  (default): the request's */
   int32_t received, block_for, alive, num_failures;
   bool data_present;           /* 0x1200 0x1300 */
   const char *write_type;      /* 0x1100 0x1500 ("SIMPLE" when NULL) */
@@ -416,6 +420,7 @@ typedef struct cqlmux_mock_request {
   const uint8_t *prepared_id; /* EXECUTE */
   size_t prepared_id_len;
   const char *keyspace;   /* v5 per-query keyspace, or NULL */
+  bool after_startup;     /* sent after STARTUP (an OPTIONS then is a heartbeat) */
   int fault;              /* id of the fault that acted on it, 0 = none */
   int response_opcode;    /* what it was answered with; -1 = not answered */
   int32_t error_code;     /* ERROR answers: the code; else 0 */

@@ -2,6 +2,8 @@
  * into envelopes (plain, or inside v5 frames once STARTUP is answered), and
  * writing answers with whatever mangling the fault engine asked for.
  * Everything here runs on the connection's loop thread. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <errno.h>
@@ -25,6 +27,8 @@ mock_resp *mock_resp_new(int16_t stream, uint8_t opcode, const uint8_t *body, si
   if (len) memcpy(r->body, body, len);
   return r;
 }
+
+static void close_later(mock_conn *c, uint32_t delay_ms);
 
 static void conn_update_epoll(mock_conn *c) {
   uint32_t ev = EPOLLRDHUP | (c->reading ? EPOLLIN : 0u) | (c->want_write ? EPOLLOUT : 0u);
@@ -204,24 +208,51 @@ void mock_conn_start_framing(mock_conn *c, bool out) {
   }
 }
 
-/* Appends the envelope of r (header + body, v4 LZ4 when negotiated) to b. */
-static void encode_envelope(mock_conn *c, cqlmux_wbuf *b, const mock_resp *r, int16_t stream,
-                            uint8_t opcode) {
-  cqlmux_envelope_header h = {.version = r->version ? r->version : (uint8_t)c->version,
-                              .flags = r->flags,
+/* Appends one envelope (header + body, v4 LZ4 when negotiated) to b. A
+ * malformed answer gets a RESULT kind no server sends instead of its body. */
+static void encode_envelope(mock_conn *c, cqlmux_wbuf *b, uint8_t version, uint8_t flags,
+                            int16_t stream, uint8_t opcode, const uint8_t *body, size_t len,
+                            bool malformed) {
+  cqlmux_envelope_header h = {.version = version ? version : (uint8_t)c->version,
+                              .flags = flags,
                               .stream = stream,
                               .opcode = opcode,
                               .response = true};
   size_t at = cqlmux_envelope_begin(b, &h);
-  if (r->mangle == MOCK_MANGLE_MALFORMED) {
+  if (malformed)
     cqlmux_write_i32(b, 0x7FFFFFFF);
-  } else {
-    cqlmux_write_raw(b, r->body, r->len);
-  }
+  else
+    cqlmux_write_raw(b, body, len);
   cqlmux_envelope_finish(b, at);
-  if (c->lz4 && !c->framed_out && h.version < 5)
-    cqlmux_envelope_compress_v4(b, at);
+  if (c->lz4 && !c->framed_out && h.version < 5) cqlmux_envelope_compress_v4(b, at);
   mock_wbuf_check(b);
+}
+
+static void encode_resp(mock_conn *c, cqlmux_wbuf *b, const mock_resp *r, int16_t stream,
+                        uint8_t opcode) {
+  encode_envelope(c, b, r->version, r->flags, stream, opcode, r->body, r->len,
+                  r->mangle == MOCK_MANGLE_MALFORMED);
+}
+
+void mock_conn_emit_body(mock_conn *c, uint8_t version, int16_t stream, uint8_t opcode,
+                         const uint8_t *body, size_t len) {
+  if (c->dead || c->closing) return;
+  if (c->framed_out) {
+    size_t at = cqlmux_frame_v5_writer_begin(&c->fw);
+    encode_envelope(c, &c->out, version, 0, stream, opcode, body, len, false);
+    cqlmux_frame_v5_writer_end(&c->fw, at);
+  } else {
+    encode_envelope(c, &c->out, version, 0, stream, opcode, body, len, false);
+  }
+  mock_loop_mark_dirty(c->loop, c);
+}
+
+void mock_conn_emit_raw(mock_conn *c, const uint8_t *p, size_t n, bool close_after) {
+  if (c->dead || c->closing) return;
+  cqlmux_write_raw(&c->out, p, n);
+  mock_wbuf_check(&c->out);
+  if (close_after) close_later(c, 0);
+  mock_loop_mark_dirty(c->loop, c);
 }
 
 /* Mangled v5 answers travel alone in a frame built here, so the checksum
@@ -230,7 +261,7 @@ static void emit_lone_frame(mock_conn *c, const mock_resp *r, int16_t stream, ui
   cqlmux_frame_v5_writer_flush(&c->fw);
   cqlmux_wbuf env;
   cqlmux_wbuf_init(&env, NULL, 0);
-  encode_envelope(c, &env, r, stream, opcode);
+  encode_resp(c, &env, r, stream, opcode);
   size_t at = c->out.len;
   cqlmux_frame_v5_append(&c->out, c->lz4, true, env.data, env.len);
   cqlmux_wbuf_free(&env);
@@ -275,13 +306,13 @@ void mock_conn_emit(mock_conn *c, mock_resp *r) {
               r->mangle == MOCK_MANGLE_TRUNCATE;
   if (!c->framed_out) {
     size_t at = c->out.len;
-    encode_envelope(c, &c->out, r, stream, opcode);
+    encode_resp(c, &c->out, r, stream, opcode);
     if (r->mangle == MOCK_MANGLE_TRUNCATE) truncate_plain(c, r, at);
   } else if (lone) {
     emit_lone_frame(c, r, stream, opcode);
   } else {
     size_t at = cqlmux_frame_v5_writer_begin(&c->fw);
-    encode_envelope(c, &c->out, r, stream, opcode);
+    encode_resp(c, &c->out, r, stream, opcode);
     cqlmux_frame_v5_writer_end(&c->fw, at);
   }
   mock_wbuf_check(&c->out);
@@ -310,4 +341,19 @@ void mock_conn_release_held(mock_conn *c) {
     mock_conn_emit(c, r);
     r = next;
   }
+}
+
+int mock_conn_push_event(mock_conn *c, const cqlmux_mock_event *ev) {
+  if (c->state != MOCK_CONN_READY || !(c->registered & (1u << ev->type))) return 0;
+  cqlmux_mock *m = c->loop->server;
+  cqlmux_wbuf b;
+  cqlmux_wbuf_init(&b, NULL, 0);
+  pthread_mutex_lock(&m->mu);
+  mock_body_event(m, &b, ev);
+  pthread_mutex_unlock(&m->mu);
+  mock_wbuf_check(&b);
+  mock_resp *r = mock_resp_new(-1, CQLMUX_OP_EVENT, b.data, b.len);
+  cqlmux_wbuf_free(&b);
+  mock_conn_emit(c, r);
+  return 1;
 }

@@ -1,5 +1,7 @@
 /* The fault engine: fault rules, their triggers, and the verdict for each
  * request. Rules and counters are scenario state, under server->mu. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <string.h>

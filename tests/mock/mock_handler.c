@@ -3,6 +3,8 @@
  * each request: record it, call the hook, ask the fault engine, build the
  * answer and send, delay, hold, drop or close as told.
  * Runs on the connection's loop thread. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <ctype.h>
@@ -12,6 +14,7 @@
 
 #include "proto/envelope.h"
 #include "proto/request_decode.h"
+#include "proto/response.h"
 
 static const char *opcode_name(uint8_t op) {
   static const char *const names[] = {
@@ -158,14 +161,21 @@ static void info_from_params(request_info *info, const cqlmux_query_params_view 
   if (p->flags & CQLMUX_QUERY_FLAG_KEYSPACE) info->rec.keyspace = slice_dup(p->keyspace);
 }
 
-/* The text a BATCH member stands for (its query, or what its id was
- * prepared from on this node). Server lock held. */
+/* The text a prepared id stands for on a node: what it was prepared from
+ * there, or the query of a prime that answers it everywhere. Lock held. */
+static char *id_text(cqlmux_mock *m, int node, cqlmux_slice id) {
+  const mock_prepared *p = mock_prepared_find(&m->nodes[node], id.data, id.len);
+  if (p) return mock_xstrdup(p->query);
+  const mock_prime *pr = mock_prime_find_id(m, node, id.data, id.len, false);
+  return pr ? mock_xstrdup(pr->spec.query) : NULL;
+}
+
+/* The text of a BATCH's first member. Lock held. */
 static char *batch_first_text(cqlmux_mock *m, int node, cqlmux_batch_view b) {
   cqlmux_batch_statement_view st;
   if (!cqlmux_batch_next(&b, &st)) return NULL;
   if (st.kind == CQLMUX_BATCH_KIND_QUERY) return slice_dup(st.query_or_id);
-  const mock_prepared *p = mock_prepared_find(&m->nodes[node], st.query_or_id.data, st.query_or_id.len);
-  return p ? mock_xstrdup(p->query) : NULL;
+  return id_text(m, node, st.query_or_id);
 }
 
 static void info_fill(mock_conn *c, const cqlmux_request_view *req, request_info *info) {
@@ -188,9 +198,7 @@ static void info_fill(mock_conn *c, const cqlmux_request_view *req, request_info
     r->prepared_id_len = info->exec_id.len;
     info_from_params(info, &req->u.execute.params);
     pthread_mutex_lock(&m->mu);
-    const mock_prepared *p = mock_prepared_find(&m->nodes[c->node], info->exec_id.data,
-                                                info->exec_id.len);
-    r->query = p ? mock_xstrdup(p->query) : mock_prime_text_for_id(m, c->node, info->exec_id);
+    r->query = id_text(m, c->node, info->exec_id);
     pthread_mutex_unlock(&m->mu);
     break;
   }
@@ -456,7 +464,7 @@ static bool parse_use(const char *q, char *ks, size_t cap) {
   return true;
 }
 
-static mock_answer answer_text(mock_conn *c, int version, const char *text,
+static mock_answer answer_text(mock_conn *c, int version, int op, const char *text,
                                const cqlmux_query_params_view *params, cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
   char ks[64];
@@ -466,7 +474,7 @@ static mock_answer answer_text(mock_conn *c, int version, const char *text,
   }
   mock_answer a;
   if (mock_system_answer(m, c->node, version, text, b, &a)) return a;
-  const mock_prime *p = mock_prime_find(m, c->node, text, strlen(text));
+  const mock_prime *p = mock_prime_find(m, c->node, op, text, strlen(text));
   if (p) return mock_prime_answer(m, p, version, params, b);
   if (m->cfg.unprimed_is_error) {
     char msg[512];
@@ -477,12 +485,16 @@ static mock_answer answer_text(mock_conn *c, int version, const char *text,
   return (mock_answer){.opcode = CQLMUX_OP_RESULT};
 }
 
+/* PREPARE always succeeds unless a prime for CQLMUX_OP_PREPARE says
+ * otherwise; the statement is then known on this node only. */
 static mock_answer answer_prepare(mock_conn *c, const cqlmux_mock_request *rec, cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
   const char *text = rec->query;
-  const mock_prime *p = mock_prime_find(m, c->node, text, strlen(text));
-  if (p && p->spec.kind == CQLMUX_MOCK_RESULT_ERROR && !p->spec.prepared_id)
-    return mock_prime_answer(m, p, rec->version, NULL, b);
+  size_t len = strlen(text);
+  const mock_prime *own = mock_prime_find(m, c->node, CQLMUX_OP_PREPARE, text, len);
+  if (own && own->spec.kind == CQLMUX_MOCK_RESULT_ERROR)
+    return mock_prime_answer(m, own, rec->version, NULL, b);
+  const mock_prime *p = own ? own : mock_prime_find(m, c->node, CQLMUX_OP_EXECUTE, text, len);
   uint8_t hash[16];
   const uint8_t *id = hash;
   size_t id_len = sizeof hash;
@@ -490,48 +502,51 @@ static mock_answer answer_prepare(mock_conn *c, const cqlmux_mock_request *rec, 
     id = p->spec.prepared_id;
     id_len = p->spec.prepared_id_len;
   } else {
-    mock_query_id(text, strlen(text), hash);
+    mock_query_id(text, len, hash);
   }
-  mock_prepared_add(&m->nodes[c->node], id, id_len, text, strlen(text));
-  mock_body_prepared(m, p, id, id_len, rec->version, b);
+  mock_prepared_add(&m->nodes[c->node], id, id_len, text, len);
+  mock_prime_prepared(p, rec->version, id, id_len, b);
   return (mock_answer){.opcode = CQLMUX_OP_RESULT};
+}
+
+static mock_answer unprepared(cqlmux_wbuf *b, int version, cqlmux_slice id) {
+  mock_body_unprepared(b, version, id.data, id.len);
+  return (mock_answer){.opcode = CQLMUX_OP_ERROR, .error_code = CQLMUX_CQL_UNPREPARED};
 }
 
 static mock_answer answer_execute(mock_conn *c, const cqlmux_mock_request *rec,
                                   const cqlmux_query_params_view *params, cqlmux_slice id,
                                   cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
-  if (!rec->query) {
-    mock_body_unprepared(b, rec->version, id.data, id.len);
-    return (mock_answer){.opcode = CQLMUX_OP_ERROR, .error_code = CQLMUX_CQL_UNPREPARED};
-  }
-  const mock_prime *p = mock_prime_find_id(m, c->node, id.data, id.len);
+  const mock_prepared *known = mock_prepared_find(&m->nodes[c->node], id.data, id.len);
+  const mock_prime *p = mock_prime_find_id(m, c->node, id.data, id.len, known != NULL);
   if (p) return mock_prime_answer(m, p, rec->version, params, b);
-  return answer_text(c, rec->version, rec->query, params, b);
+  if (!known) return unprepared(b, rec->version, id);
+  return answer_text(c, rec->version, CQLMUX_OP_EXECUTE, known->query, params, b);
 }
 
+/* A batch is VOID unless a member is unknown (UNPREPARED) or primed with
+ * an error (the first such error answers). */
 static mock_answer answer_batch(mock_conn *c, const cqlmux_request_view *req, cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
+  int version = req->header.version;
   cqlmux_batch_view bv = req->u.batch;
   cqlmux_batch_statement_view st;
   const mock_prime *error_prime = NULL;
   while (cqlmux_batch_next(&bv, &st)) {
     const mock_prime *p;
+    cqlmux_slice q = st.query_or_id;
     if (st.kind == CQLMUX_BATCH_KIND_PREPARED) {
-      const mock_prepared *known = mock_prepared_find(&m->nodes[c->node], st.query_or_id.data,
-                                                      st.query_or_id.len);
-      p = mock_prime_find_id(m, c->node, st.query_or_id.data, st.query_or_id.len);
-      if (!known && !p) {
-        mock_body_unprepared(b, req->header.version, st.query_or_id.data, st.query_or_id.len);
-        return (mock_answer){.opcode = CQLMUX_OP_ERROR, .error_code = CQLMUX_CQL_UNPREPARED};
-      }
-      if (!p && known) p = mock_prime_find(m, c->node, known->query, strlen(known->query));
+      const mock_prepared *known = mock_prepared_find(&m->nodes[c->node], q.data, q.len);
+      p = mock_prime_find_id(m, c->node, q.data, q.len, known != NULL);
+      if (!known && !p) return unprepared(b, version, q);
+      if (!p) p = mock_prime_find(m, c->node, CQLMUX_OP_BATCH, known->query, strlen(known->query));
     } else {
-      p = mock_prime_find(m, c->node, (const char *)st.query_or_id.data, st.query_or_id.len);
+      p = mock_prime_find(m, c->node, CQLMUX_OP_BATCH, (const char *)q.data, q.len);
     }
     if (p && p->spec.kind == CQLMUX_MOCK_RESULT_ERROR && !error_prime) error_prime = p;
   }
-  if (error_prime) return mock_prime_answer(m, error_prime, req->header.version, NULL, b);
+  if (error_prime) return mock_prime_answer(m, error_prime, version, NULL, b);
   mock_body_void(b);
   return (mock_answer){.opcode = CQLMUX_OP_RESULT};
 }
@@ -547,7 +562,7 @@ static mock_answer answer_ready_state(mock_conn *c, const cqlmux_request_view *r
   case CQLMUX_OP_REGISTER:
     return answer_register(c, req, b);
   case CQLMUX_OP_QUERY:
-    return answer_text(c, version, rec->query, params, b);
+    return answer_text(c, version, CQLMUX_OP_QUERY, rec->query, params, b);
   case CQLMUX_OP_PREPARE:
     return answer_prepare(c, rec, b);
   case CQLMUX_OP_EXECUTE:

@@ -23,7 +23,9 @@
 #include <stdint.h>
 
 #include "mock/mock.h"
+#include "proto/arena.h"
 #include "proto/frame_v5.h"
+#include "proto/types.h"
 #include "proto/wire.h"
 
 /* ------------------------------------------------------------ utilities */
@@ -51,6 +53,19 @@ bool mock_text_match(const char *pattern, const char *text, size_t text_len);
 void mock_query_id(const char *text, size_t len, uint8_t out[16]);
 
 /* ------------------------------------------------------------ nodes */
+
+typedef enum mock_watch_kind {
+  MOCK_WATCH_WAKE = 1,
+  MOCK_WATCH_LISTENER,
+  MOCK_WATCH_CONN
+} mock_watch_kind;
+
+/* First member of everything registered with epoll. */
+typedef struct mock_watch {
+  mock_watch_kind kind;
+  int fd;
+} mock_watch;
+
 
 typedef struct mock_prepared {
   struct mock_prepared *next;
@@ -83,14 +98,39 @@ typedef struct mock_conn_record {
 
 /* ------------------------------------------------------------ primes */
 
-typedef struct mock_type mock_type; /* parsed column type, mock_value.c */
-
 typedef struct mock_prime {
-  cqlmux_mock_prime spec;     /* strings and arrays are owned copies */
-  mock_type **column_types;   /* column_count */
-  mock_type **param_types;    /* param_count */
-  cqlmux_wbuf rows;           /* encoded rows: row_count * column_count [bytes] */
+  cqlmux_mock_prime spec;  /* strings and arrays are owned copies */
+  cqlmux_arena arena;      /* the column and parameter type trees */
+  void *arena_buf;
+  const cqlmux_type **column_types; /* column_count */
+  const cqlmux_type **param_types;  /* param_count */
+  const char **column_names;
+  const char **param_names;
+  cqlmux_wbuf rows;        /* row_count * column_count [bytes] */
+  size_t *row_offsets;     /* row_count + 1 offsets into rows */
 } mock_prime;
+
+/* A rows result to encode (mock_body_rows): borrowed pieces. */
+typedef struct mock_rows {
+  const char *keyspace, *table;
+  size_t column_count;
+  const char *const *names;
+  const cqlmux_type *const *types;
+  int32_t row_count;
+  const uint8_t *content;
+  size_t content_len;
+  bool no_metadata;
+  const uint8_t *paging_state; /* non-NULL: more pages */
+  size_t paging_len;
+} mock_rows;
+
+/* The answer chosen for a request. */
+typedef struct mock_answer {
+  uint8_t opcode;
+  int32_t error_code;   /* ERROR answers */
+  bool start_framing;   /* v5 STARTUP answered */
+  bool close_after;
+} mock_answer;
 
 /* ------------------------------------------------------------ faults */
 
@@ -165,18 +205,6 @@ typedef struct mock_resp {
 mock_resp *mock_resp_new(int16_t stream, uint8_t opcode, const uint8_t *body, size_t len);
 
 /* ------------------------------------------------------------ loops */
-
-typedef enum mock_watch_kind {
-  MOCK_WATCH_WAKE = 1,
-  MOCK_WATCH_LISTENER,
-  MOCK_WATCH_CONN
-} mock_watch_kind;
-
-/* First member of everything registered with epoll. */
-typedef struct mock_watch {
-  mock_watch_kind kind;
-  int fd;
-} mock_watch;
 
 typedef struct mock_conn mock_conn;
 typedef struct mock_loop mock_loop;
@@ -334,6 +362,12 @@ void mock_conn_refresh(mock_conn *c);
 /* Queues ev if the connection REGISTERed for its type: returns 1, else 0. */
 int mock_conn_push_event(mock_conn *c, const cqlmux_mock_event *ev);
 
+/* Queues an envelope straight from its body (null mode's fast path). */
+void mock_conn_emit_body(mock_conn *c, uint8_t version, int16_t stream, uint8_t opcode,
+                         const uint8_t *body, size_t len);
+/* Sends bytes as they are (no envelope work), e.g. a v1/v2 header. */
+void mock_conn_emit_raw(mock_conn *c, const uint8_t *p, size_t n, bool close_after);
+
 /* The request side (mock_handler.c). mock_handle_bytes takes plain
  * envelopes off the front of p: returns the bytes used (> 0), 0 when more
  * are needed, < 0 when the connection is being closed. mock_handle_frame
@@ -378,10 +412,15 @@ struct cqlmux_mock {
   cqlmux_mock_request_hook hook;
   void *hook_data;
 
-  uint8_t *null_body;      /* null mode canned RESULT rows body */
-  size_t null_body_len;
-  uint8_t *null_prepared[2]; /* canned PREPARED body for v4 / v5 */
-  size_t null_prepared_len[2];
+  /* System tables: type trees of their columns (mock_system.c). */
+  cqlmux_arena sys_arena;
+  void *sys_arena_buf;
+  const cqlmux_type *sys_tokens_type;   /* set<text> */
+  const cqlmux_type *sys_truncated_type; /* map<uuid,blob> */
+
+  /* Null mode canned bodies (mock_null.c): rows with and without metadata,
+   * PREPARED for v4 and v5, VOID. */
+  cqlmux_wbuf null_rows, null_rows_nometa, null_prepared[2], null_void;
 };
 
 /* Topology (mock_node.c), server->mu held unless said otherwise. */
@@ -430,5 +469,65 @@ void mock_actions_run(cqlmux_mock *m, mock_action *a);
 void mock_faults_free(cqlmux_mock *m);
 void mock_event_copy(cqlmux_mock_event *dst, const cqlmux_mock_event *src);
 void mock_event_release(cqlmux_mock_event *e);
+
+/* Answers (mock_handler.c), server->mu held. */
+struct cqlmux_envelope;
+struct cqlmux_request_view;
+struct cqlmux_query_params_view;
+mock_answer mock_answer_request(mock_conn *c, const struct cqlmux_envelope *env,
+                                const struct cqlmux_request_view *req,
+                                const cqlmux_mock_request *rec,
+                                const struct cqlmux_query_params_view *params, cqlmux_wbuf *b);
+
+/* Response bodies (mock_answer.c). */
+struct cqlmux_schema_change;
+void mock_body_error(cqlmux_wbuf *b, int version, int32_t code, const char *msg);
+void mock_body_unprepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t len);
+void mock_body_supported(cqlmux_mock *m, cqlmux_wbuf *b);
+void mock_body_authenticate(cqlmux_wbuf *b);
+void mock_body_auth_success(cqlmux_wbuf *b);
+void mock_body_void(cqlmux_wbuf *b);
+void mock_body_set_keyspace(cqlmux_wbuf *b, const char *ks);
+void mock_body_rows(cqlmux_wbuf *b, int version, const mock_rows *r);
+void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t id_len,
+                        const mock_rows *params, const mock_rows *result);
+void mock_body_schema_change(cqlmux_wbuf *b, const char *change, const char *target,
+                             const char *keyspace, const char *name, const char *args);
+void mock_schema_change(struct cqlmux_schema_change *s, const char *change, const char *target,
+                        const char *keyspace, const char *name, const char *args);
+void mock_body_event(cqlmux_mock *m, cqlmux_wbuf *b, const cqlmux_mock_event *ev);
+
+/* Types and values as text (mock_value.c). */
+int mock_type_parse(const char *text, cqlmux_arena *arena, const cqlmux_type **out, char *err,
+                    size_t errlen);
+int mock_value_parse(const cqlmux_type *t, const char *text, cqlmux_wbuf *b, char *err,
+                     size_t errlen);
+
+/* Primes (mock_prime.c), server->mu held. op is the request's opcode. */
+const mock_prime *mock_prime_find(cqlmux_mock *m, int node, int op, const char *text,
+                                  size_t len);
+/* A prime answering EXECUTE of this raw id (prepared_here: the node knows
+ * the id from a PREPARE). */
+const mock_prime *mock_prime_find_id(cqlmux_mock *m, int node, const uint8_t *id, size_t len,
+                                     bool prepared_here);
+mock_answer mock_prime_answer(cqlmux_mock *m, const mock_prime *p, int version,
+                              const struct cqlmux_query_params_view *params, cqlmux_wbuf *b);
+/* The PREPARED body for a statement (p NULL: unprimed). */
+void mock_prime_prepared(const mock_prime *p, int version, const uint8_t *id, size_t id_len,
+                         cqlmux_wbuf *b);
+void mock_primes_free(cqlmux_mock *m);
+
+/* System tables (mock_system.c), server->mu held: answers SELECTs on
+ * system.local / peers / peers_v2 and system_schema; false otherwise. */
+bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text, cqlmux_wbuf *b,
+                        mock_answer *a);
+int mock_system_init(cqlmux_mock *m);
+void mock_system_free(cqlmux_mock *m);
+
+/* Null mode (mock_null.c). */
+int mock_null_init(cqlmux_mock *m);
+void mock_null_free(cqlmux_mock *m);
+/* Answers a data request from the canned bodies; false: not one for null mode. */
+bool mock_null_answer(mock_conn *c, const struct cqlmux_envelope *env);
 
 #endif

@@ -1,5 +1,7 @@
 /* The mock's I/O loops: one thread, one epoll set, one command queue and one
  * timer list each. See mock_internal.h for who owns what. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <errno.h>
@@ -88,20 +90,21 @@ static void cmd_refresh(mock_loop *loop) {
   for (mock_conn *c = loop->conns; c; c = c->next)
     if (!c->dead) mock_conn_refresh(c);
   if (loop->index != 0) return;
+  /* Listener fds are written under mu so that API threads may read them. */
   cqlmux_mock *m = loop->server;
   pthread_mutex_lock(&m->mu);
-  int count = m->node_count;
-  pthread_mutex_unlock(&m->mu);
-  for (int i = 0; i < count; i++) {
+  for (int i = 0; i < m->node_count; i++) {
     mock_node *n = &m->nodes[i];
-    pthread_mutex_lock(&m->mu);
     bool want = mock_node_should_listen(m, n);
-    pthread_mutex_unlock(&m->mu);
-    if (want && n->listen_fd < 0)
-      mock_node_listen(m, n);
-    else if (!want && n->listen_fd >= 0)
+    if (want && n->listener.fd < 0) {
+      if (mock_node_listen(m, n) != CQLMUX_OK)
+        fprintf(stderr, "cqlmux mock: node %d cannot listen on %s:%u\n", i, n->address,
+                (unsigned)n->port);
+    } else if (!want && n->listener.fd >= 0) {
       mock_node_unlisten(m, n);
+    }
   }
+  pthread_mutex_unlock(&m->mu);
 }
 
 static void cmd_run(mock_loop *loop, mock_cmd *cmd) {

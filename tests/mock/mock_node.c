@@ -1,5 +1,7 @@
 /* Nodes of the mock cluster: topology, listening sockets, accepting, node
  * actions (stop, start, restart, add, remove) and prepared statement caches. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,7 @@
 /* What the mock served: connections, requests and fault hits, and the
  * functions tests use to read and wait for them. All under server->mu. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <errno.h>

@@ -1,4 +1,6 @@
 /* Small helpers of the mock server: allocation, clock, text matching. */
+#include "config.h"
+
 #include "mock/mock_internal.h"
 
 #include <stdio.h>

@@ -1,0 +1,23 @@
+# The mock CQL server (doc/mock-server.md): a convenience library that test
+# suites link, the cqlmux-mock program on top of it, and its own suite.
+noinst_LTLIBRARIES += tests/mock/libcqlmux_mock.la
+tests_mock_libcqlmux_mock_la_SOURCES = \
+	tests/mock/mock.h tests/mock/mock_internal.h \
+	tests/mock/mock_answer.c tests/mock/mock_conn.c tests/mock/mock_fault.c \
+	tests/mock/mock_handler.c tests/mock/mock_loop.c tests/mock/mock_node.c \
+	tests/mock/mock_null.c tests/mock/mock_prime.c tests/mock/mock_record.c \
+	tests/mock/mock_server.c tests/mock/mock_system.c tests/mock/mock_util.c \
+	tests/mock/mock_value.c
+tests_mock_libcqlmux_mock_la_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_libcqlmux_mock_la_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+
+# The mock's own suite, driven by a raw-socket client.
+MOCK_TEST_SOURCES = tests/mock/mock_client.c tests/mock/mock_client.h tests/mock/test_mock.h
+MOCK_TEST_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_protocol
+TESTS += tests/mock/test_mock_protocol
+tests_mock_test_mock_protocol_SOURCES = tests/mock/test_mock_protocol.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_protocol_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_protocol_LDADD = $(MOCK_TEST_LDADD)
