@@ -21,3 +21,10 @@ tests_mock_test_mock_protocol_SOURCES = tests/mock/test_mock_protocol.c $(MOCK_T
 tests_mock_test_mock_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_protocol_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_protocol_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_faults
+TESTS += tests/mock/test_mock_faults
+tests_mock_test_mock_faults_SOURCES = tests/mock/test_mock_faults.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_faults_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_faults_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_faults_LDADD = $(MOCK_TEST_LDADD)
