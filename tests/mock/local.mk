@@ -28,3 +28,10 @@ tests_mock_test_mock_faults_SOURCES = tests/mock/test_mock_faults.c $(MOCK_TEST_
 tests_mock_test_mock_faults_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_faults_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_faults_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_clients
+TESTS += tests/mock/test_mock_clients
+tests_mock_test_mock_clients_SOURCES = tests/mock/test_mock_clients.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_clients_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_clients_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_clients_LDADD = $(MOCK_TEST_LDADD)

@@ -470,6 +470,10 @@ size_t cqlmux_mock_open_connections(cqlmux_mock *m, int node);
 int cqlmux_mock_wait_connections(cqlmux_mock *m, int node, size_t count, bool open,
                                  unsigned timeout_ms);
 
+/* Blocks until connection `id` is closed (by either side). OK, TIMEOUT, or
+ * NOT_FOUND for an id never accepted. */
+int cqlmux_mock_wait_closed(cqlmux_mock *m, int64_t id, unsigned timeout_ms);
+
 size_t cqlmux_mock_fault_hit_count(cqlmux_mock *m);
 int cqlmux_mock_fault_hit_at(cqlmux_mock *m, size_t index, cqlmux_mock_fault_hit *out);
 

@@ -194,6 +194,19 @@ int cqlmux_mock_wait_connections(cqlmux_mock *m, int node, size_t count, bool op
   return wait_until(m, connections_reached, &g, timeout_ms);
 }
 
+static bool conn_closed(cqlmux_mock *m, const void *arg) {
+  const mock_conn_record *r = mock_conn_record_get(m, *(const int64_t *)arg);
+  return r && r->pub.closed_us != 0;
+}
+
+int cqlmux_mock_wait_closed(cqlmux_mock *m, int64_t id, unsigned timeout_ms) {
+  pthread_mutex_lock(&m->mu);
+  bool known = mock_conn_record_get(m, id) != NULL;
+  pthread_mutex_unlock(&m->mu);
+  if (!known) return CQLMUX_ERR_NOT_FOUND;
+  return wait_until(m, conn_closed, &id, timeout_ms);
+}
+
 size_t cqlmux_mock_fault_hit_count(cqlmux_mock *m) {
   pthread_mutex_lock(&m->mu);
   size_t n = m->hit_count;

@@ -128,7 +128,7 @@ Test(faults, close_after_requests) {
   }
   cr_assert_eq(mock_client_query(&c, 3, "SELECT 1", 1), CQLMUX_OK);
   expect_closed(&c);
-  cr_assert_eq(cqlmux_mock_wait_connections(m, 0, 0, true, 5000), CQLMUX_OK);
+  cr_assert_eq(cqlmux_mock_wait_closed(m, 1, 5000), CQLMUX_OK);
   cqlmux_mock_connection conn;
   cr_assert_eq(cqlmux_mock_connection_get(m, 1, &conn), CQLMUX_OK);
   cr_assert(conn.closed_by_server);
