@@ -35,3 +35,10 @@ tests_mock_test_mock_clients_SOURCES = tests/mock/test_mock_clients.c $(MOCK_TES
 tests_mock_test_mock_clients_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_clients_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_clients_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_prime
+TESTS += tests/mock/test_mock_prime
+tests_mock_test_mock_prime_SOURCES = tests/mock/test_mock_prime.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_prime_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_prime_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_prime_LDADD = $(MOCK_TEST_LDADD)

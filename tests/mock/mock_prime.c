@@ -273,12 +273,13 @@ static void answer_error(cqlmux_mock *m, const mock_prime *p, int version,
   e.write_type.len = strlen(wt);
   e.contentions = -1;
   e.num_failures = s->num_failures;
+  /* v5 lists a reason per failed replica: the nodes' addresses in turn. */
   cqlmux_failure_reason reasons[CQLMUX_MOCK_MAX_NODES];
-  int32_t nr = s->num_failures < m->node_count ? s->num_failures : m->node_count;
+  int32_t nr = s->num_failures < CQLMUX_MOCK_MAX_NODES ? s->num_failures : CQLMUX_MOCK_MAX_NODES;
   for (int32_t i = 0; i < nr; i++) {
     memset(&reasons[i], 0, sizeof reasons[i]);
     reasons[i].endpoint.addr_len = 4;
-    inet_pton(AF_INET, m->nodes[i].address, reasons[i].endpoint.addr);
+    inet_pton(AF_INET, m->nodes[i % m->node_count].address, reasons[i].endpoint.addr);
   }
   e.reasons.count = nr;
   e.reasons.items = reasons;
