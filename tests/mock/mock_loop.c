@@ -59,7 +59,9 @@ void mock_post(mock_loop *loop, const mock_cmd *cmd, bool sync) {
   *c = *cmd;
   mock_event_copy(&c->event, &cmd->event);
   c->next = NULL;
-  c->sync = sync && !mock_on_loop_thread(loop->server);
+  /* Kept apart: an async command may be run and freed as soon as queued. */
+  bool wait = sync && !mock_on_loop_thread(loop->server);
+  c->sync = wait;
   c->done = false;
   pthread_mutex_lock(&loop->qmu);
   if (loop->queue_tail)
@@ -69,7 +71,7 @@ void mock_post(mock_loop *loop, const mock_cmd *cmd, bool sync) {
   loop->queue_tail = c;
   pthread_mutex_unlock(&loop->qmu);
   loop_wake(loop);
-  if (!c->sync) return;
+  if (!wait) return;
   pthread_mutex_lock(&loop->qmu);
   while (!c->done) pthread_cond_wait(&loop->done_cv, &loop->qmu);
   pthread_mutex_unlock(&loop->qmu);

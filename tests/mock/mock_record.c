@@ -34,19 +34,11 @@ mock_conn_record *mock_conn_record_get(cqlmux_mock *m, int64_t id) {
   return &m->conns[id - 1];
 }
 
-static char *dup_bytes(const void *p, size_t n) {
-  if (!p) return NULL;
-  return mock_xstrndup(p, n);
-}
-
 cqlmux_mock_request *mock_record_request(cqlmux_mock *m, const cqlmux_mock_request *r) {
   GROW(m->requests, m->request_count, m->request_cap);
   cqlmux_mock_request *dst = &m->requests[m->request_count++];
   *dst = *r;
   dst->seq = ++m->next_seq;
-  dst->query = mock_xstrdup(r->query);
-  dst->keyspace = mock_xstrdup(r->keyspace);
-  dst->prepared_id = (const uint8_t *)dup_bytes(r->prepared_id, r->prepared_id_len);
   pthread_cond_broadcast(&m->cv);
   return dst;
 }
