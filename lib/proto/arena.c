@@ -59,6 +59,24 @@ int cqlmux_arena_grow(cqlmux_arena *a, size_t mark) {
   return CQLMUX_OK;
 }
 
+/* Smallest block taken by cqlmux_arena_alloc_grow. */
+#define GROW_MIN 512u
+
+void *cqlmux_arena_alloc_grow(cqlmux_arena *a, size_t size) {
+  size_t mark = cqlmux_arena_mark(a);
+  void *p = cqlmux_arena_alloc(a, size);
+  if (p) return p;
+  if (a->used == SIZE_MAX) {
+    a->used = mark;
+    return NULL;
+  }
+  /* A block for this request and at least as much again as the last one. */
+  size_t want = a->used - mark, floor = a->cap > GROW_MIN ? a->cap : GROW_MIN;
+  a->used = mark + (want > floor ? want : floor);
+  if (cqlmux_arena_grow(a, mark)) return NULL;
+  return cqlmux_arena_alloc(a, size);
+}
+
 static void free_blocks(cqlmux_arena *a) {
   void *b = a->blocks;
   while (b) {

@@ -44,6 +44,11 @@ void cqlmux_arena_init(cqlmux_arena *a, const cqlmux_allocator *alloc, void *buf
  * lacks room. A miss still adds size to `used` (see above). */
 void *cqlmux_arena_alloc(cqlmux_arena *a, size_t size);
 
+/* Returns size bytes, taking a new block from the allocator when the
+ * current one lacks room (for building trees, where no counting pass
+ * exists). NULL only when the allocator fails. */
+void *cqlmux_arena_alloc_grow(cqlmux_arena *a, size_t size);
+
 /* True once a request has missed since the last mark/grow. */
 static inline bool cqlmux_arena_overflowed(const cqlmux_arena *a) { return a->used > a->cap; }
 

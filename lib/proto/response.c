@@ -8,18 +8,13 @@
 /* ------------------------------------------------------------ [string list] */
 
 int cqlmux_string_list_decode(cqlmux_reader *r, cqlmux_string_list *out) {
-  cqlmux_reader p = *r;
-  uint16_t n;
-  cqlmux_slice s;
-  if (cqlmux_read_u16(&p, &n)) return CQLMUX_ERR_TRUNCATED;
-  const uint8_t *start = p.pos;
-  for (uint16_t i = 0; i < n; i++)
-    if (cqlmux_read_string(&p, &s)) return CQLMUX_ERR_TRUNCATED;
-  out->count = n;
-  out->raw.data = start;
-  out->raw.len = (size_t)(p.pos - start);
+  cqlmux_list_view v;
+  int rc = cqlmux_read_string_list(r, &v);
+  if (rc) return rc;
+  out->count = v.count;
+  out->raw.data = v.items.pos;
+  out->raw.len = cqlmux_reader_remaining(&v.items);
   out->items = NULL;
-  *r = p;
   return CQLMUX_OK;
 }
 

@@ -20,17 +20,19 @@ static int decode_specs(cqlmux_reader *r, cqlmux_type_ctx *c, int32_t n, bool gl
   uint64_t min = global ? 4 : 8; /* [string]s and an [option] id */
   if ((uint64_t)n * min > cqlmux_reader_remaining(r)) return CQLMUX_ERR_TRUNCATED;
   cqlmux_column_spec *cols = n ? cqlmux_arena_alloc(c->arena, (size_t)n * sizeof *cols) : NULL;
+  cqlmux_column_spec scratch; /* stands in while the arena is only counting */
   for (int32_t i = 0; i < n; i++) {
-    cqlmux_column_spec s = {gks, gtable, {NULL, 0}, NULL};
+    cqlmux_column_spec *s = cols ? &cols[i] : &scratch;
     int rc = CQLMUX_OK;
+    s->keyspace = gks;
+    s->table = gtable;
     if (!global) {
-      rc = cqlmux_read_string(r, &s.keyspace);
-      if (!rc) rc = cqlmux_read_string(r, &s.table);
+      rc = cqlmux_read_string(r, &s->keyspace);
+      if (!rc) rc = cqlmux_read_string(r, &s->table);
     }
-    if (!rc) rc = cqlmux_read_string(r, &s.name);
-    if (!rc) rc = cqlmux_type_ctx_decode(c, r, 0, &s.type);
+    if (!rc) rc = cqlmux_read_string(r, &s->name);
+    if (!rc) rc = cqlmux_type_ctx_decode_top(c, r, &s->type);
     if (rc) return rc;
-    if (cols) cols[i] = s;
   }
   *out = cols;
   return CQLMUX_OK;
@@ -140,7 +142,8 @@ static int decode_prepared(cqlmux_reader *r, int version, cqlmux_type_ctx *c, cq
 static int result_pass(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
                        cqlmux_result *out) {
   cqlmux_reader r = cqlmux_reader_make(body, len);
-  cqlmux_type_ctx c = {.arena = a};
+  cqlmux_type_ctx c;
+  c.arena = a; /* the scratch node is written before any read */
   memset(out, 0, sizeof *out);
   int rc = cqlmux_read_i32(&r, &out->kind);
   if (rc) return rc;

@@ -11,7 +11,7 @@
 /* fixed_size follows Cassandra's valueLengthIfFixed: only these types have
  * one; counter, date, time, smallint and tinyint do not, although their
  * values always have the same length (it matters for vectors). */
-static const cqlmux_type natives[] = {
+const cqlmux_type cqlmux_type_native_nodes[CQLMUX_TYPE_DURATION] = {
     NATIVE(CQLMUX_TYPE_ASCII, -1),    NATIVE(CQLMUX_TYPE_BIGINT, 8),
     NATIVE(CQLMUX_TYPE_BLOB, -1),     NATIVE(CQLMUX_TYPE_BOOLEAN, 1),
     NATIVE(CQLMUX_TYPE_COUNTER, -1),  NATIVE(CQLMUX_TYPE_DECIMAL, -1),
@@ -27,7 +27,7 @@ static const cqlmux_type natives[] = {
 
 const cqlmux_type *cqlmux_type_native(uint16_t id) {
   if (id < CQLMUX_TYPE_ASCII || id > CQLMUX_TYPE_DURATION || id == 0x000A) return NULL;
-  return &natives[id - 1];
+  return &cqlmux_type_native_nodes[id - 1];
 }
 
 /* ------------------------------------------------------------ decode context */
@@ -148,12 +148,14 @@ int cqlmux_type_ctx_decode(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
 }
 
 int cqlmux_type_decode(cqlmux_reader *r, cqlmux_arena *arena, const cqlmux_type **out) {
-  cqlmux_type_ctx c = {.arena = arena};
+  cqlmux_type_ctx c;
+  c.arena = arena; /* the scratch node is written before any read */
   return cqlmux_type_ctx_decode(&c, r, 0, out);
 }
 
 int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_type **out) {
-  cqlmux_type_ctx c = {.arena = arena};
+  cqlmux_type_ctx c;
+  c.arena = arena;
   return cqlmux_type_ctx_parse_class(&c, cls, 0, out);
 }
 
@@ -272,8 +274,8 @@ bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b) {
 
 static cqlmux_type *build_node(cqlmux_arena *a, uint16_t id, uint32_t n,
                                const cqlmux_type *const *kids) {
-  cqlmux_type *t = cqlmux_arena_alloc(a, sizeof *t);
-  const cqlmux_type **arr = n ? cqlmux_arena_alloc(a, n * sizeof *arr) : NULL;
+  cqlmux_type *t = cqlmux_arena_alloc_grow(a, sizeof *t);
+  const cqlmux_type **arr = n ? cqlmux_arena_alloc_grow(a, n * sizeof *arr) : NULL;
   if (!t || (n && !arr)) return NULL;
   for (uint32_t i = 0; i < n; i++) {
     if (!kids[i]) return NULL;
@@ -312,7 +314,7 @@ const cqlmux_type *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, c
                                        const cqlmux_type *const *field_types) {
   if (n > UINT16_MAX) return NULL;
   cqlmux_type *t = build_node(a, CQLMUX_TYPE_UDT, n, field_types);
-  cqlmux_slice *names = n ? cqlmux_arena_alloc(a, n * sizeof *names) : NULL;
+  cqlmux_slice *names = n ? cqlmux_arena_alloc_grow(a, n * sizeof *names) : NULL;
   if (!t || (n && !names)) return NULL;
   if (n) memcpy(names, field_names, n * sizeof *names);
   t->field_names = names;

@@ -104,7 +104,10 @@ int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_
 void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_type *t);
 
 /* Appends the Java marshal class name of t (no length prefix), e.g.
- * "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)". */
+ * "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)",
+ * spelled as Cassandra does (UDT names hex-encoded, frozen collections
+ * wrapped in FrozenType). b->error becomes INVALID_ARGUMENT for a node that
+ * has no class form, e.g. a UDT whose keyspace is not an identifier. */
 void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_type *t);
 
 /* Structural equality (ids, children, dimension, UDT names, custom class of
@@ -114,8 +117,9 @@ bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b);
 
 /* ---- building trees (mock server, tests); every node comes from arena ---- */
 
-/* Each returns the new node, or NULL when the arena has no room (these
- * builders never count; give them an arena with an allocator). */
+/* Each returns the new node, or NULL when the arena's allocator fails or an
+ * argument is NULL or out of range. They take blocks as needed (no counting
+ * pass here). */
 const cqlmux_type *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_type *elem);
 const cqlmux_type *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_type *elem);
 const cqlmux_type *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_type *key,

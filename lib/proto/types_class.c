@@ -166,7 +166,7 @@ static int parse_type_list(cqlmux_type_ctx *c, lexer *lx, unsigned depth, uint32
 static int parse_collection(cqlmux_type_ctx *c, lexer *lx, unsigned depth, uint16_t id,
                             const cqlmux_type **out) {
   uint32_t n = id == CQLMUX_TYPE_MAP ? 2 : id == CQLMUX_TYPE_TUPLE ? count_params(lx) : 1;
-  if (!expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
+  if (n > UINT16_MAX || !expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
   const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   int rc = parse_type_list(c, lx, depth, n, kids);
   if (rc) return rc;
@@ -308,10 +308,6 @@ int cqlmux_type_ctx_parse_class(cqlmux_type_ctx *c, cqlmux_slice s, unsigned dep
   if (rc) return rc;
   skip_blanks(&lx);
   if (lx.p != lx.end) return CQLMUX_ERR_MALFORMED;
-  /* A top-level vector or unknown class keeps the whole string, so that it
-   * is re-encoded exactly as received. */
-  if ((t->id == CQLMUX_TYPE_VECTOR || t->id == CQLMUX_TYPE_CUSTOM) && t->custom.data == s.data)
-    ((cqlmux_type *)t)->custom = s;
   *out = t;
   return CQLMUX_OK;
 }
@@ -338,6 +334,13 @@ static const char *class_of(uint16_t id) {
 
 static void write_udt_class(cqlmux_wbuf *b, const cqlmux_type *t) {
   bool hex = t->flags & CQLMUX_TYPE_F_HEX_NAMES;
+  /* The keyspace goes in as it is: it must be a class-string identifier. */
+  bool ks_ok = t->keyspace.len > 0;
+  for (size_t i = 0; i < t->keyspace.len; i++) ks_ok = ks_ok && ident_char(t->keyspace.data[i]);
+  if (!ks_ok) {
+    if (!b->error) b->error = CQLMUX_ERR_INVALID_ARGUMENT;
+    return;
+  }
   cqlmux_write_raw(b, t->keyspace.data, t->keyspace.len);
   write_cstr(b, ",");
   if (hex) cqlmux_write_raw(b, t->name.data, t->name.len);

@@ -22,6 +22,24 @@ void *cqlmux_type_ctx_array(cqlmux_type_ctx *c, size_t n, size_t size);
 
 int cqlmux_type_ctx_decode(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
                            const cqlmux_type **out);
+
+/* The static native nodes, indexed by id - 1 (0x000A is a placeholder). */
+extern const cqlmux_type cqlmux_type_native_nodes[CQLMUX_TYPE_DURATION];
+
+/* cqlmux_type_ctx_decode at depth 0, with the common case inline: a native
+ * id needs no node and no call (most columns of most results). */
+static inline int cqlmux_type_ctx_decode_top(cqlmux_type_ctx *c, cqlmux_reader *r,
+                                             const cqlmux_type **out) {
+  if (cqlmux_reader_remaining(r) >= 2) {
+    uint16_t id = cqlmux_load_u16(r->pos);
+    if (id >= CQLMUX_TYPE_ASCII && id <= CQLMUX_TYPE_DURATION && id != 0x000A) {
+      *out = &cqlmux_type_native_nodes[id - 1];
+      r->pos += 2;
+      return CQLMUX_OK;
+    }
+  }
+  return cqlmux_type_ctx_decode(c, r, 0, out);
+}
 int cqlmux_type_ctx_parse_class(cqlmux_type_ctx *c, cqlmux_slice s, unsigned depth,
                                 const cqlmux_type **out);
 

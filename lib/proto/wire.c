@@ -221,6 +221,7 @@ static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   size_t limit = b->max ? b->max : SIZE_MAX;
   if (need > limit) return CQLMUX_ERR_OVERSIZED;
   size_t cap = b->cap ? b->cap : 256;
+  if (cap > limit) cap = limit;
   while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
   uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
   if (!p) return CQLMUX_ERR_NOMEM;

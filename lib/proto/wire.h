@@ -48,8 +48,9 @@ typedef struct cqlmux_reader {
   const uint8_t *end;
 } cqlmux_reader;
 
+/* (NULL, 0) is a valid empty range: an empty wbuf or body has no data. */
 static inline cqlmux_reader cqlmux_reader_make(const uint8_t *data, size_t len) {
-  cqlmux_reader r = {data, data + len};
+  cqlmux_reader r = {data, len ? data + len : data};
   return r;
 }
 

@@ -4,3 +4,5 @@ tests_unit_test_version_SOURCES = tests/unit/test_version.c
 tests_unit_test_version_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_version_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_version_LDADD = $(TEST_LDADD)
+include tests/unit/proto_frame.mk
+include tests/unit/proto_values.mk
