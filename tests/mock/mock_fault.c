@@ -4,6 +4,7 @@
 
 #include "mock/mock_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef enum fault_class {
@@ -60,6 +61,22 @@ mock_fault *mock_fault_find(cqlmux_mock *m, int id) {
   for (size_t i = 0; i < m->fault_count; i++)
     if (m->faults[i]->id == id) return m->faults[i];
   return NULL;
+}
+
+void mock_fault_set_label(cqlmux_mock *m, int id, const char *label) {
+  pthread_mutex_lock(&m->mu);
+  mock_fault *f = mock_fault_find(m, id);
+  if (f) snprintf(f->label, sizeof f->label, "%s", label);
+  pthread_mutex_unlock(&m->mu);
+}
+
+int mock_fault_by_label(cqlmux_mock *m, const char *label) {
+  int id = 0;
+  pthread_mutex_lock(&m->mu);
+  for (size_t i = 0; i < m->fault_count && !id; i++)
+    if (m->faults[i]->label[0] && !strcmp(m->faults[i]->label, label)) id = m->faults[i]->id;
+  pthread_mutex_unlock(&m->mu);
+  return id;
 }
 
 static bool in_scope(const mock_fault *f, int node, int64_t conn) {

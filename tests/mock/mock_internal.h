@@ -141,6 +141,7 @@ typedef struct mock_fault {
   bool ended;   /* cleared or `times` reached */
   uint64_t seen; /* matching requests counted toward AFTER_REQUESTS */
   uint64_t hits;
+  char label[32];  /* scenario text name, "" if none */
 } mock_fault;
 
 /* What the fault engine decided for one request. */
@@ -464,6 +465,9 @@ void mock_faults_on_request(cqlmux_mock *m, const mock_request_view *req, mock_v
 bool mock_faults_stop_reading(cqlmux_mock *m, int node, int64_t conn);
 bool mock_faults_refuse(cqlmux_mock *m, int node);
 mock_fault *mock_fault_find(cqlmux_mock *m, int id);
+/* Scenario text labels of faults; lock not held. 0 when unknown. */
+void mock_fault_set_label(cqlmux_mock *m, int id, const char *label);
+int mock_fault_by_label(cqlmux_mock *m, const char *label);
 /* Activates a fault whose time or command came; lock not held. */
 void mock_fault_activate(cqlmux_mock *m, int id);
 /* Runs triggered one-shot actions and frees the list; lock not held. */
