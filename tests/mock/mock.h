@@ -398,7 +398,7 @@ typedef struct cqlmux_mock_connection {
   bool compressed;         /* LZ4 negotiated */
   bool framed;             /* v5 framing in effect */
   bool authenticated;
-  uint64_t requests;       /* envelopes received */
+  uint64_t requests;       /* envelopes received (null mode: counted at close) */
   unsigned registered;     /* bit (1 << cqlmux_mock_event_type) per REGISTERed type */
 } cqlmux_mock_connection;
 

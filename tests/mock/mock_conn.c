@@ -79,6 +79,7 @@ void mock_conn_close(mock_conn *c, bool by_server, bool reset) {
   pthread_mutex_lock(&m->mu);
   mock_conn_record *rec = mock_conn_record_get(m, c->id);
   if (rec) {
+    rec->pub.requests = c->requests;
     rec->pub.closed_us = mock_now_us();
     rec->pub.closed_by_server = by_server;
   }

@@ -144,7 +144,7 @@ void mock_handle_bad_frame(mock_conn *c, int rc) {
 
 /* What one request carries, in the form records and primes need. */
 typedef struct request_info {
-  cqlmux_mock_request rec;   /* strings owned until recorded */
+  cqlmux_mock_request rec;   /* its strings are ours; records copy them */
   const cqlmux_query_params_view *params;
   cqlmux_slice exec_id;
 } request_info;
@@ -289,14 +289,12 @@ static void handle_request(mock_conn *c, const cqlmux_envelope *env,
   mock_answer a = mock_answer_request(c, env, req, &info.rec, info.params, &body);
   update_record(m, index, info.rec.seq, &v,
                 v.disposition == MOCK_ANSWER ? a.opcode : -1, a.error_code);
+  mock_conn_record_get(m, c->id)->pub.requests = c->requests;
   pthread_mutex_unlock(&m->mu);
-  if (!m->cfg.record) info_release(&info);
+  info_release(&info);
   mock_wbuf_check(&body);
 
-  if (stop_now) {
-    c->reading = false;
-    mock_conn_refresh(c);
-  }
+  if (stop_now) mock_conn_refresh(c); /* stops the parse loop after this request */
   if (v.actions) mock_actions_run(m, v.actions);
   if (v.refresh) {
     mock_cmd cmd = {.kind = MOCK_CMD_REFRESH};

@@ -442,8 +442,7 @@ int mock_node_set_up(cqlmux_mock *m, int node, bool up, bool events);
 /* Records (mock_record.c), server->mu held. */
 mock_conn_record *mock_record_conn(cqlmux_mock *m, int node, const char *peer);
 mock_conn_record *mock_conn_record_get(cqlmux_mock *m, int64_t id);
-/* Appends r, taking over its query, keyspace and prepared_id (allocated with
- * mock_xmalloc), and numbers it. */
+/* Appends a copy of r (strings and id copied too) and numbers it. */
 cqlmux_mock_request *mock_record_request(cqlmux_mock *m, const cqlmux_mock_request *r);
 void mock_record_hit(cqlmux_mock *m, const mock_fault *f, int node, int64_t conn, int stream,
                      uint64_t seq);

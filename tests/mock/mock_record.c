@@ -39,6 +39,13 @@ cqlmux_mock_request *mock_record_request(cqlmux_mock *m, const cqlmux_mock_reque
   cqlmux_mock_request *dst = &m->requests[m->request_count++];
   *dst = *r;
   dst->seq = ++m->next_seq;
+  dst->query = mock_xstrdup(r->query);
+  dst->keyspace = mock_xstrdup(r->keyspace);
+  if (r->prepared_id) {
+    uint8_t *id = mock_xmalloc(r->prepared_id_len);
+    memcpy(id, r->prepared_id, r->prepared_id_len);
+    dst->prepared_id = id;
+  }
   pthread_cond_broadcast(&m->cv);
   return dst;
 }

@@ -260,6 +260,40 @@ Test(faults, stop_reading_backpressure) {
   cqlmux_mock_free(m);
 }
 
+/* Triggered by a request: the mock stops right after the third query and
+ * leaves the last two unread until the fault is cleared. */
+Test(faults, stop_reading_after_requests) {
+  cqlmux_mock *m = test_mock_start(1, NULL);
+  mock_client c;
+  test_ready(m, 0, &c, 4, NULL);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_STOP_READING);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
+  f.after = 2;
+  int id;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, &id), CQLMUX_OK);
+  cqlmux_wbuf all;
+  cqlmux_wbuf_init(&all, NULL, 0);
+  cqlmux_query_params p = {.consistency = CQLMUX_CONSISTENCY_ONE};
+  cqlmux_slice q = {(const uint8_t *)"SELECT 1", 8};
+  for (int16_t s = 1; s <= 5; s++) {
+    cqlmux_request_header h = mock_client_header(&c, s);
+    cr_assert_eq(cqlmux_request_query(&all, &h, q, &p), CQLMUX_OK);
+  }
+  cr_assert_eq(mock_client_send(&c, &all), CQLMUX_OK);
+  cqlmux_wbuf_free(&all);
+  for (int16_t s = 1; s <= 3; s++) test_recv_result(&c, s, CQLMUX_RESULT_VOID);
+  expect_silence(&c);
+  cqlmux_mock_filter qf = CQLMUX_MOCK_FILTER_ANY;
+  qf.opcode = CQLMUX_OP_QUERY;
+  cr_assert_eq(cqlmux_mock_request_count(m, &qf), 3);
+  cr_assert_eq(cqlmux_mock_fault_clear(m, id), CQLMUX_OK);
+  for (int16_t s = 4; s <= 5; s++) test_recv_result(&c, s, CQLMUX_RESULT_VOID);
+  mock_client_close(&c);
+  cqlmux_mock_free(m);
+}
+
 Test(faults, out_of_order_window) {
   cqlmux_mock *m = test_mock_start(1, NULL);
   mock_client c;

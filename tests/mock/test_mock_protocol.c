@@ -58,6 +58,7 @@ Test(protocol, options_then_startup_v4) {
   cr_assert_eq(cqlmux_mock_connection_get(m, 1, &conn), CQLMUX_OK);
   cr_assert_eq(conn.version, 4);
   cr_assert_not(conn.framed);
+  cr_assert_eq(conn.requests, 3);
   mock_client_close(&c);
   cqlmux_mock_free(m);
 }
