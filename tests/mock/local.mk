@@ -57,3 +57,11 @@ tests_mock_test_mock_script_SOURCES = tests/mock/test_mock_script.c $(MOCK_TEST_
 tests_mock_test_mock_script_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_script_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_script_LDADD = $(MOCK_TEST_LDADD)
+
+# Measures the null mode's ceiling by hand; built with the tests, not run.
+check_PROGRAMS += tests/mock/bench_mock_null
+tests_mock_bench_mock_null_SOURCES = tests/mock/bench_mock_null.c tests/mock/mock_client.c \
+	tests/mock/mock_client.h
+tests_mock_bench_mock_null_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_bench_mock_null_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
+tests_mock_bench_mock_null_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(DEPS_LIBS)

@@ -429,7 +429,7 @@ Test(faults, push_event_after_requests) {
 Test(faults, restart_node) {
   cqlmux_mock *m = test_mock_start(2, NULL);
   mock_client watcher, c;
-  test_ready(m, 0, &watcher, 4, NULL);
+  test_ready(m, 0, &watcher, 5, "lz4");
   const char *events[] = {"STATUS_CHANGE"};
   cr_assert_eq(mock_client_register(&watcher, 1, events, 1), CQLMUX_OK);
   mock_reply r;

@@ -85,6 +85,12 @@ static void v5_session(const char *compression) {
     cr_assert_eq(mock_client_query(&c, i, "SELECT key FROM system.local", 1), CQLMUX_OK);
   cr_assert_eq(mock_client_query(&c, 50, "SELECT big", 1), CQLMUX_OK);
   for (int16_t i = 0; i <= 50; i++) test_recv_result(&c, i, CQLMUX_RESULT_ROWS);
+  /* A request bigger than a frame reaches the mock in several frames. */
+  static char long_query[150000];
+  memset(long_query, ' ', sizeof long_query - 1);
+  memcpy(long_query, "SELECT 1", 8);
+  cr_assert_eq(mock_client_query(&c, 51, long_query, 1), CQLMUX_OK);
+  test_recv_result(&c, 51, CQLMUX_RESULT_VOID);
   cr_assert_eq(mock_client_options(&c, 60), CQLMUX_OK);
   mock_reply r;
   test_recv(&c, &r);
