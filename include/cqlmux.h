@@ -133,6 +133,7 @@ typedef struct cqlmux_allocator {
 /* ======================================================================== */
 
 typedef enum cqlmux_log_level {
+  CQLMUX_LOG_NONE = 0, /* as a threshold: log nothing */
   CQLMUX_LOG_ERROR = 1,
   CQLMUX_LOG_WARN = 2,
   CQLMUX_LOG_INFO = 3,
@@ -149,6 +150,487 @@ typedef enum cqlmux_log_level {
  */
 typedef void (*cqlmux_log_callback)(cqlmux_log_level level, const char *message,
                                     void *user_data);
+
+
+/* ======================================================================== */
+/* Consistency                                                              */
+/* ======================================================================== */
+
+/* CQL consistency levels, with their protocol values. */
+typedef enum cqlmux_consistency {
+  CQLMUX_CONSISTENCY_ANY = 0x0000,
+  CQLMUX_CONSISTENCY_ONE = 0x0001,
+  CQLMUX_CONSISTENCY_TWO = 0x0002,
+  CQLMUX_CONSISTENCY_THREE = 0x0003,
+  CQLMUX_CONSISTENCY_QUORUM = 0x0004,
+  CQLMUX_CONSISTENCY_ALL = 0x0005,
+  CQLMUX_CONSISTENCY_LOCAL_QUORUM = 0x0006,
+  CQLMUX_CONSISTENCY_EACH_QUORUM = 0x0007,
+  CQLMUX_CONSISTENCY_SERIAL = 0x0008,
+  CQLMUX_CONSISTENCY_LOCAL_SERIAL = 0x0009,
+  CQLMUX_CONSISTENCY_LOCAL_ONE = 0x000A
+} cqlmux_consistency;
+
+
+/* ======================================================================== */
+/* Configuration                                                            */
+/* ======================================================================== */
+
+/*
+ * A cqlmux_config holds every setting of a session; cqlmux_session_new
+ * copies it, so the config may be changed or freed afterwards. Setters return
+ * CQLMUX_OK or CQLMUX_ERR_INVALID_ARGUMENT (the config is then unchanged).
+ * Strings are copied. Defaults are those of doc/configuration.md.
+ */
+typedef struct cqlmux_config cqlmux_config;
+
+/* Protocol compression (negotiated in STARTUP; per envelope in v4, per frame in v5). */
+typedef enum cqlmux_compression {
+  CQLMUX_COMPRESSION_NONE = 0,
+  CQLMUX_COMPRESSION_LZ4 = 1
+} cqlmux_compression;
+
+/* The event-notification mechanism of the I/O threads. */
+typedef enum cqlmux_io_backend {
+  CQLMUX_IO_BACKEND_DEFAULT = 0, /* chosen at build time (configure --with-io-backend) */
+  CQLMUX_IO_BACKEND_EPOLL = 1,   /* Linux epoll(7); woken through an eventfd */
+  CQLMUX_IO_BACKEND_POLL = 2     /* portable poll(2); woken through a pipe */
+} cqlmux_io_backend;
+
+/* Returns a config with every default, or NULL when out of memory. The
+ * caller owns it: cqlmux_config_free() (accepts NULL). */
+CQLMUX_API cqlmux_config *cqlmux_config_new(void);
+
+/* The same, but the config itself and everything the session later
+ * allocates go through `allocator`, which is copied (NULL = the C
+ * library's). NULL when memory runs out or a function pointer is NULL. */
+CQLMUX_API cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator);
+CQLMUX_API void cqlmux_config_free(cqlmux_config *config);
+
+/* Comma-separated host names or IP addresses ("10.0.0.1,db2.example,::1");
+ * names are resolved off the I/O threads. Default "127.0.0.1". */
+CQLMUX_API int cqlmux_config_set_contact_points(cqlmux_config *config, const char *hosts);
+/* Native transport port, default 9042. */
+CQLMUX_API int cqlmux_config_set_port(cqlmux_config *config, int port);
+/* 0 negotiates (v5, then v4 on the server's refusal; default); 4 or 5 forces. */
+CQLMUX_API int cqlmux_config_set_protocol_version(cqlmux_config *config, int version);
+CQLMUX_API int cqlmux_config_set_compression(cqlmux_config *config, cqlmux_compression c);
+/* PasswordAuthenticator credentials (SASL PLAIN). Never logged. */
+CQLMUX_API int cqlmux_config_set_credentials(cqlmux_config *config, const char *username,
+                                             const char *password);
+/* Keyspace every connection starts in (as USE would). */
+CQLMUX_API int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace);
+
+/* Bounds of the thread-count setters. */
+#define CQLMUX_MAX_IO_THREADS 64
+#define CQLMUX_MAX_CALLBACK_THREADS 256
+
+/* Threads: I/O threads (1 to CQLMUX_MAX_IO_THREADS, default 1), each owning
+ * a share of the connections, and callback workers (0 to
+ * CQLMUX_MAX_CALLBACK_THREADS, default 1). 0 workers runs every completion
+ * callback on the I/O thread that completed it: the lowest latency, but a
+ * slow callback then stalls that thread's connections. The backend must be
+ * available in this build (INVALID_ARGUMENT otherwise). */
+CQLMUX_API int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count);
+CQLMUX_API int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count);
+CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend);
+
+/* Connections per host (default 1; extra connections open under load). */
+CQLMUX_API int cqlmux_config_set_connections_per_host(cqlmux_config *config, unsigned core,
+                                                       unsigned max);
+/* Requests in flight per connection: max (default 1024, at most 32768), and
+ * the high / low watermarks as percentages of max (default 80 / 50). Above
+ * the high watermark new requests wait in a bounded queue (default size
+ * equal to max); they drain once in-flight falls below the low watermark;
+ * beyond the queue, requests fail at once with CQLMUX_ERR_BUSY. */
+CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config,
+                                                              unsigned max);
+CQLMUX_API int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,
+                                            unsigned low_percent);
+CQLMUX_API int cqlmux_config_set_queue_size(cqlmux_config *config, unsigned requests);
+/* Bytes of queued and in-flight request data a session may hold (default
+ * 64 MiB; 0 = unlimited). Beyond it requests fail with CQLMUX_ERR_BUSY. */
+CQLMUX_API int cqlmux_config_set_memory_budget(cqlmux_config *config, size_t bytes);
+/* Completions waiting for a callback worker above which an I/O thread stops
+ * reading its sockets until the workers catch up (default 16384). */
+CQLMUX_API int cqlmux_config_set_completion_queue_bound(cqlmux_config *config, unsigned bound);
+
+/* Timeouts in milliseconds: per request from submission (default 12000),
+ * connect including handshake (default 5000), heartbeat interval on an idle
+ * connection (default 30000; 0 disables) and its answer timeout (default
+ * 10000). */
+CQLMUX_API int cqlmux_config_set_request_timeout(cqlmux_config *config, unsigned ms);
+CQLMUX_API int cqlmux_config_set_connect_timeout(cqlmux_config *config, unsigned ms);
+CQLMUX_API int cqlmux_config_set_heartbeat(cqlmux_config *config, unsigned interval_ms,
+                                           unsigned timeout_ms);
+
+/* TLS: turning it on verifies the server's certificate against ca_file (NULL
+ * = the system store) and checks that it names the host, unless
+ * cqlmux_config_set_tls_verify says otherwise. Minimum version 0x0303 (TLS
+ * 1.2, default) or 0x0304 (TLS 1.3). Files are read at session creation. */
+CQLMUX_API int cqlmux_config_set_tls(cqlmux_config *config, int enabled, const char *ca_file);
+CQLMUX_API int cqlmux_config_set_tls_verify(cqlmux_config *config, int verify_peer,
+                                            int verify_hostname);
+CQLMUX_API int cqlmux_config_set_tls_client_cert(cqlmux_config *config, const char *cert_file,
+                                                 const char *key_file);
+CQLMUX_API int cqlmux_config_set_tls_min_version(cqlmux_config *config, int version);
+
+/* Memory hooks for the session's allocations (copied; see cqlmux_allocator). */
+CQLMUX_API int cqlmux_config_set_allocator(cqlmux_config *config,
+                                           const cqlmux_allocator *allocator);
+
+/* Where log lines go: `callback` (see cqlmux_log_callback for its thread
+ * rules) with `user_data`, or stderr when `callback` is NULL (the default). */
+CQLMUX_API int cqlmux_config_set_log_callback(cqlmux_config *config,
+                                              cqlmux_log_callback callback, void *user_data);
+
+/* The least severe level still logged, CQLMUX_LOG_NONE to CQLMUX_LOG_TRACE.
+ * Default CQLMUX_LOG_WARN. */
+CQLMUX_API int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level);
+
+
+/* ======================================================================== */
+/* Futures                                                                   */
+/* ======================================================================== */
+
+/*
+ * A future is the pending result of one request. Every future completes
+ * exactly once: with a result, an error, a timeout (CQLMUX_ERR_TIMEOUT) or
+ * a shutdown (CQLMUX_ERR_SHUTDOWN); nothing the library does can skip or
+ * repeat that.
+ *
+ * Ownership. The function that returns a future gives the caller one
+ * reference, released by cqlmux_future_free(). The library holds its own
+ * reference until it has completed the future and run the callback, so the
+ * caller may free the future at any time, even before completion (the
+ * request still completes, its callback still runs, and the memory is
+ * reclaimed afterwards) and even inside the future's own callback.
+ *
+ * Thread safety. Every function below may be called from any thread,
+ * concurrently, on the same future.
+ */
+typedef struct cqlmux_future cqlmux_future;
+
+/*
+ * Completion callback.
+ * Thread: when registered before completion, a callback worker runs it (or,
+ * with callback_threads = 0, the I/O thread that completed the request). When
+ * registered on a future that has already completed, it runs at once,
+ * inline, on the thread calling cqlmux_future_set_callback().
+ * May call: any cqlmux function that does not block, including submitting
+ * new requests, reading this future (error, message, result) and
+ * cqlmux_future_free() on this future. Must not call cqlmux_future_wait() or
+ * cqlmux_future_wait_timed() (they return CQLMUX_ERR_WOULD_DEADLOCK there)
+ * and should return quickly: while it runs, its worker (or I/O thread) does
+ * nothing else.
+ * Borrowed data: `future` is valid for the duration of the call even if the
+ * caller freed its reference already; data read from it stays valid until
+ * the last reference is gone.
+ */
+typedef void (*cqlmux_future_callback)(cqlmux_future *future, void *user_data);
+
+/*
+ * Register the callback, run exactly once with `user_data` when the future
+ * completes (or at once, on this thread, if it already has; see
+ * cqlmux_future_callback). At most one callback per future.
+ * Returns CQLMUX_OK, CQLMUX_ERR_INVALID_ARGUMENT (NULL future or callback) or
+ * CQLMUX_ERR_INVALID_STATE (a callback was already set; nothing changes).
+ */
+CQLMUX_API int cqlmux_future_set_callback(cqlmux_future *future,
+                                          cqlmux_future_callback callback, void *user_data);
+
+/*
+ * Block until the future completes; returns its error code (CQLMUX_OK on
+ * success). Returns CQLMUX_ERR_WOULD_DEADLOCK without blocking when called on
+ * a library thread or inside any completion callback (even for a future that
+ * has completed: the rule does not depend on timing), and
+ * CQLMUX_ERR_INVALID_ARGUMENT for NULL.
+ */
+CQLMUX_API int cqlmux_future_wait(cqlmux_future *future);
+
+/*
+ * Like cqlmux_future_wait(), but gives up after `timeout_us` microseconds
+ * (0 = just check) and then returns CQLMUX_ERR_NOT_READY: distinct from
+ * CQLMUX_ERR_TIMEOUT, which means the request itself timed out. Measured on
+ * the monotonic clock.
+ */
+CQLMUX_API int cqlmux_future_wait_timed(cqlmux_future *future, uint64_t timeout_us);
+
+/* 1 if the future has completed, 0 if not (or NULL). Never blocks. */
+CQLMUX_API int cqlmux_future_ready(const cqlmux_future *future);
+
+/* The completion code: CQLMUX_OK or a negative cqlmux_error;
+ * CQLMUX_ERR_NOT_READY while pending, CQLMUX_ERR_INVALID_ARGUMENT for NULL.
+ * Never blocks. */
+CQLMUX_API int cqlmux_future_error(const cqlmux_future *future);
+
+/* A description of the error the future completed with (the server's or
+ * connection's message when there was one, else cqlmux_strerror() of the
+ * code); NULL while pending, on success, or for NULL. Owned by the future:
+ * valid until cqlmux_future_free(). */
+CQLMUX_API const char *cqlmux_future_error_message(const cqlmux_future *future);
+
+/*
+ * Release the caller's reference. Accepts NULL. Before completion this
+ * detaches: the request is not cancelled, it completes and runs its callback
+ * as usual, and the memory goes when the library is done with it. Calling it
+ * a second time on the same future is an error, except inside that future's
+ * callback, where the extra call is ignored.
+ */
+CQLMUX_API void cqlmux_future_free(cqlmux_future *future);
+
+/* ======================================================================== */
+/* Sessions                                                                 */
+/* ======================================================================== */
+
+typedef struct cqlmux_session cqlmux_session;
+typedef struct cqlmux_statement cqlmux_statement;
+typedef struct cqlmux_prepared cqlmux_prepared;
+typedef struct cqlmux_result cqlmux_result;
+
+/*
+ * Creates a session from a copy of config and starts its threads; no
+ * connection is opened until cqlmux_session_connect. On success *out owns
+ * the session (free it with cqlmux_session_free). Errors: INVALID_ARGUMENT,
+ * NOMEM, TLS (the TLS files cannot be used; nothing is started).
+ */
+CQLMUX_API int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out);
+
+/*
+ * Connects to the contact points: negotiates the protocol version, TLS,
+ * compression and authentication, and opens the connection pools. The
+ * future completes when the session can take requests (CQLMUX_OK) or with
+ * the first host's error when none can be reached (CONNECT_FAILED,
+ * CONNECT_TIMEOUT, AUTH, TLS_*, UNSUPPORTED_VERSION ...). Never blocks.
+ */
+CQLMUX_API cqlmux_future *cqlmux_session_connect(cqlmux_session *session);
+
+/*
+ * Submits a statement. The statement is encoded during the call, so it may
+ * be changed or freed as soon as this returns. Never blocks and never does
+ * I/O: the future completes later with the result, a server error
+ * (CQLMUX_ERR_SERVER), or a request error (BUSY when backpressure rejects
+ * it, TIMEOUT, CONNECTION_CLOSED, SHUTDOWN, NO_HOSTS). Returns NULL only
+ * when no future can be allocated.
+ */
+CQLMUX_API cqlmux_future *cqlmux_session_execute(cqlmux_session *session,
+                                                 const cqlmux_statement *statement);
+
+/* Shorthand: an unprepared statement without values at consistency ONE. */
+CQLMUX_API cqlmux_future *cqlmux_session_query(cqlmux_session *session, const char *cql);
+
+/* Prepares cql on a connected host; take the result with
+ * cqlmux_future_take_prepared. */
+CQLMUX_API cqlmux_future *cqlmux_session_prepare(cqlmux_session *session, const char *cql);
+
+/* The protocol version the session negotiated (4 or 5), 0 before connect
+ * succeeds; and whether LZ4 compression is in use (1) or not (0). */
+CQLMUX_API int cqlmux_session_protocol_version(const cqlmux_session *session);
+CQLMUX_API int cqlmux_session_compression_active(const cqlmux_session *session);
+
+/*
+ * Graceful close: stops taking requests (they fail with SHUTDOWN), lets
+ * in-flight ones complete, then closes connections. The future completes
+ * once everything submitted before has completed.
+ */
+CQLMUX_API cqlmux_future *cqlmux_session_close(cqlmux_session *session);
+
+/*
+ * Immediate close and free: pending requests complete with SHUTDOWN (their
+ * callbacks still run exactly once), every library thread is joined, then
+ * memory is released. Must not be called from a cqlmux callback (it would
+ * join the calling thread); accepts NULL. Futures the application still
+ * holds stay valid until freed.
+ */
+CQLMUX_API void cqlmux_session_free(cqlmux_session *session);
+
+/* ======================================================================== */
+/* Statements                                                               */
+/* ======================================================================== */
+
+/*
+ * A statement is a query text (or a prepared statement) with bound values
+ * and options. It is owned by the application, used from one thread at a
+ * time, and may be executed any number of times. Values are bound by
+ * 0-based index; each bind copies the value. Errors: INVALID_ARGUMENT
+ * (index out of range), NOMEM.
+ */
+CQLMUX_API cqlmux_statement *cqlmux_statement_new(const char *cql, size_t value_count);
+/* A statement executing prepared; prepared must outlive the statement. */
+CQLMUX_API cqlmux_statement *cqlmux_statement_new_prepared(const cqlmux_prepared *prepared);
+CQLMUX_API void cqlmux_statement_free(cqlmux_statement *statement);
+
+CQLMUX_API int cqlmux_statement_bind_null(cqlmux_statement *s, size_t index);
+/* Leaves the column unchanged on the server (protocol v4+ "not set"). */
+CQLMUX_API int cqlmux_statement_bind_unset(cqlmux_statement *s, size_t index);
+CQLMUX_API int cqlmux_statement_bind_bool(cqlmux_statement *s, size_t index, int value);
+CQLMUX_API int cqlmux_statement_bind_int8(cqlmux_statement *s, size_t index, int8_t value);
+CQLMUX_API int cqlmux_statement_bind_int16(cqlmux_statement *s, size_t index, int16_t value);
+CQLMUX_API int cqlmux_statement_bind_int32(cqlmux_statement *s, size_t index, int32_t value);
+/* bigint, counter, timestamp (ms since epoch), time (ns since midnight). */
+CQLMUX_API int cqlmux_statement_bind_int64(cqlmux_statement *s, size_t index, int64_t value);
+CQLMUX_API int cqlmux_statement_bind_float(cqlmux_statement *s, size_t index, float value);
+CQLMUX_API int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value);
+/* text, varchar, ascii: UTF-8 bytes, not NUL-terminated necessarily. */
+CQLMUX_API int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *text,
+                                          size_t length);
+CQLMUX_API int cqlmux_statement_bind_blob(cqlmux_statement *s, size_t index, const void *data,
+                                          size_t length);
+/* uuid, timeuuid: 16 bytes in network order. */
+CQLMUX_API int cqlmux_statement_bind_uuid(cqlmux_statement *s, size_t index,
+                                          const uint8_t uuid[16]);
+/* Any type, already serialized in the CQL binary format (collections,
+ * UDTs, tuples, vectors, decimal ...): the bytes are sent as they are. */
+CQLMUX_API int cqlmux_statement_bind_serialized(cqlmux_statement *s, size_t index,
+                                                const void *data, size_t length);
+
+CQLMUX_API int cqlmux_statement_set_consistency(cqlmux_statement *s, cqlmux_consistency c);
+CQLMUX_API int cqlmux_statement_set_serial_consistency(cqlmux_statement *s,
+                                                       cqlmux_consistency c);
+/* Rows per page (default 5000; 0 = no paging). */
+CQLMUX_API int cqlmux_statement_set_page_size(cqlmux_statement *s, int32_t rows);
+/* Continue from a previous result's paging state (copied). */
+CQLMUX_API int cqlmux_statement_set_paging_state(cqlmux_statement *s, const void *state,
+                                                 size_t length);
+/* Client-side write timestamp in microseconds since the epoch. */
+CQLMUX_API int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t microseconds);
+/* Overrides the session's request timeout for this statement (0 = session's). */
+CQLMUX_API int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms);
+/* Marks the statement safe to retry after a connection failure. */
+CQLMUX_API int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent);
+/* Protocol v5 per-request keyspace. */
+CQLMUX_API int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace);
+
+
+/* ======================================================================== */
+/* Results                                                                  */
+/* ======================================================================== */
+
+/* CQL types, with their protocol [option] ids; VECTOR is the custom type
+ * org.apache.cassandra.db.marshal.VectorType, recognised by name. */
+typedef enum cqlmux_type {
+  CQLMUX_TYPE_CUSTOM = 0x0000,
+  CQLMUX_TYPE_ASCII = 0x0001,
+  CQLMUX_TYPE_BIGINT = 0x0002,
+  CQLMUX_TYPE_BLOB = 0x0003,
+  CQLMUX_TYPE_BOOLEAN = 0x0004,
+  CQLMUX_TYPE_COUNTER = 0x0005,
+  CQLMUX_TYPE_DECIMAL = 0x0006,
+  CQLMUX_TYPE_DOUBLE = 0x0007,
+  CQLMUX_TYPE_FLOAT = 0x0008,
+  CQLMUX_TYPE_INT = 0x0009,
+  CQLMUX_TYPE_TIMESTAMP = 0x000B,
+  CQLMUX_TYPE_UUID = 0x000C,
+  CQLMUX_TYPE_TEXT = 0x000D,
+  CQLMUX_TYPE_VARINT = 0x000E,
+  CQLMUX_TYPE_TIMEUUID = 0x000F,
+  CQLMUX_TYPE_INET = 0x0010,
+  CQLMUX_TYPE_DATE = 0x0011,
+  CQLMUX_TYPE_TIME = 0x0012,
+  CQLMUX_TYPE_SMALLINT = 0x0013,
+  CQLMUX_TYPE_TINYINT = 0x0014,
+  CQLMUX_TYPE_DURATION = 0x0015,
+  CQLMUX_TYPE_LIST = 0x0020,
+  CQLMUX_TYPE_MAP = 0x0021,
+  CQLMUX_TYPE_SET = 0x0022,
+  CQLMUX_TYPE_UDT = 0x0030,
+  CQLMUX_TYPE_TUPLE = 0x0031,
+  CQLMUX_TYPE_VECTOR = 0x0100
+} cqlmux_type;
+
+typedef enum cqlmux_result_kind {
+  CQLMUX_RESULT_VOID = 0x0001,
+  CQLMUX_RESULT_ROWS = 0x0002,
+  CQLMUX_RESULT_SET_KEYSPACE = 0x0003,
+  CQLMUX_RESULT_PREPARED = 0x0004,
+  CQLMUX_RESULT_SCHEMA_CHANGE = 0x0005
+} cqlmux_result_kind;
+
+/*
+ * The result of a successful request, owned by its future: valid until
+ * cqlmux_future_free, and every pointer a getter returns (names, text,
+ * bytes) points into the received bytes with that same lifetime; nothing is
+ * copied. NULL when the future failed or has not completed.
+ */
+CQLMUX_API const cqlmux_result *cqlmux_future_result(const cqlmux_future *future);
+
+CQLMUX_API cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *result);
+CQLMUX_API size_t cqlmux_result_row_count(const cqlmux_result *result);
+CQLMUX_API size_t cqlmux_result_column_count(const cqlmux_result *result);
+/* Column name (not NUL-terminated; *length set) or NULL if out of range. */
+CQLMUX_API const char *cqlmux_result_column_name(const cqlmux_result *result, size_t column,
+                                                 size_t *length);
+CQLMUX_API cqlmux_type cqlmux_result_column_type(const cqlmux_result *result, size_t column);
+/* Index of the column called name, or CQLMUX_ERR_NOT_FOUND. */
+CQLMUX_API int cqlmux_result_column_index(const cqlmux_result *result, const char *name);
+
+/*
+ * Cell getters. Each returns CQLMUX_OK, NOT_FOUND (row or column out of
+ * range), TYPE_MISMATCH (the column's type is not one the getter reads),
+ * MALFORMED (the cell's bytes do not fit its type), or INVALID_STATE when
+ * the cell is null (test with cqlmux_result_is_null). Out-parameters are
+ * untouched on failure.
+ */
+CQLMUX_API int cqlmux_result_is_null(const cqlmux_result *result, size_t row, size_t column);
+CQLMUX_API int cqlmux_result_get_bool(const cqlmux_result *r, size_t row, size_t col, int *out);
+CQLMUX_API int cqlmux_result_get_int8(const cqlmux_result *r, size_t row, size_t col,
+                                      int8_t *out);
+CQLMUX_API int cqlmux_result_get_int16(const cqlmux_result *r, size_t row, size_t col,
+                                       int16_t *out);
+/* int, and date as its raw unsigned day number. */
+CQLMUX_API int cqlmux_result_get_int32(const cqlmux_result *r, size_t row, size_t col,
+                                       int32_t *out);
+/* bigint, counter, timestamp, time. */
+CQLMUX_API int cqlmux_result_get_int64(const cqlmux_result *r, size_t row, size_t col,
+                                       int64_t *out);
+CQLMUX_API int cqlmux_result_get_float(const cqlmux_result *r, size_t row, size_t col,
+                                       float *out);
+CQLMUX_API int cqlmux_result_get_double(const cqlmux_result *r, size_t row, size_t col,
+                                        double *out);
+/* text, varchar, ascii: borrowed, not NUL-terminated. */
+CQLMUX_API int cqlmux_result_get_text(const cqlmux_result *r, size_t row, size_t col,
+                                      const char **text, size_t *length);
+CQLMUX_API int cqlmux_result_get_uuid(const cqlmux_result *r, size_t row, size_t col,
+                                      uint8_t out[16]);
+/* Any column: the cell's serialized bytes (borrowed); *length is -1 for null. */
+CQLMUX_API int cqlmux_result_get_serialized(const cqlmux_result *r, size_t row, size_t col,
+                                            const uint8_t **data, int32_t *length);
+
+/* Paging: non-zero when more rows follow; the state to pass to
+ * cqlmux_statement_set_paging_state (borrowed). */
+CQLMUX_API int cqlmux_result_has_more_pages(const cqlmux_result *result);
+CQLMUX_API int cqlmux_result_paging_state(const cqlmux_result *result, const uint8_t **state,
+                                          size_t *length);
+
+/* Prepared statements: the future of cqlmux_session_prepare hands over its
+ * prepared statement once (NULL after, or on failure); free it after every
+ * statement using it. */
+CQLMUX_API cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future);
+CQLMUX_API void cqlmux_prepared_free(cqlmux_prepared *prepared);
+CQLMUX_API size_t cqlmux_prepared_parameter_count(const cqlmux_prepared *prepared);
+
+/* Details of a CQLMUX_ERR_SERVER failure: the CQL error code and the fields
+ * its body carries (zero where that code has none). Strings are borrowed
+ * from the future. */
+typedef struct cqlmux_server_error {
+  int32_t code;                  /* e.g. 0x1100 write timeout, 0x2200 invalid */
+  cqlmux_consistency consistency;
+  int32_t received;
+  int32_t block_for;
+  int32_t alive;                 /* unavailable */
+  int32_t failures;              /* read/write failure */
+  int data_present;              /* read timeout / failure */
+  const char *write_type;        /* write timeout / failure (NUL-terminated) */
+  const char *keyspace;          /* already exists, function failure */
+  const char *table;             /* already exists */
+  const uint8_t *unprepared_id;  /* unprepared */
+  size_t unprepared_id_length;
+} cqlmux_server_error;
+
+/* OK and *out filled when the future failed with CQLMUX_ERR_SERVER;
+ * INVALID_STATE otherwise. */
+CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
+                                          cqlmux_server_error *out);
 
 #ifdef __cplusplus
 }

@@ -159,3 +159,32 @@ int cqlmux_envelope_body_prefix(const cqlmux_envelope *env, cqlmux_body_prefix *
   *rest = r;
   return CQLMUX_OK;
 }
+
+void cqlmux_write_custom_payload(cqlmux_wbuf *b, const cqlmux_payload_entry *e, uint16_t n) {
+  cqlmux_write_u16(b, n);
+  for (uint16_t i = 0; i < n; i++) {
+    cqlmux_write_string(b, (const char *)e[i].key.data, e[i].key.len);
+    if (e[i].value.len < CQLMUX_VALUE_NULL && !b->error) b->error = CQLMUX_ERR_INVALID_ARGUMENT;
+    cqlmux_write_bytes(b, e[i].value);
+  }
+}
+
+size_t cqlmux_response_begin(cqlmux_wbuf *b, uint8_t version, int16_t stream, uint8_t opcode,
+                             const cqlmux_response_prefix *prefix) {
+  static const cqlmux_response_prefix none;
+  const cqlmux_response_prefix *p = prefix ? prefix : &none;
+  cqlmux_envelope_header h = {.version = version, .stream = stream, .opcode = opcode,
+                              .response = true};
+  if (p->tracing_id) h.flags |= CQLMUX_FLAG_TRACING;
+  if (p->warning_count) h.flags |= CQLMUX_FLAG_WARNING;
+  if (p->custom_payload_count) h.flags |= CQLMUX_FLAG_CUSTOM_PAYLOAD;
+  size_t at = cqlmux_envelope_begin(b, &h);
+  if (p->tracing_id) cqlmux_write_uuid(b, p->tracing_id);
+  if (p->warning_count) {
+    cqlmux_write_u16(b, p->warning_count);
+    for (uint16_t i = 0; i < p->warning_count; i++)
+      cqlmux_write_string(b, (const char *)p->warnings[i].data, p->warnings[i].len);
+  }
+  if (p->custom_payload_count) cqlmux_write_custom_payload(b, p->custom_payload, p->custom_payload_count);
+  return b->error ? SIZE_MAX : at;
+}

@@ -100,6 +100,34 @@ int cqlmux_envelope_decompress_v4(const cqlmux_envelope *env, cqlmux_wbuf *scrat
 
 /* ---- the body prefix (spec section 4 / 2.2 flags) ---- */
 
+/* A [bytes map] entry of a custom payload. */
+typedef struct cqlmux_payload_entry {
+  cqlmux_slice key;
+  cqlmux_bytes value;  /* [bytes]: len >= -1 */
+} cqlmux_payload_entry;
+
+/* Writes a custom payload [bytes map]; a value below -1 sets b->error to
+ * INVALID_ARGUMENT. */
+void cqlmux_write_custom_payload(cqlmux_wbuf *b, const cqlmux_payload_entry *e, uint16_t n);
+
+/* What a server puts before a response message; empty parts are left out. */
+typedef struct cqlmux_response_prefix {
+  const uint8_t *tracing_id;            /* 16 bytes, or NULL */
+  const cqlmux_slice *warnings;
+  uint16_t warning_count;
+  const cqlmux_payload_entry *custom_payload;
+  uint16_t custom_payload_count;
+} cqlmux_response_prefix;
+
+/* For servers (the mock): begins a response envelope of `version` (3..5) on
+ * `stream` and writes the prefix, setting the TRACING, WARNING and
+ * CUSTOM_PAYLOAD flags for the parts present (`prefix` may be NULL). The
+ * caller appends the message and calls cqlmux_envelope_finish. Returns the
+ * envelope's offset, or SIZE_MAX with b->error set (INVALID_ARGUMENT for a
+ * payload value below -1, OVERSIZED, NOMEM). */
+size_t cqlmux_response_begin(cqlmux_wbuf *b, uint8_t version, int16_t stream, uint8_t opcode,
+                             const cqlmux_response_prefix *prefix);
+
 /* What precedes the message in a body, per the header flags:
  * responses: [tracing uuid if TRACING][warnings if WARNING][payload if CUSTOM_PAYLOAD]
  * requests:  [payload if CUSTOM_PAYLOAD]  (a request's TRACING flag asks for

@@ -282,13 +282,17 @@ int cqlmux_frame_v5_decode(cqlmux_frame_v5_decoder *d, const uint8_t *in, size_t
   }
   cqlmux_slice found = {in, 0};
   if (f.self_contained) {
-    if (d->joining) return CQLMUX_ERR_MALFORMED;
-    rc = check_whole_envelopes(payload);
+    rc = d->joining ? CQLMUX_ERR_MALFORMED : check_whole_envelopes(payload);
     found = payload;
   } else {
     rc = join(d, payload, &found);
   }
-  if (rc) return rc;
+  if (rc) {
+    /* Forget a half-joined envelope, so that a caller that goes on feeding
+     * after an error cannot make the join buffer grow without end. */
+    cqlmux_frame_v5_decoder_reset(d);
+    return rc;
+  }
   *envelopes = found;
   return (int)total;
 }

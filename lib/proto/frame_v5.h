@@ -81,7 +81,11 @@ int cqlmux_frame_v5_append(cqlmux_wbuf *out, bool lz4, bool self_contained,
  * non-self-contained frames. Uncompressed, envelopes stay where they were
  * encoded (no copy) except when one crosses a frame boundary; LZ4 compresses
  * each frame in place using out's spare capacity. The writer owns only a
- * scratch buffer, reused, that holds an envelope crossing a boundary. */
+ * scratch buffer, reused, that holds an envelope crossing a boundary.
+ * Request encoders roll back their own failures, so a failed encode leaves
+ * the frame intact. An error of out itself (NOMEM, OVERSIZED) or COMPRESSION
+ * leaves a partial frame: flush (which returns the error and closes the
+ * frame), then drop out's contents from the first unsent frame on. */
 typedef struct cqlmux_frame_v5_writer {
   cqlmux_wbuf *out;
   bool lz4;
@@ -117,7 +121,8 @@ int cqlmux_frame_v5_writer_flush(cqlmux_frame_v5_writer *w);
  *        is not whole envelopes, a self-contained frame in the middle of a
  *        large envelope, or more bytes than the large envelope declared),
  *        OVERSIZED (a joined envelope's body above max_envelope), NOMEM.
- *        The connection is then unusable; the decoder needs reset or free.
+ *        The connection is then unusable: the stream has lost its frame
+ *        boundaries. The decoder drops any half-joined envelope.
  * *envelopes points into `in` (uncompressed self-contained frames: zero
  * copy), or into the decoder's buffers (decompressed or joined); it stays
  * valid until the next decode call or until those input bytes are dropped.

@@ -4,6 +4,8 @@
 #ifndef CQLMUX_PROTO_OPCODE_H
 #define CQLMUX_PROTO_OPCODE_H
 
+#include "cqlmux.h"
+
 /* Envelope opcodes (spec section 2.4). 0x04 was CREDENTIALS in v1 and is
  * unused since. */
 typedef enum cqlmux_opcode {
@@ -25,20 +27,8 @@ typedef enum cqlmux_opcode {
   CQLMUX_OP_AUTH_SUCCESS = 0x10
 } cqlmux_opcode;
 
-/* [consistency] (spec section 3): a [short]. */
-typedef enum cqlmux_consistency {
-  CQLMUX_CONSISTENCY_ANY = 0x0000,
-  CQLMUX_CONSISTENCY_ONE = 0x0001,
-  CQLMUX_CONSISTENCY_TWO = 0x0002,
-  CQLMUX_CONSISTENCY_THREE = 0x0003,
-  CQLMUX_CONSISTENCY_QUORUM = 0x0004,
-  CQLMUX_CONSISTENCY_ALL = 0x0005,
-  CQLMUX_CONSISTENCY_LOCAL_QUORUM = 0x0006,
-  CQLMUX_CONSISTENCY_EACH_QUORUM = 0x0007,
-  CQLMUX_CONSISTENCY_SERIAL = 0x0008,
-  CQLMUX_CONSISTENCY_LOCAL_SERIAL = 0x0009,
-  CQLMUX_CONSISTENCY_LOCAL_ONE = 0x000A
-} cqlmux_consistency;
+/* [consistency] (spec section 3) is a [short] holding a cqlmux_consistency,
+ * which include/cqlmux.h defines because applications choose it. */
 
 /* Protocol versions this codec speaks (v3 headers are recognised so that a
  * server's downgrade answer can be read; requests are v4 or v5). */

@@ -41,15 +41,8 @@ static int begin(encoding *e, cqlmux_wbuf *b, const cqlmux_request_header *h, ui
   };
   if (h->custom_payload_count) eh.flags |= CQLMUX_FLAG_CUSTOM_PAYLOAD;
   e->start = cqlmux_envelope_begin(b, &eh);
-  if (h->custom_payload_count) {
-    cqlmux_write_u16(b, h->custom_payload_count);
-    for (uint16_t i = 0; i < h->custom_payload_count; i++) {
-      const cqlmux_payload_entry *pe = &h->custom_payload[i];
-      cqlmux_write_string(b, (const char *)pe->key.data, pe->key.len);
-      if (pe->value.len < CQLMUX_VALUE_NULL) fail(b, CQLMUX_ERR_INVALID_ARGUMENT);
-      cqlmux_write_bytes(b, pe->value);
-    }
-  }
+  if (h->custom_payload_count)
+    cqlmux_write_custom_payload(b, h->custom_payload, h->custom_payload_count);
   return b->error;
 }
 

@@ -22,14 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/envelope.h"
 #include "proto/opcode.h"
 #include "proto/wire.h"
-
-/* A [bytes map] entry of a custom payload. */
-typedef struct cqlmux_payload_entry {
-  cqlmux_slice key;
-  cqlmux_bytes value;
-} cqlmux_payload_entry;
 
 /* Header fields shared by every request. */
 typedef struct cqlmux_request_header {

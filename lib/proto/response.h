@@ -134,11 +134,6 @@ int cqlmux_supported_find(const cqlmux_supported *s, const char *key, cqlmux_str
 
 /* ------------------------------------------------------------ RESULT */
 
-#define CQLMUX_RESULT_VOID 0x0001
-#define CQLMUX_RESULT_ROWS 0x0002
-#define CQLMUX_RESULT_SET_KEYSPACE 0x0003
-#define CQLMUX_RESULT_PREPARED 0x0004
-#define CQLMUX_RESULT_SCHEMA_CHANGE 0x0005
 
 #define CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC 0x0001
 #define CQLMUX_ROWS_FLAG_HAS_MORE_PAGES 0x0002
@@ -148,7 +143,7 @@ int cqlmux_supported_find(const cqlmux_supported *s, const char *key, cqlmux_str
 typedef struct cqlmux_column_spec {
   cqlmux_slice keyspace, table; /* the global ones when the flag says so */
   cqlmux_slice name;
-  const cqlmux_type *type;
+  const cqlmux_typedesc *type;
 } cqlmux_column_spec;
 
 typedef struct cqlmux_rows_metadata {
@@ -180,7 +175,7 @@ static inline cqlmux_bytes cqlmux_rows_cell_at(const cqlmux_rows *rows, size_t i
   return v;
 }
 
-typedef struct cqlmux_prepared {
+typedef struct cqlmux_prepared_msg {
   cqlmux_slice id;
   cqlmux_slice result_metadata_id; /* v5 */
   int32_t flags;                   /* of the bind metadata: GLOBAL_TABLES_SPEC */
@@ -191,10 +186,10 @@ typedef struct cqlmux_prepared {
   cqlmux_slice global_keyspace, global_table;
   const cqlmux_column_spec *bind_columns; /* bind_count entries */
   cqlmux_rows_metadata result;
-} cqlmux_prepared;
+} cqlmux_prepared_msg;
 
 /* Bind marker index of the i-th partition key column (i < pk_count). */
-static inline uint16_t cqlmux_prepared_pk_index(const cqlmux_prepared *p, int32_t i) {
+static inline uint16_t cqlmux_prepared_pk_index(const cqlmux_prepared_msg *p, int32_t i) {
   return p->pk_items ? p->pk_items[i] : cqlmux_load_u16(p->pk_raw + 2 * i);
 }
 
@@ -226,21 +221,21 @@ typedef struct cqlmux_schema_change {
 int cqlmux_schema_change_decode(cqlmux_reader *r, cqlmux_schema_change *out);
 void cqlmux_schema_change_encode(cqlmux_wbuf *b, const cqlmux_schema_change *s);
 
-typedef struct cqlmux_result {
+typedef struct cqlmux_result_msg {
   int32_t kind; /* CQLMUX_RESULT_* */
   union {
     cqlmux_rows rows;
     cqlmux_slice keyspace; /* SET_KEYSPACE */
-    cqlmux_prepared prepared;
+    cqlmux_prepared_msg prepared;
     cqlmux_schema_change schema_change;
   };
-} cqlmux_result;
+} cqlmux_result_msg;
 
 /* arena is needed for ROWS and PREPARED (NULL is INVALID_ARGUMENT then). */
 int cqlmux_result_decode(int version, const uint8_t *body, size_t len, cqlmux_arena *arena,
-                         cqlmux_result *out);
+                         cqlmux_result_msg *out);
 /* ROWS re-encodes meta, rows_count and the content bytes as they are. */
-void cqlmux_result_encode(cqlmux_wbuf *b, int version, const cqlmux_result *r);
+void cqlmux_result_encode(cqlmux_wbuf *b, int version, const cqlmux_result_msg *r);
 
 /* Encodes rows metadata (per m->flags: global spec or per-column ks/table,
  * paging state, v5 new metadata id, no column specs with NO_METADATA). */
@@ -278,7 +273,7 @@ typedef struct cqlmux_response {
     cqlmux_error_body error;     /* ERROR */
     cqlmux_slice authenticator;  /* AUTHENTICATE: the IAuthenticator class */
     cqlmux_supported supported;  /* SUPPORTED */
-    cqlmux_result result;        /* RESULT */
+    cqlmux_result_msg result;        /* RESULT */
     cqlmux_event event;          /* EVENT */
     cqlmux_bytes token;          /* AUTH_CHALLENGE, AUTH_SUCCESS: may be null */
   };

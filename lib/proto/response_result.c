@@ -111,7 +111,7 @@ int cqlmux_rows_cell(const cqlmux_rows *rows, uint32_t row, uint32_t col, cqlmux
 
 /* ------------------------------------------------------------ prepared */
 
-static int decode_pk_indices(cqlmux_reader *r, cqlmux_prepared *p) {
+static int decode_pk_indices(cqlmux_reader *r, cqlmux_prepared_msg *p) {
   int rc = read_count(r, &p->pk_count);
   if (rc) return rc;
   if ((uint64_t)p->pk_count * 2 > cqlmux_reader_remaining(r)) return CQLMUX_ERR_TRUNCATED;
@@ -122,7 +122,7 @@ static int decode_pk_indices(cqlmux_reader *r, cqlmux_prepared *p) {
 }
 
 /* <id>[<result_metadata_id>]<metadata><result_metadata> */
-static int decode_prepared(cqlmux_reader *r, int version, cqlmux_type_ctx *c, cqlmux_prepared *p) {
+static int decode_prepared(cqlmux_reader *r, int version, cqlmux_type_ctx *c, cqlmux_prepared_msg *p) {
   memset(p, 0, sizeof *p);
   int rc = cqlmux_read_short_bytes(r, &p->id);
   if (!rc && version >= CQLMUX_PROTO_V5) rc = cqlmux_read_short_bytes(r, &p->result_metadata_id);
@@ -140,7 +140,7 @@ static int decode_prepared(cqlmux_reader *r, int version, cqlmux_type_ctx *c, cq
 /* ------------------------------------------------------------ result */
 
 static int result_pass(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
-                       cqlmux_result *out) {
+                       cqlmux_result_msg *out) {
   cqlmux_reader r = cqlmux_reader_make(body, len);
   cqlmux_type_ctx c;
   c.arena = a; /* the scratch node is written before any read */
@@ -159,7 +159,7 @@ static int result_pass(int version, const uint8_t *body, size_t len, cqlmux_aren
 
 /* Runs the pass; if the arena overflowed, grows it once and runs it again. */
 static int result_decode_in(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
-                            bool can_grow, cqlmux_result *out) {
+                            bool can_grow, cqlmux_result_msg *out) {
   size_t mark = cqlmux_arena_mark(a);
   int rc = result_pass(version, body, len, a, out);
   if (rc == CQLMUX_OK && cqlmux_arena_overflowed(a)) {
@@ -175,13 +175,13 @@ static int result_decode_in(int version, const uint8_t *body, size_t len, cqlmux
 }
 
 int cqlmux_result_decode(int version, const uint8_t *body, size_t len, cqlmux_arena *arena,
-                         cqlmux_result *out) {
+                         cqlmux_result_msg *out) {
   if (version != CQLMUX_PROTO_V4 && version != CQLMUX_PROTO_V5)
     return CQLMUX_ERR_UNSUPPORTED_VERSION;
   if (len > UINT32_MAX) return CQLMUX_ERR_OVERSIZED; /* cell offsets are 32-bit */
   cqlmux_arena none;
   if (!arena) cqlmux_arena_init(&none, NULL, NULL, 0);
-  cqlmux_result tmp;
+  cqlmux_result_msg tmp;
   int rc = result_decode_in(version, body, len, arena ? arena : &none, arena != NULL, &tmp);
   if (rc == CQLMUX_OK) *out = tmp;
   return rc;
@@ -238,7 +238,7 @@ void cqlmux_rows_encode(cqlmux_wbuf *b, int version, const cqlmux_rows_metadata 
   for (uint64_t i = 0; i < n; i++) cqlmux_write_bytes(b, cells[i]);
 }
 
-static void encode_prepared(cqlmux_wbuf *b, int version, const cqlmux_prepared *p) {
+static void encode_prepared(cqlmux_wbuf *b, int version, const cqlmux_prepared_msg *p) {
   cqlmux_write_short_bytes(b, p->id.data, p->id.len);
   if (version >= CQLMUX_PROTO_V5)
     cqlmux_write_short_bytes(b, p->result_metadata_id.data, p->result_metadata_id.len);
@@ -251,7 +251,7 @@ static void encode_prepared(cqlmux_wbuf *b, int version, const cqlmux_prepared *
   cqlmux_rows_metadata_encode(b, version, &p->result);
 }
 
-void cqlmux_result_encode(cqlmux_wbuf *b, int version, const cqlmux_result *r) {
+void cqlmux_result_encode(cqlmux_wbuf *b, int version, const cqlmux_result_msg *r) {
   cqlmux_write_i32(b, r->kind);
   switch (r->kind) {
   case CQLMUX_RESULT_VOID: return;

@@ -11,29 +11,29 @@
 /* fixed_size follows Cassandra's valueLengthIfFixed: only these types have
  * one; counter, date, time, smallint and tinyint do not, although their
  * values always have the same length (it matters for vectors). */
-const cqlmux_type cqlmux_type_native_nodes[CQLMUX_TYPE_DURATION] = {
+const cqlmux_typedesc cqlmux_type_native_nodes[CQLMUX_TYPE_DURATION] = {
     NATIVE(CQLMUX_TYPE_ASCII, -1),    NATIVE(CQLMUX_TYPE_BIGINT, 8),
     NATIVE(CQLMUX_TYPE_BLOB, -1),     NATIVE(CQLMUX_TYPE_BOOLEAN, 1),
     NATIVE(CQLMUX_TYPE_COUNTER, -1),  NATIVE(CQLMUX_TYPE_DECIMAL, -1),
     NATIVE(CQLMUX_TYPE_DOUBLE, 8),    NATIVE(CQLMUX_TYPE_FLOAT, 4),
     NATIVE(CQLMUX_TYPE_INT, 4),       NATIVE(0x000A, -1), /* unused id: never returned */
     NATIVE(CQLMUX_TYPE_TIMESTAMP, 8), NATIVE(CQLMUX_TYPE_UUID, 16),
-    NATIVE(CQLMUX_TYPE_VARCHAR, -1),  NATIVE(CQLMUX_TYPE_VARINT, -1),
+    NATIVE(CQLMUX_TYPE_TEXT, -1),  NATIVE(CQLMUX_TYPE_VARINT, -1),
     NATIVE(CQLMUX_TYPE_TIMEUUID, 16), NATIVE(CQLMUX_TYPE_INET, -1),
     NATIVE(CQLMUX_TYPE_DATE, -1),     NATIVE(CQLMUX_TYPE_TIME, -1),
     NATIVE(CQLMUX_TYPE_SMALLINT, -1), NATIVE(CQLMUX_TYPE_TINYINT, -1),
     NATIVE(CQLMUX_TYPE_DURATION, -1),
 };
 
-const cqlmux_type *cqlmux_type_native(uint16_t id) {
+const cqlmux_typedesc *cqlmux_type_native(uint16_t id) {
   if (id < CQLMUX_TYPE_ASCII || id > CQLMUX_TYPE_DURATION || id == 0x000A) return NULL;
   return &cqlmux_type_native_nodes[id - 1];
 }
 
 /* ------------------------------------------------------------ decode context */
 
-cqlmux_type *cqlmux_type_ctx_node(cqlmux_type_ctx *c, uint16_t id) {
-  cqlmux_type *t = cqlmux_arena_alloc(c->arena, sizeof *t);
+cqlmux_typedesc *cqlmux_type_ctx_node(cqlmux_type_ctx *c, uint16_t id) {
+  cqlmux_typedesc *t = cqlmux_arena_alloc(c->arena, sizeof *t);
   if (!t) t = &c->scratch;
   memset(t, 0, sizeof *t);
   t->id = id;
@@ -45,7 +45,7 @@ void *cqlmux_type_ctx_array(cqlmux_type_ctx *c, size_t n, size_t size) {
   return n ? cqlmux_arena_alloc(c->arena, n * size) : NULL;
 }
 
-int32_t cqlmux_type_vector_fixed_size(const cqlmux_type *elem, uint32_t dim) {
+int32_t cqlmux_type_vector_fixed_size(const cqlmux_typedesc *elem, uint32_t dim) {
   if (elem->fixed_size <= 0 || (uint64_t)elem->fixed_size * dim > INT32_MAX) return -1;
   return (int32_t)((uint32_t)elem->fixed_size * dim);
 }
@@ -53,9 +53,9 @@ int32_t cqlmux_type_vector_fixed_size(const cqlmux_type *elem, uint32_t dim) {
 /* ------------------------------------------------------------ [option] decode */
 
 static int decode_children(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth, uint32_t n,
-                           const cqlmux_type **kids) {
+                           const cqlmux_typedesc **kids) {
   for (uint32_t i = 0; i < n; i++) {
-    const cqlmux_type *k;
+    const cqlmux_typedesc *k;
     int rc = cqlmux_type_ctx_decode(c, r, depth + 1, &k);
     if (rc) return rc;
     if (kids) kids[i] = k;
@@ -64,12 +64,12 @@ static int decode_children(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
 }
 
 static int decode_collection(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth, uint16_t id,
-                             const cqlmux_type **out) {
+                             const cqlmux_typedesc **out) {
   uint32_t n = id == CQLMUX_TYPE_MAP ? 2 : 1;
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   int rc = decode_children(c, r, depth, n, kids);
   if (rc) return rc;
-  cqlmux_type *t = cqlmux_type_ctx_node(c, id);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, id);
   t->count = n;
   t->children = kids;
   *out = t;
@@ -77,14 +77,14 @@ static int decode_collection(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned dept
 }
 
 static int decode_tuple(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
-                        const cqlmux_type **out) {
+                        const cqlmux_typedesc **out) {
   uint16_t n;
   if (cqlmux_read_u16(r, &n)) return CQLMUX_ERR_TRUNCATED;
   if ((size_t)n * 2 > cqlmux_reader_remaining(r)) return CQLMUX_ERR_TRUNCATED;
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   int rc = decode_children(c, r, depth, n, kids);
   if (rc) return rc;
-  cqlmux_type *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_TUPLE);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_TUPLE);
   t->count = n;
   t->children = kids;
   *out = t;
@@ -92,7 +92,7 @@ static int decode_tuple(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
 }
 
 static int decode_udt(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
-                      const cqlmux_type **out) {
+                      const cqlmux_typedesc **out) {
   cqlmux_slice ks, name;
   uint16_t n;
   int rc = cqlmux_read_string(r, &ks);
@@ -102,17 +102,17 @@ static int decode_udt(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
   /* each field is at least a [string] and an [option]: 4 bytes */
   if ((size_t)n * 4 > cqlmux_reader_remaining(r)) return CQLMUX_ERR_TRUNCATED;
   cqlmux_slice *names = cqlmux_type_ctx_array(c, n, sizeof *names);
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   for (uint32_t i = 0; i < n; i++) {
     cqlmux_slice fname;
-    const cqlmux_type *k;
+    const cqlmux_typedesc *k;
     rc = cqlmux_read_string(r, &fname);
     if (!rc) rc = cqlmux_type_ctx_decode(c, r, depth + 1, &k);
     if (rc) return rc;
     if (names) names[i] = fname;
     if (kids) kids[i] = k;
   }
-  cqlmux_type *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_UDT);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_UDT);
   t->count = n;
   t->children = kids;
   t->field_names = names;
@@ -123,7 +123,7 @@ static int decode_udt(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
 }
 
 int cqlmux_type_ctx_decode(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
-                           const cqlmux_type **out) {
+                           const cqlmux_typedesc **out) {
   uint16_t id;
   if (depth > CQLMUX_TYPE_MAX_DEPTH) return CQLMUX_ERR_MALFORMED;
   if (cqlmux_read_u16(r, &id)) return CQLMUX_ERR_TRUNCATED;
@@ -139,7 +139,7 @@ int cqlmux_type_ctx_decode(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
   case CQLMUX_TYPE_UDT: return decode_udt(c, r, depth, out);
   case CQLMUX_TYPE_TUPLE: return decode_tuple(c, r, depth, out);
   default: {
-    const cqlmux_type *t = cqlmux_type_native(id);
+    const cqlmux_typedesc *t = cqlmux_type_native(id);
     if (!t) return CQLMUX_ERR_MALFORMED;
     *out = t;
     return CQLMUX_OK;
@@ -147,13 +147,13 @@ int cqlmux_type_ctx_decode(cqlmux_type_ctx *c, cqlmux_reader *r, unsigned depth,
   }
 }
 
-int cqlmux_type_decode(cqlmux_reader *r, cqlmux_arena *arena, const cqlmux_type **out) {
+int cqlmux_type_decode(cqlmux_reader *r, cqlmux_arena *arena, const cqlmux_typedesc **out) {
   cqlmux_type_ctx c;
   c.arena = arena; /* the scratch node is written before any read */
   return cqlmux_type_ctx_decode(&c, r, 0, out);
 }
 
-int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_type **out) {
+int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_typedesc **out) {
   cqlmux_type_ctx c;
   c.arena = arena;
   return cqlmux_type_ctx_parse_class(&c, cls, 0, out);
@@ -181,7 +181,7 @@ static void write_name(cqlmux_wbuf *b, cqlmux_slice s, bool hex) {
   }
 }
 
-static void encode_custom(cqlmux_wbuf *b, const cqlmux_type *t) {
+static void encode_custom(cqlmux_wbuf *b, const cqlmux_typedesc *t) {
   cqlmux_write_u16(b, CQLMUX_TYPE_CUSTOM);
   if (t->custom.data) {
     cqlmux_write_string(b, (const char *)t->custom.data, t->custom.len);
@@ -198,7 +198,7 @@ static void encode_custom(cqlmux_wbuf *b, const cqlmux_type *t) {
   cqlmux_store_u16(b->data + at, (uint16_t)n);
 }
 
-void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_type *t) {
+void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_typedesc *t) {
   bool bad = !t || (t->count && !t->children);
   if (!bad && t->id == CQLMUX_TYPE_UDT && t->count && !t->field_names) bad = true;
   if (bad) {
@@ -253,7 +253,7 @@ static bool slice_equal(cqlmux_slice a, cqlmux_slice b) {
   return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
 }
 
-bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b) {
+bool cqlmux_type_equal(const cqlmux_typedesc *a, const cqlmux_typedesc *b) {
   if (a == b) return true;
   if (!a || !b || a->id != b->id || a->count != b->count) return false;
   if (a->id == CQLMUX_TYPE_CUSTOM) return slice_equal(a->custom, b->custom);
@@ -272,10 +272,10 @@ bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b) {
 
 /* ------------------------------------------------------------ builders */
 
-static cqlmux_type *build_node(cqlmux_arena *a, uint16_t id, uint32_t n,
-                               const cqlmux_type *const *kids) {
-  cqlmux_type *t = cqlmux_arena_alloc_grow(a, sizeof *t);
-  const cqlmux_type **arr = n ? cqlmux_arena_alloc_grow(a, n * sizeof *arr) : NULL;
+static cqlmux_typedesc *build_node(cqlmux_arena *a, uint16_t id, uint32_t n,
+                               const cqlmux_typedesc *const *kids) {
+  cqlmux_typedesc *t = cqlmux_arena_alloc_grow(a, sizeof *t);
+  const cqlmux_typedesc **arr = n ? cqlmux_arena_alloc_grow(a, n * sizeof *arr) : NULL;
   if (!t || (n && !arr)) return NULL;
   for (uint32_t i = 0; i < n; i++) {
     if (!kids[i]) return NULL;
@@ -289,31 +289,31 @@ static cqlmux_type *build_node(cqlmux_arena *a, uint16_t id, uint32_t n,
   return t;
 }
 
-const cqlmux_type *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_type *elem) {
+const cqlmux_typedesc *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_typedesc *elem) {
   return build_node(a, CQLMUX_TYPE_LIST, 1, &elem);
 }
 
-const cqlmux_type *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_type *elem) {
+const cqlmux_typedesc *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_typedesc *elem) {
   return build_node(a, CQLMUX_TYPE_SET, 1, &elem);
 }
 
-const cqlmux_type *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_type *key,
-                                       const cqlmux_type *value) {
-  const cqlmux_type *kv[2] = {key, value};
+const cqlmux_typedesc *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_typedesc *key,
+                                       const cqlmux_typedesc *value) {
+  const cqlmux_typedesc *kv[2] = {key, value};
   return build_node(a, CQLMUX_TYPE_MAP, 2, kv);
 }
 
-const cqlmux_type *cqlmux_type_new_tuple(cqlmux_arena *a, uint32_t n,
-                                         const cqlmux_type *const *elems) {
+const cqlmux_typedesc *cqlmux_type_new_tuple(cqlmux_arena *a, uint32_t n,
+                                         const cqlmux_typedesc *const *elems) {
   if (n > UINT16_MAX) return NULL;
   return build_node(a, CQLMUX_TYPE_TUPLE, n, elems);
 }
 
-const cqlmux_type *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, cqlmux_slice name,
+const cqlmux_typedesc *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, cqlmux_slice name,
                                        uint32_t n, const cqlmux_slice *field_names,
-                                       const cqlmux_type *const *field_types) {
+                                       const cqlmux_typedesc *const *field_types) {
   if (n > UINT16_MAX) return NULL;
-  cqlmux_type *t = build_node(a, CQLMUX_TYPE_UDT, n, field_types);
+  cqlmux_typedesc *t = build_node(a, CQLMUX_TYPE_UDT, n, field_types);
   cqlmux_slice *names = n ? cqlmux_arena_alloc_grow(a, n * sizeof *names) : NULL;
   if (!t || (n && !names)) return NULL;
   if (n) memcpy(names, field_names, n * sizeof *names);
@@ -323,18 +323,18 @@ const cqlmux_type *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, c
   return t;
 }
 
-const cqlmux_type *cqlmux_type_new_vector(cqlmux_arena *a, const cqlmux_type *elem,
+const cqlmux_typedesc *cqlmux_type_new_vector(cqlmux_arena *a, const cqlmux_typedesc *elem,
                                           uint32_t dimension) {
   if (dimension == 0 || dimension > INT32_MAX) return NULL;
-  cqlmux_type *t = build_node(a, CQLMUX_TYPE_VECTOR, 1, &elem);
+  cqlmux_typedesc *t = build_node(a, CQLMUX_TYPE_VECTOR, 1, &elem);
   if (!t) return NULL;
   t->dimension = dimension;
   t->fixed_size = cqlmux_type_vector_fixed_size(elem, dimension);
   return t;
 }
 
-const cqlmux_type *cqlmux_type_new_custom(cqlmux_arena *a, cqlmux_slice class_name) {
-  cqlmux_type *t = build_node(a, CQLMUX_TYPE_CUSTOM, 0, NULL);
+const cqlmux_typedesc *cqlmux_type_new_custom(cqlmux_arena *a, cqlmux_slice class_name) {
+  cqlmux_typedesc *t = build_node(a, CQLMUX_TYPE_CUSTOM, 0, NULL);
   if (t) t->custom = class_name;
   return t;
 }

@@ -1,6 +1,6 @@
 /* CQL type descriptors: the [option] trees of result and prepared metadata.
  *
- * A type is a tree of immutable cqlmux_type nodes. Native types are static
+ * A type is a tree of immutable cqlmux_typedesc nodes. Native types are static
  * singletons (cqlmux_type_native); composite nodes live in the cqlmux_arena
  * of the response they were decoded from and die with it. Names inside a
  * node (custom class strings, UDT names) are slices of the decoded input,
@@ -23,37 +23,8 @@
 #include "proto/arena.h"
 #include "proto/wire.h"
 
-/* Option ids from the protocol spec, plus VECTOR, which travels as a custom
- * class string and has no id of its own. */
-typedef enum cqlmux_type_id {
-  CQLMUX_TYPE_CUSTOM = 0x0000,
-  CQLMUX_TYPE_ASCII = 0x0001,
-  CQLMUX_TYPE_BIGINT = 0x0002,
-  CQLMUX_TYPE_BLOB = 0x0003,
-  CQLMUX_TYPE_BOOLEAN = 0x0004,
-  CQLMUX_TYPE_COUNTER = 0x0005,
-  CQLMUX_TYPE_DECIMAL = 0x0006,
-  CQLMUX_TYPE_DOUBLE = 0x0007,
-  CQLMUX_TYPE_FLOAT = 0x0008,
-  CQLMUX_TYPE_INT = 0x0009,
-  CQLMUX_TYPE_TIMESTAMP = 0x000B,
-  CQLMUX_TYPE_UUID = 0x000C,
-  CQLMUX_TYPE_VARCHAR = 0x000D, /* text */
-  CQLMUX_TYPE_VARINT = 0x000E,
-  CQLMUX_TYPE_TIMEUUID = 0x000F,
-  CQLMUX_TYPE_INET = 0x0010,
-  CQLMUX_TYPE_DATE = 0x0011,
-  CQLMUX_TYPE_TIME = 0x0012,
-  CQLMUX_TYPE_SMALLINT = 0x0013,
-  CQLMUX_TYPE_TINYINT = 0x0014,
-  CQLMUX_TYPE_DURATION = 0x0015,
-  CQLMUX_TYPE_LIST = 0x0020,
-  CQLMUX_TYPE_MAP = 0x0021,
-  CQLMUX_TYPE_SET = 0x0022,
-  CQLMUX_TYPE_UDT = 0x0030,
-  CQLMUX_TYPE_TUPLE = 0x0031,
-  CQLMUX_TYPE_VECTOR = 0x0100
-} cqlmux_type_id;
+/* Option ids are the public cqlmux_type (include/cqlmux.h), VECTOR included:
+ * it travels as a custom class string and has no id of its own. */
 
 /* Nesting deeper than this is rejected as CQLMUX_ERR_MALFORMED. */
 #define CQLMUX_TYPE_MAX_DEPTH 64
@@ -61,15 +32,15 @@ typedef enum cqlmux_type_id {
 #define CQLMUX_TYPE_F_FROZEN 0x0001u    /* came wrapped in FrozenType(...) */
 #define CQLMUX_TYPE_F_HEX_NAMES 0x0002u /* UDT names are hex, as in a UserType class string */
 
-typedef struct cqlmux_type cqlmux_type;
-struct cqlmux_type {
-  uint16_t id;        /* cqlmux_type_id */
+typedef struct cqlmux_typedesc cqlmux_typedesc;
+struct cqlmux_typedesc {
+  uint16_t id;        /* cqlmux_type */
   uint16_t flags;     /* CQLMUX_TYPE_F_* */
   uint32_t count;     /* children: list/set/vector 1, map 2 (key, value), tuple/UDT n */
   int32_t fixed_size; /* bytes of every value when fixed (Cassandra's rule for
                          vector elements), else -1 */
   uint32_t dimension; /* vector only */
-  const cqlmux_type *const *children; /* `count` entries */
+  const cqlmux_typedesc *const *children; /* `count` entries */
   const cqlmux_slice *field_names;    /* UDT only: `count` entries */
   cqlmux_slice custom;                /* custom: its class string; vector: the
                                          class string it was parsed from, if any */
@@ -77,7 +48,7 @@ struct cqlmux_type {
 };
 
 /* The static node of a native type id (ASCII .. DURATION), or NULL. */
-const cqlmux_type *cqlmux_type_native(uint16_t id);
+const cqlmux_typedesc *cqlmux_type_native(uint16_t id);
 
 /* Decodes one [option] from r into nodes allocated from arena.
  *
@@ -87,13 +58,13 @@ const cqlmux_type *cqlmux_type_native(uint16_t id);
  * Errors: TRUNCATED, MALFORMED (unknown id, nesting deeper than
  * CQLMUX_TYPE_MAX_DEPTH, bad parameters of a known custom class). On error
  * the position of r is unspecified. */
-int cqlmux_type_decode(cqlmux_reader *r, cqlmux_arena *arena, const cqlmux_type **out);
+int cqlmux_type_decode(cqlmux_reader *r, cqlmux_arena *arena, const cqlmux_typedesc **out);
 
 /* Parses a Java marshal class string (what a custom option carries) into a
  * tree, with the same arena contract. Unknown classes become CUSTOM nodes.
  * Errors: MALFORMED (syntax, unbalanced parentheses, bad parameters of a
  * known class, nesting too deep). */
-int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_type **out);
+int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_typedesc **out);
 
 /* Encodes t as an [option] for protocol `version` (4 or 5). Vectors and
  * custom types become id 0x0000 with their class string (the original one
@@ -101,38 +72,38 @@ int cqlmux_type_parse_class(cqlmux_slice cls, cqlmux_arena *arena, const cqlmux_
  * so does duration under v4, which has no id for it. Errors land in
  * b->error: INVALID_ARGUMENT for a malformed tree, OVERSIZED for a class
  * string over 65535 bytes. */
-void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_type *t);
+void cqlmux_type_encode(cqlmux_wbuf *b, int version, const cqlmux_typedesc *t);
 
 /* Appends the Java marshal class name of t (no length prefix), e.g.
  * "org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType , 3)",
  * spelled as Cassandra does (UDT names hex-encoded, frozen collections
  * wrapped in FrozenType). b->error becomes INVALID_ARGUMENT for a node that
  * has no class form, e.g. a UDT whose keyspace is not an identifier. */
-void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_type *t);
+void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_typedesc *t);
 
 /* Structural equality (ids, children, dimension, UDT names, custom class of
  * opaque customs); flags and original class strings of parsed nodes are
  * ignored. */
-bool cqlmux_type_equal(const cqlmux_type *a, const cqlmux_type *b);
+bool cqlmux_type_equal(const cqlmux_typedesc *a, const cqlmux_typedesc *b);
 
 /* ---- building trees (mock server, tests); every node comes from arena ---- */
 
 /* Each returns the new node, or NULL when the arena's allocator fails or an
  * argument is NULL or out of range. They take blocks as needed (no counting
  * pass here). */
-const cqlmux_type *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_type *elem);
-const cqlmux_type *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_type *elem);
-const cqlmux_type *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_type *key,
-                                       const cqlmux_type *value);
-const cqlmux_type *cqlmux_type_new_tuple(cqlmux_arena *a, uint32_t n,
-                                         const cqlmux_type *const *elems);
+const cqlmux_typedesc *cqlmux_type_new_list(cqlmux_arena *a, const cqlmux_typedesc *elem);
+const cqlmux_typedesc *cqlmux_type_new_set(cqlmux_arena *a, const cqlmux_typedesc *elem);
+const cqlmux_typedesc *cqlmux_type_new_map(cqlmux_arena *a, const cqlmux_typedesc *key,
+                                       const cqlmux_typedesc *value);
+const cqlmux_typedesc *cqlmux_type_new_tuple(cqlmux_arena *a, uint32_t n,
+                                         const cqlmux_typedesc *const *elems);
 /* keyspace/name/field names are borrowed; they must outlive the node. */
-const cqlmux_type *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, cqlmux_slice name,
+const cqlmux_typedesc *cqlmux_type_new_udt(cqlmux_arena *a, cqlmux_slice keyspace, cqlmux_slice name,
                                        uint32_t n, const cqlmux_slice *field_names,
-                                       const cqlmux_type *const *field_types);
-const cqlmux_type *cqlmux_type_new_vector(cqlmux_arena *a, const cqlmux_type *elem,
+                                       const cqlmux_typedesc *const *field_types);
+const cqlmux_typedesc *cqlmux_type_new_vector(cqlmux_arena *a, const cqlmux_typedesc *elem,
                                           uint32_t dimension);
-const cqlmux_type *cqlmux_type_new_custom(cqlmux_arena *a, cqlmux_slice class_name);
+const cqlmux_typedesc *cqlmux_type_new_custom(cqlmux_arena *a, cqlmux_slice class_name);
 
 /* A slice over a NUL-terminated string (for building). */
 static inline cqlmux_slice cqlmux_slice_from_cstr(const char *s) {

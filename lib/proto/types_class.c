@@ -20,7 +20,7 @@ enum {
 
 typedef struct class_name {
   const char *name;
-  int kind; /* a cqlmux_type_id or K_* */
+  int kind; /* a cqlmux_type or K_* */
 } class_name;
 
 /* The first entry per id is the one generated; DateType is the legacy
@@ -38,7 +38,7 @@ static const class_name classes[] = {
     {"TimestampType", CQLMUX_TYPE_TIMESTAMP},
     {"DateType", CQLMUX_TYPE_TIMESTAMP},
     {"UUIDType", CQLMUX_TYPE_UUID},
-    {"UTF8Type", CQLMUX_TYPE_VARCHAR},
+    {"UTF8Type", CQLMUX_TYPE_TEXT},
     {"IntegerType", CQLMUX_TYPE_VARINT},
     {"TimeUUIDType", CQLMUX_TYPE_TIMEUUID},
     {"InetAddressType", CQLMUX_TYPE_INET},
@@ -148,13 +148,13 @@ static bool is_hex(cqlmux_slice s) {
 
 /* ------------------------------------------------------------ parsing */
 
-static int parse_type(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_type **out);
+static int parse_type(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_typedesc **out);
 
 /* T1, T2, ... Tn then ')' (the '(' already consumed). */
 static int parse_type_list(cqlmux_type_ctx *c, lexer *lx, unsigned depth, uint32_t n,
-                           const cqlmux_type **kids) {
+                           const cqlmux_typedesc **kids) {
   for (uint32_t i = 0; i < n; i++) {
-    const cqlmux_type *k;
+    const cqlmux_typedesc *k;
     if (i && !expect(lx, ',')) return CQLMUX_ERR_MALFORMED;
     int rc = parse_type(c, lx, depth + 1, &k);
     if (rc) return rc;
@@ -164,13 +164,13 @@ static int parse_type_list(cqlmux_type_ctx *c, lexer *lx, unsigned depth, uint32
 }
 
 static int parse_collection(cqlmux_type_ctx *c, lexer *lx, unsigned depth, uint16_t id,
-                            const cqlmux_type **out) {
+                            const cqlmux_typedesc **out) {
   uint32_t n = id == CQLMUX_TYPE_MAP ? 2 : id == CQLMUX_TYPE_TUPLE ? count_params(lx) : 1;
   if (n > UINT16_MAX || !expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   int rc = parse_type_list(c, lx, depth, n, kids);
   if (rc) return rc;
-  cqlmux_type *t = cqlmux_type_ctx_node(c, id);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, id);
   t->count = n;
   t->children = kids;
   *out = t;
@@ -192,8 +192,8 @@ static int parse_dimension(lexer *lx, uint32_t *dim) {
 }
 
 static int parse_vector(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const uint8_t *start,
-                        const cqlmux_type **out) {
-  const cqlmux_type *elem;
+                        const cqlmux_typedesc **out) {
+  const cqlmux_typedesc *elem;
   uint32_t dim;
   if (!expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
   int rc = parse_type(c, lx, depth + 1, &elem);
@@ -203,13 +203,13 @@ static int parse_vector(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const uin
   rc = parse_dimension(lx, &dim);
   if (rc) return rc;
   if (!expect(lx, ')')) return CQLMUX_ERR_MALFORMED;
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, 1, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, 1, sizeof *kids);
   if (kids) kids[0] = elem;
-  cqlmux_type *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_VECTOR);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_VECTOR);
   t->count = 1;
   t->children = kids;
   t->dimension = dim;
-  cqlmux_type probe = {.fixed_size = fixed};
+  cqlmux_typedesc probe = {.fixed_size = fixed};
   t->fixed_size = cqlmux_type_vector_fixed_size(&probe, dim);
   t->custom.data = start;
   t->custom.len = (size_t)(lx->p - start);
@@ -218,7 +218,7 @@ static int parse_vector(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const uin
 }
 
 /* UserType(keyspace,hexname,hexfield1:T1,...) */
-static int parse_udt(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_type **out) {
+static int parse_udt(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_typedesc **out) {
   uint32_t params = count_params(lx);
   if (params < 2 || !expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
   uint32_t n = params - 2;
@@ -227,9 +227,9 @@ static int parse_udt(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux
   name = read_ident(lx);
   if (ks.len == 0 || !is_hex(name) || n > UINT16_MAX) return CQLMUX_ERR_MALFORMED;
   cqlmux_slice *names = cqlmux_type_ctx_array(c, n, sizeof *names);
-  const cqlmux_type **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
+  const cqlmux_typedesc **kids = cqlmux_type_ctx_array(c, n, sizeof *kids);
   for (uint32_t i = 0; i < n; i++) {
-    const cqlmux_type *k;
+    const cqlmux_typedesc *k;
     if (!expect(lx, ',')) return CQLMUX_ERR_MALFORMED;
     cqlmux_slice field = read_ident(lx);
     if (!is_hex(field) || !expect(lx, ':')) return CQLMUX_ERR_MALFORMED;
@@ -239,7 +239,7 @@ static int parse_udt(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux
     if (kids) kids[i] = k;
   }
   if (!expect(lx, ')')) return CQLMUX_ERR_MALFORMED;
-  cqlmux_type *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_UDT);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_UDT);
   t->flags = CQLMUX_TYPE_F_HEX_NAMES;
   t->count = n;
   t->children = kids;
@@ -252,33 +252,33 @@ static int parse_udt(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux
 
 /* FrozenType(T) / ReversedType(T): T itself, frozen remembered. */
 static int parse_wrapper(cqlmux_type_ctx *c, lexer *lx, unsigned depth, bool frozen,
-                         const cqlmux_type **out) {
-  const cqlmux_type *inner;
+                         const cqlmux_typedesc **out) {
+  const cqlmux_typedesc *inner;
   if (!expect(lx, '(')) return CQLMUX_ERR_MALFORMED;
   int rc = parse_type(c, lx, depth + 1, &inner);
   if (rc) return rc;
   if (!expect(lx, ')')) return CQLMUX_ERR_MALFORMED;
   /* Only non-native nodes were built by this parse (natives are static). */
   if (frozen && !cqlmux_type_native(inner->id))
-    ((cqlmux_type *)inner)->flags |= CQLMUX_TYPE_F_FROZEN;
+    ((cqlmux_typedesc *)inner)->flags |= CQLMUX_TYPE_F_FROZEN;
   *out = inner;
   return CQLMUX_OK;
 }
 
 static int parse_unknown(cqlmux_type_ctx *c, lexer *lx, const uint8_t *start,
-                         const cqlmux_type **out) {
+                         const cqlmux_typedesc **out) {
   if (peek(lx, '(')) {
     int rc = skip_group(lx);
     if (rc) return rc;
   }
-  cqlmux_type *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_CUSTOM);
+  cqlmux_typedesc *t = cqlmux_type_ctx_node(c, CQLMUX_TYPE_CUSTOM);
   t->custom.data = start;
   t->custom.len = (size_t)(lx->p - start);
   *out = t;
   return CQLMUX_OK;
 }
 
-static int parse_type(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_type **out) {
+static int parse_type(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmux_typedesc **out) {
   if (depth > CQLMUX_TYPE_MAX_DEPTH) return CQLMUX_ERR_MALFORMED;
   cqlmux_slice name = read_ident(lx);
   if (name.len == 0) return CQLMUX_ERR_MALFORMED;
@@ -301,9 +301,9 @@ static int parse_type(cqlmux_type_ctx *c, lexer *lx, unsigned depth, const cqlmu
 }
 
 int cqlmux_type_ctx_parse_class(cqlmux_type_ctx *c, cqlmux_slice s, unsigned depth,
-                                const cqlmux_type **out) {
+                                const cqlmux_typedesc **out) {
   lexer lx = {s.data, s.data + s.len};
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   int rc = parse_type(c, &lx, depth, &t);
   if (rc) return rc;
   skip_blanks(&lx);
@@ -332,7 +332,7 @@ static const char *class_of(uint16_t id) {
   return NULL;
 }
 
-static void write_udt_class(cqlmux_wbuf *b, const cqlmux_type *t) {
+static void write_udt_class(cqlmux_wbuf *b, const cqlmux_typedesc *t) {
   bool hex = t->flags & CQLMUX_TYPE_F_HEX_NAMES;
   /* The keyspace goes in as it is: it must be a class-string identifier. */
   bool ks_ok = t->keyspace.len > 0;
@@ -354,7 +354,7 @@ static void write_udt_class(cqlmux_wbuf *b, const cqlmux_type *t) {
   }
 }
 
-void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_type *t) {
+void cqlmux_type_write_class(cqlmux_wbuf *b, const cqlmux_typedesc *t) {
   if (t->id == CQLMUX_TYPE_CUSTOM || (t->id == CQLMUX_TYPE_VECTOR && t->custom.data)) {
     cqlmux_write_raw(b, t->custom.data, t->custom.len);
     return;

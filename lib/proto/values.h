@@ -119,7 +119,7 @@ static inline int64_t cqlmux_date_to_epoch_days(uint32_t wire) { return (int64_t
  * (negative count or length, trailing bytes, more fields than the type). */
 typedef struct cqlmux_value_iter {
   cqlmux_reader r;
-  const cqlmux_type *type;
+  const cqlmux_typedesc *type;
   uint32_t count; /* elements to yield: collections 2*n for maps; tuple/UDT/vector type's count */
   uint32_t index; /* elements yielded so far */
 } cqlmux_value_iter;
@@ -129,8 +129,8 @@ typedef struct cqlmux_value_iter {
  * elements; an empty vector is CQLMUX_ERR_EMPTY_VALUE. A collection count
  * larger than the bytes could hold is TRUNCATED. INVALID_ARGUMENT if t is not
  * composite. */
-int cqlmux_value_iter_init(cqlmux_value_iter *it, const cqlmux_type *t, cqlmux_bytes v);
-int cqlmux_value_iter_next(cqlmux_value_iter *it, cqlmux_bytes *elem, const cqlmux_type **elem_type);
+int cqlmux_value_iter_init(cqlmux_value_iter *it, const cqlmux_typedesc *t, cqlmux_bytes v);
+int cqlmux_value_iter_next(cqlmux_value_iter *it, cqlmux_bytes *elem, const cqlmux_typedesc **elem_type);
 
 /* Number of elements (list, set, vector), entries (map) or fields present
  * so far is it->index; the collection header count is it->count (halved for
@@ -142,7 +142,7 @@ static inline uint32_t cqlmux_value_iter_size(const cqlmux_value_iter *it) {
 /* Checks that v is a well-formed value of type t, all the way down (nested
  * composites included, up to CQLMUX_TYPE_MAX_DEPTH). Null and empty values
  * pass. Returns CQLMUX_OK or the first error found. */
-int cqlmux_value_validate(const cqlmux_type *t, cqlmux_bytes v);
+int cqlmux_value_validate(const cqlmux_typedesc *t, cqlmux_bytes v);
 
 /* ------------------------------------------------------------ encoding */
 
@@ -180,8 +180,20 @@ void cqlmux_value_write_inet(cqlmux_wbuf *b, const cqlmux_inet *addr);
 void cqlmux_value_write_duration(cqlmux_wbuf *b, cqlmux_duration d);
 void cqlmux_value_write_varint(cqlmux_wbuf *b, int64_t v);
 void cqlmux_value_write_decimal(cqlmux_wbuf *b, int32_t scale, int64_t unscaled);
-/* ascii, text, blob, and raw varint bytes: the bytes as given. */
+/* The bytes as given (blob, or any type already serialized). */
 void cqlmux_value_write_bytes(cqlmux_wbuf *b, const void *p, size_t n);
+/* Per-type names for the same encodings; the checked ones refuse what the
+ * matching getter would reject (INVALID_ARGUMENT). */
+void cqlmux_value_write_ascii(cqlmux_wbuf *b, const char *s, size_t n); /* checked: bytes < 128 */
+void cqlmux_value_write_text(cqlmux_wbuf *b, const char *s, size_t n);  /* checked: UTF-8 */
+void cqlmux_value_write_blob(cqlmux_wbuf *b, const void *p, size_t n);
+void cqlmux_value_write_counter(cqlmux_wbuf *b, int64_t v);
+void cqlmux_value_write_timestamp(cqlmux_wbuf *b, int64_t millis);
+void cqlmux_value_write_timeuuid(cqlmux_wbuf *b, const uint8_t uuid[16]); /* checked: version 1 */
+/* Two's complement bytes as they are (n >= 1). */
+void cqlmux_value_write_varint_raw(cqlmux_wbuf *b, const uint8_t *p, size_t n);
+void cqlmux_value_write_decimal_raw(cqlmux_wbuf *b, int32_t scale, const uint8_t *unscaled,
+                                    size_t n);
 
 /* Composite values: begin reserves the [int] length and returns a mark;
  * end fills it in. In between write the body: for list/set/map an [int]

@@ -14,7 +14,7 @@ static int init_collection(cqlmux_value_iter *it, bool map) {
   return CQLMUX_OK;
 }
 
-static int init_vector(cqlmux_value_iter *it, const cqlmux_type *t, int32_t len) {
+static int init_vector(cqlmux_value_iter *it, const cqlmux_typedesc *t, int32_t len) {
   if (len == 0) return CQLMUX_ERR_EMPTY_VALUE;
   if (t->count != 1 || t->dimension == 0) return CQLMUX_ERR_INVALID_ARGUMENT;
   /* fixed: dimension * size bytes exactly; variable: at least one length
@@ -25,7 +25,7 @@ static int init_vector(cqlmux_value_iter *it, const cqlmux_type *t, int32_t len)
   return CQLMUX_OK;
 }
 
-int cqlmux_value_iter_init(cqlmux_value_iter *it, const cqlmux_type *t, cqlmux_bytes v) {
+int cqlmux_value_iter_init(cqlmux_value_iter *it, const cqlmux_typedesc *t, cqlmux_bytes v) {
   if (!t || (t->count && !t->children)) return CQLMUX_ERR_INVALID_ARGUMENT;
   if (v.len < 0) return CQLMUX_ERR_NULL_VALUE;
   cqlmux_value_iter w = {cqlmux_reader_make(v.data, (size_t)v.len), t, 0, 0};
@@ -61,7 +61,7 @@ static int next_vector_elem(cqlmux_value_iter *it, cqlmux_bytes *elem) {
   return CQLMUX_OK;
 }
 
-static const cqlmux_type *elem_type_at(const cqlmux_type *t, uint32_t i) {
+static const cqlmux_typedesc *elem_type_at(const cqlmux_typedesc *t, uint32_t i) {
   switch (t->id) {
   case CQLMUX_TYPE_MAP: return t->children[i & 1];
   case CQLMUX_TYPE_TUPLE:
@@ -71,7 +71,7 @@ static const cqlmux_type *elem_type_at(const cqlmux_type *t, uint32_t i) {
 }
 
 int cqlmux_value_iter_next(cqlmux_value_iter *it, cqlmux_bytes *elem,
-                           const cqlmux_type **elem_type) {
+                           const cqlmux_typedesc **elem_type) {
   uint16_t id = it->type->id;
   bool fields = id == CQLMUX_TYPE_TUPLE || id == CQLMUX_TYPE_UDT;
   if (it->index == it->count || (fields && cqlmux_reader_remaining(&it->r) == 0))
@@ -102,7 +102,7 @@ static int validate_scalar(uint16_t id, cqlmux_bytes v) {
   } out;
   switch (id) {
   case CQLMUX_TYPE_ASCII: return cqlmux_value_get_ascii(v, &out.s);
-  case CQLMUX_TYPE_VARCHAR: return cqlmux_value_get_text(v, &out.s);
+  case CQLMUX_TYPE_TEXT: return cqlmux_value_get_text(v, &out.s);
   case CQLMUX_TYPE_BLOB:
   case CQLMUX_TYPE_CUSTOM: return CQLMUX_OK;
   case CQLMUX_TYPE_BOOLEAN:
@@ -126,7 +126,7 @@ static int validate_scalar(uint16_t id, cqlmux_bytes v) {
   }
 }
 
-static int validate_at(const cqlmux_type *t, cqlmux_bytes v, unsigned depth) {
+static int validate_at(const cqlmux_typedesc *t, cqlmux_bytes v, unsigned depth) {
   if (depth > CQLMUX_TYPE_MAX_DEPTH) return CQLMUX_ERR_MALFORMED;
   if (v.len <= 0) return CQLMUX_OK; /* null or empty: valid for every type */
   switch (t->id) {
@@ -140,14 +140,14 @@ static int validate_at(const cqlmux_type *t, cqlmux_bytes v, unsigned depth) {
   }
   cqlmux_value_iter it;
   cqlmux_bytes e;
-  const cqlmux_type *et;
+  const cqlmux_typedesc *et;
   int rc = cqlmux_value_iter_init(&it, t, v);
   while (rc == CQLMUX_OK && (rc = cqlmux_value_iter_next(&it, &e, &et)) == 1)
     rc = validate_at(et, e, depth + 1);
   return rc;
 }
 
-int cqlmux_value_validate(const cqlmux_type *t, cqlmux_bytes v) {
+int cqlmux_value_validate(const cqlmux_typedesc *t, cqlmux_bytes v) {
   if (!t) return CQLMUX_ERR_INVALID_ARGUMENT;
   return validate_at(t, v, 0);
 }

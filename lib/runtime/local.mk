@@ -1,2 +1,13 @@
 lib_libcqlmux_core_la_SOURCES += \
-	lib/runtime/alloc.c lib/runtime/alloc.h
+	lib/runtime/alloc.c lib/runtime/alloc.h \
+	lib/runtime/clock.c lib/runtime/clock.h \
+	lib/runtime/future.c lib/runtime/future.h \
+	lib/runtime/intrusive.h \
+	lib/runtime/log.c lib/runtime/log.h \
+	lib/runtime/mpsc.c lib/runtime/mpsc.h \
+	lib/runtime/objpool.c lib/runtime/objpool.h \
+	lib/runtime/ring.c lib/runtime/ring.h \
+	lib/runtime/task.h \
+	lib/runtime/thread_role.c lib/runtime/thread_role.h \
+	lib/runtime/timer_heap.c lib/runtime/timer_heap.h \
+	lib/runtime/workers.c lib/runtime/workers.h

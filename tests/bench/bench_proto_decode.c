@@ -26,7 +26,7 @@ static void build(cqlmux_wbuf *b, int32_t flags) {
                                    0xbe, 0x56, 0x02, 0x42, 0xac, 0x12, 0x00, 0x02};
   cqlmux_column_spec cols[6] = {
       {S("app"), S("users"), S("id"), cqlmux_type_native(CQLMUX_TYPE_UUID)},
-      {S("app"), S("users"), S("name"), cqlmux_type_native(CQLMUX_TYPE_VARCHAR)},
+      {S("app"), S("users"), S("name"), cqlmux_type_native(CQLMUX_TYPE_TEXT)},
       {S("app"), S("users"), S("age"), cqlmux_type_native(CQLMUX_TYPE_INT)},
       {S("app"), S("users"), S("visits"), cqlmux_type_native(CQLMUX_TYPE_BIGINT)},
       {S("app"), S("users"), S("created"), cqlmux_type_native(CQLMUX_TYPE_TIMESTAMP)},
@@ -70,7 +70,7 @@ enum mode { IN_BUFFER, ALLOCATE, WITH_READS };
 static double bench(const cqlmux_wbuf *body, long iters, enum mode mode) {
   static unsigned char buf[2048];
   cqlmux_arena a;
-  cqlmux_result res;
+  cqlmux_result_msg res;
   volatile double sink = 0;
   cqlmux_arena_init(&a, NULL, mode == ALLOCATE ? NULL : buf, mode == ALLOCATE ? 0 : sizeof buf);
   double t0 = now_ns();

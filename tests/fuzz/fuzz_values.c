@@ -22,7 +22,7 @@ static void check(int ok) {
 
 /* Decodes with the arena's counting contract: one grow, one more pass. */
 static int decode_type(cqlmux_arena *a, bool cls, const uint8_t *p, size_t n, size_t *used,
-                       const cqlmux_type **t) {
+                       const cqlmux_typedesc **t) {
   for (int pass = 0; pass < 2; pass++) {
     size_t mark = cqlmux_arena_mark(a);
     cqlmux_reader r = cqlmux_reader_make(p, n);
@@ -89,7 +89,7 @@ static int scalar(uint16_t id, cqlmux_bytes v) {
   case CQLMUX_TYPE_INET: return cqlmux_value_get_inet(v, &o.inet);
   case CQLMUX_TYPE_DURATION: return cqlmux_value_get_duration(v, &o.dur);
   case CQLMUX_TYPE_ASCII: return cqlmux_value_get_ascii(v, &o.s);
-  case CQLMUX_TYPE_VARCHAR: return cqlmux_value_get_text(v, &o.s);
+  case CQLMUX_TYPE_TEXT: return cqlmux_value_get_text(v, &o.s);
   case CQLMUX_TYPE_BLOB:
   case CQLMUX_TYPE_CUSTOM: return cqlmux_value_get_blob(v, &o.s);
   case CQLMUX_TYPE_VARINT: {
@@ -104,7 +104,7 @@ static int scalar(uint16_t id, cqlmux_bytes v) {
 
 /* Walks v like cqlmux_value_validate, through the public getters; returns
  * OK or the first error (null and empty values are fine). */
-static int walk(const cqlmux_type *t, cqlmux_bytes v, const uint8_t *lo, const uint8_t *hi) {
+static int walk(const cqlmux_typedesc *t, cqlmux_bytes v, const uint8_t *lo, const uint8_t *hi) {
   if (v.len > 0) check(v.data >= lo && v.data + v.len <= hi);
   if (v.len <= 0) return CQLMUX_OK;
   switch (t->id) {
@@ -118,7 +118,7 @@ static int walk(const cqlmux_type *t, cqlmux_bytes v, const uint8_t *lo, const u
   }
   cqlmux_value_iter it;
   cqlmux_bytes e;
-  const cqlmux_type *et;
+  const cqlmux_typedesc *et;
   int rc = cqlmux_value_iter_init(&it, t, v);
   while (rc == CQLMUX_OK && (rc = cqlmux_value_iter_next(&it, &e, &et)) == 1) {
     check(it.index <= it.count);
@@ -127,10 +127,10 @@ static int walk(const cqlmux_type *t, cqlmux_bytes v, const uint8_t *lo, const u
   return rc;
 }
 
-static void check_type_roundtrips(const cqlmux_type *t, int version, cqlmux_arena *a) {
+static void check_type_roundtrips(const cqlmux_typedesc *t, int version, cqlmux_arena *a) {
   cqlmux_wbuf b;
   cqlmux_wbuf_init(&b, NULL, 0);
-  const cqlmux_type *back;
+  const cqlmux_typedesc *back;
   size_t used;
   cqlmux_type_encode(&b, version, t);
   if (!b.error) {
@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   cqlmux_arena a;
   cqlmux_arena_init(&a, NULL, NULL, 0);
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   size_t used;
   int rc = decode_type(&a, cls, data, tlen, &used, &t);
   check(rc == CQLMUX_OK || rc == CQLMUX_ERR_TRUNCATED || rc == CQLMUX_ERR_MALFORMED);

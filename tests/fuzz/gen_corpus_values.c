@@ -134,19 +134,19 @@ static void schema_and_events(int version) {
 }
 
 /* Column types exercised by the rows and prepared seeds. */
-static const cqlmux_type *col_types[6];
+static const cqlmux_typedesc *col_types[6];
 
 static void make_types(void) {
-  const cqlmux_type *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_VARCHAR),
+  const cqlmux_typedesc *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_TEXT),
                                              cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT)));
   cqlmux_slice names[2] = {S("a"), S("b")};
-  const cqlmux_type *ft[2] = {N(CQLMUX_TYPE_DECIMAL), cqlmux_type_new_set(&arena, N(CQLMUX_TYPE_UUID))};
+  const cqlmux_typedesc *ft[2] = {N(CQLMUX_TYPE_DECIMAL), cqlmux_type_new_set(&arena, N(CQLMUX_TYPE_UUID))};
   col_types[0] = N(CQLMUX_TYPE_UUID);
-  col_types[1] = N(CQLMUX_TYPE_VARCHAR);
+  col_types[1] = N(CQLMUX_TYPE_TEXT);
   col_types[2] = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
   col_types[3] = m;
   col_types[4] = cqlmux_type_new_udt(&arena, S("ks"), S("u"), 2, names, ft);
-  col_types[5] = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_VARCHAR), 2);
+  col_types[5] = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_TEXT), 2);
 }
 
 static void write_row(cqlmux_wbuf *b) {
@@ -208,8 +208,8 @@ static void results(int version) {
 
   static const uint16_t pk[2] = {1, 0};
   r.result.kind = CQLMUX_RESULT_PREPARED;
-  cqlmux_prepared *p = &r.result.prepared;
-  *p = (cqlmux_prepared){.id = S("\xde\xad\xbe\xef"), .result_metadata_id = S("\x01"),
+  cqlmux_prepared_msg *p = &r.result.prepared;
+  *p = (cqlmux_prepared_msg){.id = S("\xde\xad\xbe\xef"), .result_metadata_id = S("\x01"),
                          .flags = CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC, .bind_count = 2,
                          .pk_count = 2, .pk_items = pk, .global_keyspace = S("ks"),
                          .global_table = S("t"), .bind_columns = cols};
@@ -220,7 +220,7 @@ static void results(int version) {
 
 /* ------------------------------------------------------------ fuzz_values */
 
-static void save_value(const char *name, int cls, const cqlmux_type *t, const cqlmux_wbuf *value) {
+static void save_value(const char *name, int cls, const cqlmux_typedesc *t, const cqlmux_wbuf *value) {
   cqlmux_wbuf b;
   uint8_t head[1] = {(uint8_t)(cls | 2)};
   cqlmux_wbuf_init(&b, NULL, 0);
@@ -276,8 +276,8 @@ static void values(void) {
     save_value(scalars[i].name, 0, N(scalars[i].id), &v);
   }
   /* a tuple nesting the composites above */
-  const cqlmux_type *tk[3] = {col_types[3], col_types[4], col_types[2]};
-  const cqlmux_type *tup = cqlmux_type_new_tuple(&arena, 3, tk);
+  const cqlmux_typedesc *tk[3] = {col_types[3], col_types[4], col_types[2]};
+  const cqlmux_typedesc *tup = cqlmux_type_new_tuple(&arena, 3, tk);
   cqlmux_wbuf_reset(&v);
   size_t m = cqlmux_value_begin(&v);
   cqlmux_write_bytes(&v, cells[3]);

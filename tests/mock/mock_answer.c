@@ -68,7 +68,7 @@ void mock_body_auth_success(cqlmux_wbuf *b) {
 void mock_body_void(cqlmux_wbuf *b) { cqlmux_write_i32(b, CQLMUX_RESULT_VOID); }
 
 void mock_body_set_keyspace(cqlmux_wbuf *b, const char *ks) {
-  cqlmux_result r = {.kind = CQLMUX_RESULT_SET_KEYSPACE};
+  cqlmux_result_msg r = {.kind = CQLMUX_RESULT_SET_KEYSPACE};
   r.keyspace = cslice(ks);
   cqlmux_result_encode(b, 4, &r);
 }
@@ -92,7 +92,7 @@ static void rows_meta(cqlmux_rows_metadata *meta, cqlmux_column_spec *specs, con
 
 void mock_body_rows(cqlmux_wbuf *b, int version, const mock_rows *r) {
   cqlmux_column_spec *specs = mock_xcalloc(r->column_count ? r->column_count : 1, sizeof *specs);
-  cqlmux_result res = {.kind = CQLMUX_RESULT_ROWS};
+  cqlmux_result_msg res = {.kind = CQLMUX_RESULT_ROWS};
   rows_meta(&res.rows.meta, specs, r);
   if (r->no_metadata) res.rows.meta.flags |= CQLMUX_ROWS_FLAG_NO_METADATA;
   if (r->paging_state) {
@@ -114,8 +114,8 @@ void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t i
   size_t nb = params ? params->column_count : 0, nr = result ? result->column_count : 0;
   cqlmux_column_spec *bind = mock_xcalloc(nb ? nb : 1, sizeof *bind);
   cqlmux_column_spec *cols = mock_xcalloc(nr ? nr : 1, sizeof *cols);
-  cqlmux_result res = {.kind = CQLMUX_RESULT_PREPARED};
-  cqlmux_prepared *p = &res.prepared;
+  cqlmux_result_msg res = {.kind = CQLMUX_RESULT_PREPARED};
+  cqlmux_prepared_msg *p = &res.prepared;
   p->id.data = id;
   p->id.len = id_len;
   cqlmux_rows_metadata bind_meta;
@@ -143,7 +143,7 @@ void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t i
 
 void mock_body_schema_change(cqlmux_wbuf *b, const char *change, const char *target,
                              const char *keyspace, const char *name, const char *args) {
-  cqlmux_result res = {.kind = CQLMUX_RESULT_SCHEMA_CHANGE};
+  cqlmux_result_msg res = {.kind = CQLMUX_RESULT_SCHEMA_CHANGE};
   mock_schema_change(&res.schema_change, change, target, keyspace, name, args);
   cqlmux_result_encode(b, 4, &res);
   mock_free((void *)res.schema_change.arg_types.items);

@@ -102,8 +102,8 @@ typedef struct mock_prime {
   cqlmux_mock_prime spec;  /* strings and arrays are owned copies */
   cqlmux_arena arena;      /* the column and parameter type trees */
   void *arena_buf;
-  const cqlmux_type **column_types; /* column_count */
-  const cqlmux_type **param_types;  /* param_count */
+  const cqlmux_typedesc **column_types; /* column_count */
+  const cqlmux_typedesc **param_types;  /* param_count */
   const char **column_names;
   const char **param_names;
   cqlmux_wbuf rows;        /* row_count * column_count [bytes] */
@@ -115,7 +115,7 @@ typedef struct mock_rows {
   const char *keyspace, *table;
   size_t column_count;
   const char *const *names;
-  const cqlmux_type *const *types;
+  const cqlmux_typedesc *const *types;
   int32_t row_count;
   const uint8_t *content;
   size_t content_len;
@@ -416,8 +416,8 @@ struct cqlmux_mock {
   /* System tables: type trees of their columns (mock_system.c). */
   cqlmux_arena sys_arena;
   void *sys_arena_buf;
-  const cqlmux_type *sys_tokens_type;   /* set<text> */
-  const cqlmux_type *sys_truncated_type; /* map<uuid,blob> */
+  const cqlmux_typedesc *sys_tokens_type;   /* set<text> */
+  const cqlmux_typedesc *sys_truncated_type; /* map<uuid,blob> */
 
   /* Null mode canned bodies (mock_null.c): rows with and without metadata,
    * PREPARED for v4 and v5, VOID. */
@@ -503,9 +503,9 @@ void mock_schema_change(struct cqlmux_schema_change *s, const char *change, cons
 void mock_body_event(cqlmux_mock *m, cqlmux_wbuf *b, const cqlmux_mock_event *ev);
 
 /* Types and values as text (mock_value.c). */
-int mock_type_parse(const char *text, cqlmux_arena *arena, const cqlmux_type **out, char *err,
+int mock_type_parse(const char *text, cqlmux_arena *arena, const cqlmux_typedesc **out, char *err,
                     size_t errlen);
-int mock_value_parse(const cqlmux_type *t, const char *text, cqlmux_wbuf *b, char *err,
+int mock_value_parse(const cqlmux_typedesc *t, const char *text, cqlmux_wbuf *b, char *err,
                      size_t errlen);
 
 /* Primes (mock_prime.c), server->mu held. op is the request's opcode. */

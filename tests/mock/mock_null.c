@@ -11,11 +11,11 @@
 
 static const char *const null_names[6] = {"k", "c1", "c2", "c3", "c4", "c5"};
 static const char *const null_cells[6] = {"key0", "42", "4242", "3.25", "true", "0xcafebabe"};
-static const uint16_t null_types[6] = {CQLMUX_TYPE_VARCHAR, CQLMUX_TYPE_INT, CQLMUX_TYPE_BIGINT,
+static const uint16_t null_types[6] = {CQLMUX_TYPE_TEXT, CQLMUX_TYPE_INT, CQLMUX_TYPE_BIGINT,
                                        CQLMUX_TYPE_DOUBLE,  CQLMUX_TYPE_BOOLEAN, CQLMUX_TYPE_BLOB};
 
 int mock_null_init(cqlmux_mock *m) {
-  const cqlmux_type *types[6];
+  const cqlmux_typedesc *types[6];
   cqlmux_wbuf content;
   cqlmux_wbuf_init(&content, NULL, 0);
   for (int i = 0; i < 6; i++) {
@@ -34,7 +34,7 @@ int mock_null_init(cqlmux_mock *m) {
   mock_body_rows(&m->null_rows_nometa, 4, &rows);
   rows.no_metadata = false;
   const char *param_name = "c1";
-  const cqlmux_type *param_type = types[1];
+  const cqlmux_typedesc *param_type = types[1];
   mock_rows params = {.keyspace = "ks", .table = "null", .column_count = 1, .names = &param_name,
                       .types = &param_type};
   uint8_t id[16];

@@ -91,7 +91,7 @@ static mock_prime *prime_copy(const cqlmux_mock_prime *src) {
 
 /* Parses n column types into types[] and collects their names. */
 static int parse_columns(mock_prime *p, const cqlmux_mock_column *cols, size_t n,
-                         const cqlmux_type ***types, const char ***names) {
+                         const cqlmux_typedesc ***types, const char ***names) {
   *types = mock_xcalloc(n ? n : 1, sizeof **types);
   *names = mock_xcalloc(n ? n : 1, sizeof **names);
   for (size_t i = 0; i < n; i++) {
@@ -111,7 +111,7 @@ static size_t arena_size(const cqlmux_mock_prime *s) {
   size_t chars = 0;
   for (size_t i = 0; i < s->column_count; i++) chars += strlen(s->columns[i].type) + 1;
   for (size_t i = 0; i < s->param_count; i++) chars += strlen(s->params[i].type) + 1;
-  return (chars + 1) * (sizeof(cqlmux_type) + 4 * sizeof(void *));
+  return (chars + 1) * (sizeof(cqlmux_typedesc) + 4 * sizeof(void *));
 }
 
 static int prime_prepare(mock_prime *p) {

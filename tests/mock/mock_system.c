@@ -48,7 +48,7 @@ static const sys_col peers_v2_cols[] = {
 };
 
 int mock_system_init(cqlmux_mock *m) {
-  size_t size = 16 * (sizeof(cqlmux_type) + 4 * sizeof(void *));
+  size_t size = 16 * (sizeof(cqlmux_typedesc) + 4 * sizeof(void *));
   m->sys_arena_buf = mock_xmalloc(size);
   cqlmux_arena_init(&m->sys_arena, NULL, m->sys_arena_buf, size);
   char err[64];
@@ -63,9 +63,9 @@ void mock_system_free(cqlmux_mock *m) {
   mock_free(m->sys_arena_buf);
 }
 
-static const cqlmux_type *type_of(cqlmux_mock *m, col_type t) {
+static const cqlmux_typedesc *type_of(cqlmux_mock *m, col_type t) {
   switch (t) {
-  case T_TEXT: return cqlmux_type_native(CQLMUX_TYPE_VARCHAR);
+  case T_TEXT: return cqlmux_type_native(CQLMUX_TYPE_TEXT);
   case T_INET: return cqlmux_type_native(CQLMUX_TYPE_INET);
   case T_INT: return cqlmux_type_native(CQLMUX_TYPE_INT);
   case T_UUID: return cqlmux_type_native(CQLMUX_TYPE_UUID);
@@ -191,11 +191,11 @@ static mock_answer error(cqlmux_wbuf *b, int version, int32_t code, const char *
  * just keyspace_name; drivers then see a cluster without user schema. */
 static mock_answer schema_table(const select_stmt *s, int version, cqlmux_wbuf *b) {
   const char *names[24];
-  const cqlmux_type *types[24];
+  const cqlmux_typedesc *types[24];
   int n = s->column_count ? s->column_count : 1;
   for (int i = 0; i < n; i++) {
     names[i] = s->column_count ? s->columns[i] : "keyspace_name";
-    types[i] = cqlmux_type_native(CQLMUX_TYPE_VARCHAR);
+    types[i] = cqlmux_type_native(CQLMUX_TYPE_TEXT);
   }
   mock_rows r = {.keyspace = s->keyspace, .table = s->table, .column_count = (size_t)n,
                  .names = names, .types = types};
@@ -243,7 +243,7 @@ bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text,
     chosen[n++] = c;
   }
   const char *names[24];
-  const cqlmux_type *types[24];
+  const cqlmux_typedesc *types[24];
   for (size_t i = 0; i < n; i++) {
     names[i] = chosen[i]->name;
     types[i] = type_of(m, chosen[i]->type);

@@ -1,5 +1,5 @@
 /* Column types and cell values of primes, written as text: "map<text,int>"
- * and "{'a': 1}" become a cqlmux_type tree and a serialized [value]. */
+ * and "{'a': 1}" become a cqlmux_typedesc tree and a serialized [value]. */
 #include "config.h"
 
 #include "mock/mock_internal.h"
@@ -54,8 +54,8 @@ static const struct {
     {"counter", CQLMUX_TYPE_COUNTER},   {"decimal", CQLMUX_TYPE_DECIMAL},
     {"double", CQLMUX_TYPE_DOUBLE},     {"float", CQLMUX_TYPE_FLOAT},
     {"int", CQLMUX_TYPE_INT},           {"timestamp", CQLMUX_TYPE_TIMESTAMP},
-    {"uuid", CQLMUX_TYPE_UUID},         {"text", CQLMUX_TYPE_VARCHAR},
-    {"varchar", CQLMUX_TYPE_VARCHAR},   {"varint", CQLMUX_TYPE_VARINT},
+    {"uuid", CQLMUX_TYPE_UUID},         {"text", CQLMUX_TYPE_TEXT},
+    {"varchar", CQLMUX_TYPE_TEXT},   {"varint", CQLMUX_TYPE_VARINT},
     {"timeuuid", CQLMUX_TYPE_TIMEUUID}, {"inet", CQLMUX_TYPE_INET},
     {"date", CQLMUX_TYPE_DATE},         {"time", CQLMUX_TYPE_TIME},
     {"smallint", CQLMUX_TYPE_SMALLINT}, {"tinyint", CQLMUX_TYPE_TINYINT},
@@ -74,9 +74,9 @@ static size_t word(cursor *c, char *out, size_t cap) {
   return n;
 }
 
-static int parse_type(cursor *c, unsigned depth, const cqlmux_type **out);
+static int parse_type(cursor *c, unsigned depth, const cqlmux_typedesc **out);
 
-static int parse_args(cursor *c, unsigned depth, const cqlmux_type **args, uint32_t max,
+static int parse_args(cursor *c, unsigned depth, const cqlmux_typedesc **args, uint32_t max,
                       uint32_t *count) {
   if (!eat(c, '<')) return fail(c, "expected '<' at \"%s\"", c->p);
   uint32_t n = 0;
@@ -90,9 +90,9 @@ static int parse_args(cursor *c, unsigned depth, const cqlmux_type **args, uint3
   return CQLMUX_OK;
 }
 
-static int parse_vector(cursor *c, unsigned depth, const cqlmux_type **out) {
+static int parse_vector(cursor *c, unsigned depth, const cqlmux_typedesc **out) {
   if (!eat(c, '<')) return fail(c, "expected '<' after vector");
-  const cqlmux_type *elem;
+  const cqlmux_typedesc *elem;
   int rc = parse_type(c, depth + 1, &elem);
   if (rc) return rc;
   if (!eat(c, ',')) return fail(c, "vector needs a dimension");
@@ -106,7 +106,7 @@ static int parse_vector(cursor *c, unsigned depth, const cqlmux_type **out) {
   return *out ? CQLMUX_OK : fail(c, "type too large");
 }
 
-static int parse_type(cursor *c, unsigned depth, const cqlmux_type **out) {
+static int parse_type(cursor *c, unsigned depth, const cqlmux_typedesc **out) {
   char name[32];
   if (depth > 16) return fail(c, "type nested too deeply");
   if (!word(c, name, sizeof name)) return fail(c, "expected a type at \"%s\"", c->p);
@@ -116,7 +116,7 @@ static int parse_type(cursor *c, unsigned depth, const cqlmux_type **out) {
       return CQLMUX_OK;
     }
   if (strcmp(name, "vector") == 0) return parse_vector(c, depth, out);
-  const cqlmux_type *args[32];
+  const cqlmux_typedesc *args[32];
   uint32_t n = 0;
   int rc = parse_args(c, depth, args, 32, &n);
   if (rc) return rc;
@@ -136,7 +136,7 @@ static int parse_type(cursor *c, unsigned depth, const cqlmux_type **out) {
   return *out ? CQLMUX_OK : fail(c, "type too large");
 }
 
-int mock_type_parse(const char *text, cqlmux_arena *arena, const cqlmux_type **out, char *err,
+int mock_type_parse(const char *text, cqlmux_arena *arena, const cqlmux_typedesc **out, char *err,
                     size_t errlen) {
   cursor c = {text ? text : "", err, errlen, arena};
   int rc = parse_type(&c, 0, out);
@@ -338,9 +338,9 @@ static int parse_date(cursor *c, cqlmux_wbuf *b) {
   return rc;
 }
 
-static int parse_value(cursor *c, const cqlmux_type *t, bool top, cqlmux_wbuf *b);
+static int parse_value(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wbuf *b);
 
-static int parse_elements(cursor *c, const cqlmux_type *t, char close, cqlmux_wbuf *b) {
+static int parse_elements(cursor *c, const cqlmux_typedesc *t, char close, cqlmux_wbuf *b) {
   size_t mark = cqlmux_value_begin(b);
   size_t count_at = cqlmux_wbuf_skip(b, 4);
   int32_t n = 0;
@@ -362,7 +362,7 @@ static int parse_elements(cursor *c, const cqlmux_type *t, char close, cqlmux_wb
   return CQLMUX_OK;
 }
 
-static int parse_tuple(cursor *c, const cqlmux_type *t, cqlmux_wbuf *b) {
+static int parse_tuple(cursor *c, const cqlmux_typedesc *t, cqlmux_wbuf *b) {
   if (!eat(c, '(')) return fail(c, "a tuple starts with '(' at \"%s\"", c->p);
   size_t mark = cqlmux_value_begin(b);
   for (uint32_t i = 0; i < t->count; i++) {
@@ -377,7 +377,7 @@ static int parse_tuple(cursor *c, const cqlmux_type *t, cqlmux_wbuf *b) {
 
 /* Vector elements are bare when of fixed size, else [unsigned vint]-prefixed:
  * parse each as a [value] into scratch, then move its bytes. */
-static int parse_vector_value(cursor *c, const cqlmux_type *t, cqlmux_wbuf *b) {
+static int parse_vector_value(cursor *c, const cqlmux_typedesc *t, cqlmux_wbuf *b) {
   if (!eat(c, '[')) return fail(c, "a vector starts with '[' at \"%s\"", c->p);
   size_t mark = cqlmux_value_begin(b);
   for (uint32_t i = 0; i < t->dimension; i++) {
@@ -399,14 +399,14 @@ static int parse_vector_value(cursor *c, const cqlmux_type *t, cqlmux_wbuf *b) {
   return CQLMUX_OK;
 }
 
-static int parse_native(cursor *c, const cqlmux_type *t, bool top, cqlmux_wbuf *b) {
+static int parse_native(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wbuf *b) {
   int64_t i = 0;
   double d = 0;
   uint8_t uuid[16];
   int rc = CQLMUX_OK;
   switch (t->id) {
   case CQLMUX_TYPE_ASCII:
-  case CQLMUX_TYPE_VARCHAR:
+  case CQLMUX_TYPE_TEXT:
     return parse_string(c, top, b);
   case CQLMUX_TYPE_BLOB:
     return parse_blob(c, b);
@@ -460,7 +460,7 @@ static int parse_native(cursor *c, const cqlmux_type *t, bool top, cqlmux_wbuf *
   }
 }
 
-static int parse_value(cursor *c, const cqlmux_type *t, bool top, cqlmux_wbuf *b) {
+static int parse_value(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wbuf *b) {
   skip_ws(c);
   if (!top && strncasecmp(c->p, "null", 4) == 0 && !isalnum((unsigned char)c->p[4])) {
     c->p += 4;
@@ -485,7 +485,7 @@ static int parse_value(cursor *c, const cqlmux_type *t, bool top, cqlmux_wbuf *b
   }
 }
 
-int mock_value_parse(const cqlmux_type *t, const char *text, cqlmux_wbuf *b, char *err,
+int mock_value_parse(const cqlmux_typedesc *t, const char *text, cqlmux_wbuf *b, char *err,
                      size_t errlen) {
   if (!text) {
     cqlmux_value_write_null(b);

@@ -127,7 +127,7 @@ Test(clients, null_mode) {
   test_recv(&c, &r);
   cqlmux_arena arena;
   cqlmux_arena_init(&arena, NULL, NULL, 0);
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(5, r.body, r.len, &arena, &res), CQLMUX_OK);
   cr_assert_eq(res.kind, CQLMUX_RESULT_ROWS);
   cr_assert_eq(res.rows.rows_count, 1);

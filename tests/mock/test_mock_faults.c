@@ -327,7 +327,7 @@ static void malformed(uint32_t arg) {
     cr_assert_eq(r.h.opcode, CQLMUX_OP_RESULT);
     cqlmux_arena arena;
     cqlmux_arena_init(&arena, NULL, NULL, 0);
-    cqlmux_result res;
+    cqlmux_result_msg res;
     cr_assert_neq(cqlmux_result_decode(4, r.body, r.len, &arena, &res), CQLMUX_OK);
     cqlmux_arena_free(&arena);
   }
@@ -439,7 +439,7 @@ Test(faults, restart_node) {
   test_recv(&c, &r);
   cqlmux_arena arena;
   cqlmux_arena_init(&arena, NULL, NULL, 0);
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(4, r.body, r.len, &arena, &res), CQLMUX_OK);
   uint8_t id[16];
   cr_assert_eq(res.prepared.id.len, 16);

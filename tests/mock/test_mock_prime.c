@@ -10,7 +10,7 @@
 typedef struct decoded {
   mock_reply r;
   cqlmux_arena arena;
-  cqlmux_result res;
+  cqlmux_result_msg res;
 } decoded;
 
 static void query_result(mock_client *c, int16_t stream, const char *q, decoded *d) {

@@ -12,7 +12,7 @@
 #include "proto/arena.h"
 
 /* Decodes a RESULT body into res, arena-backed. */
-static void decode_result(const mock_reply *r, cqlmux_arena *arena, cqlmux_result *res) {
+static void decode_result(const mock_reply *r, cqlmux_arena *arena, cqlmux_result_msg *res) {
   cqlmux_arena_init(arena, NULL, NULL, 0);
   int rc = cqlmux_result_decode(r->h.version, r->body, r->len, arena, res);
   cr_assert_eq(rc, CQLMUX_OK, "result decode: %s", cqlmux_strerror(rc));
@@ -244,7 +244,7 @@ Test(protocol, system_tables_are_consistent) {
                  CQLMUX_OK);
     mock_reply r;
     cqlmux_arena arena;
-    cqlmux_result res;
+    cqlmux_result_msg res;
     test_recv(&c, &r);
     decode_result(&r, &arena, &res);
     cr_assert_eq(res.rows.rows_count, 1);
@@ -323,7 +323,7 @@ Test(protocol, register_and_events) {
   cr_assert_eq(mock_client_query(&c, 9, "SELECT peer FROM system.peers", 1), CQLMUX_OK);
   test_recv(&c, &r);
   cqlmux_arena arena;
-  cqlmux_result res;
+  cqlmux_result_msg res;
   decode_result(&r, &arena, &res);
   cr_assert_eq(res.rows.rows_count, 2);
   cqlmux_arena_free(&arena);

@@ -67,7 +67,7 @@ Test(script, runtime_lines) {
   test_recv(&a, &r);
   cqlmux_arena arena;
   cqlmux_arena_init(&arena, NULL, NULL, 0);
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(4, r.body, r.len, &arena, &res), CQLMUX_OK);
   cr_assert_eq(res.rows.rows_count, 2);
   cr_assert_eq(res.rows.meta.columns_count, 3);

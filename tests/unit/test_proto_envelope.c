@@ -285,3 +285,39 @@ Test(proto_envelope, finish_rejects_bodies_over_the_spec_cap) {
   cr_assert_eq(cqlmux_envelope_finish(&buf, at), CQLMUX_ERR_OVERSIZED);
   buf.len = 0;
 }
+
+Test(proto_envelope, response_begin_writes_the_prefix_it_flags) {
+  const cqlmux_slice warnings[] = {{(const uint8_t *)"careful", 7}};
+  const cqlmux_payload_entry pe[] = {{{(const uint8_t *)"k", 1}, {NULL, CQLMUX_VALUE_NULL}}};
+  cqlmux_response_prefix pre = {.tracing_id = uuid, .warnings = warnings, .warning_count = 1,
+                                .custom_payload = pe, .custom_payload_count = 1};
+  size_t at = cqlmux_response_begin(&buf, 5, 12, CQLMUX_OP_READY, &pre);
+  cr_assert_eq(at, 0);
+  cr_assert_eq(cqlmux_envelope_finish(&buf, at), 0);
+  cr_assert_eq(buf.data[0], 0x85);
+  cr_assert_eq(buf.data[1],
+               CQLMUX_FLAG_TRACING | CQLMUX_FLAG_WARNING | CQLMUX_FLAG_CUSTOM_PAYLOAD);
+  cqlmux_envelope e;
+  cr_assert_eq(cqlmux_envelope_decode(buf.data, buf.len, CQLMUX_DIR_RESPONSE, 100, &e),
+               (int)buf.len);
+  cqlmux_body_prefix p;
+  cqlmux_reader rest;
+  cr_assert_eq(cqlmux_envelope_body_prefix(&e, &p, &rest), 0);
+  cr_assert_arr_eq(p.tracing_id, uuid, 16);
+  cr_assert_eq(p.warnings.count, 1);
+  cr_assert_eq(p.custom_payload.count, 1);
+  cr_assert_eq(cqlmux_reader_remaining(&rest), 0);
+
+  cqlmux_wbuf_reset(&buf);
+  at = cqlmux_response_begin(&buf, 4, 0, CQLMUX_OP_READY, NULL);
+  cr_assert_eq(cqlmux_envelope_finish(&buf, at), 0);
+  const uint8_t ready[] = {0x84, 0, 0, 0, CQLMUX_OP_READY, 0, 0, 0, 0};
+  cr_assert_eq(buf.len, 9);
+  cr_assert_arr_eq(buf.data, ready, 9);
+
+  cqlmux_wbuf_reset(&buf);
+  const cqlmux_payload_entry bad[] = {{{(const uint8_t *)"k", 1}, {NULL, CQLMUX_VALUE_NOT_SET}}};
+  cqlmux_response_prefix badp = {.custom_payload = bad, .custom_payload_count = 1};
+  cr_assert_eq(cqlmux_response_begin(&buf, 5, 0, CQLMUX_OP_RESULT, &badp), SIZE_MAX);
+  cr_assert_eq(buf.error, CQLMUX_ERR_INVALID_ARGUMENT);
+}

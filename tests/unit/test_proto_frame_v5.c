@@ -327,6 +327,8 @@ Test(proto_frame_v5, joining_errors) {
   cqlmux_wbuf_reset(&out);
   cqlmux_frame_v5_append(&out, false, false, part, 100);
   cr_assert_eq(decode_one(false, out.data, out.len, &d), CQLMUX_ERR_OVERSIZED);
+  cr_assert_not(d.joining, "an error drops the half-joined envelope");
+  cr_assert_eq(d.joined.len, 0);
   cqlmux_frame_v5_decoder_free(&d);
 }
 

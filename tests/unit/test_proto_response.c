@@ -317,7 +317,7 @@ static const uint8_t rows_body[] = {
     0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00};
 
 Test(proto_response, rows_byte_exact_and_cells_by_index) {
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(4, rows_body, sizeof rows_body, &arena, &res), CQLMUX_OK);
   cr_assert_eq(res.kind, CQLMUX_RESULT_ROWS);
   const cqlmux_rows *rows = &res.rows;
@@ -327,7 +327,7 @@ Test(proto_response, rows_byte_exact_and_cells_by_index) {
   cr_assert(slice_is(rows->meta.columns[1].table, "t"));
   cr_assert(slice_is(rows->meta.columns[0].name, "a"));
   cr_assert_eq(rows->meta.columns[0].type, N(CQLMUX_TYPE_INT));
-  cr_assert_eq(rows->meta.columns[1].type, N(CQLMUX_TYPE_VARCHAR));
+  cr_assert_eq(rows->meta.columns[1].type, N(CQLMUX_TYPE_TEXT));
   cr_assert_eq(rows->meta.paging_state.len, CQLMUX_VALUE_NULL);
 
   cqlmux_bytes c;
@@ -349,7 +349,7 @@ Test(proto_response, rows_byte_exact_and_cells_by_index) {
 
   /* the same bytes from the encoder, from cell values */
   cqlmux_column_spec cols[2] = {{S("ks"), S("t"), S("a"), N(CQLMUX_TYPE_INT)},
-                                {S("ks"), S("t"), S("b"), N(CQLMUX_TYPE_VARCHAR)}};
+                                {S("ks"), S("t"), S("b"), N(CQLMUX_TYPE_TEXT)}};
   cqlmux_rows_metadata m = {CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC, 2, {NULL, -1}, {NULL, 0},
                             S("ks"), S("t"), cols};
   const uint8_t one[4] = {0, 0, 0, 1};
@@ -373,8 +373,8 @@ static cqlmux_response rows_response(int32_t flags, cqlmux_column_spec *cols, in
 }
 
 Test(proto_response, rows_metadata_variants_roundtrip) {
-  const cqlmux_type *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
-  const cqlmux_type *mt = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_VARCHAR),
+  const cqlmux_typedesc *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
+  const cqlmux_typedesc *mt = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_TEXT),
                                               cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT)));
   cqlmux_column_spec cols[3] = {{S("k1"), S("t1"), S("id"), N(CQLMUX_TYPE_UUID)},
                                 {S("k2"), S("t2"), S("emb"), vt},
@@ -433,7 +433,7 @@ Test(proto_response, rows_counts_are_checked_before_allocating) {
   uint8_t body[sizeof rows_body];
   memcpy(body, rows_body, sizeof body);
   body[29] = 0x7F, body[30] = 0xFF, body[31] = 0xFF, body[32] = 0xFF;
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cqlmux_arena a;
   cqlmux_arena_init(&a, &counting_alloc, NULL, 0);
   cr_assert_eq(cqlmux_result_decode(4, body, sizeof body, &a, &res), CQLMUX_ERR_TRUNCATED);
@@ -458,7 +458,7 @@ Test(proto_response, rows_counts_are_checked_before_allocating) {
 }
 
 Test(proto_response, rows_result_takes_at_most_one_allocation) {
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cqlmux_arena a;
   /* no buffer: exactly one block */
   cqlmux_arena_init(&a, &counting_alloc, NULL, 0);
@@ -515,14 +515,14 @@ Test(proto_response, void_set_keyspace_and_bad_kinds) {
   cqlmux_response back = roundtrip(5, &r);
   cr_assert(slice_is(back.result.keyspace, "system"));
   const uint8_t bad_kind[] = {0, 0, 0, 6};
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(5, bad_kind, 4, &arena, &res), CQLMUX_ERR_MALFORMED);
   cr_assert_eq(cqlmux_result_decode(3, void_body, 4, &arena, &res), CQLMUX_ERR_UNSUPPORTED_VERSION);
 }
 
 Test(proto_response, prepared_v4_and_v5) {
   cqlmux_column_spec bind[3] = {{S("ks"), S("t"), S("a"), N(CQLMUX_TYPE_INT)},
-                                {S("ks"), S("t"), S("b"), N(CQLMUX_TYPE_VARCHAR)},
+                                {S("ks"), S("t"), S("b"), N(CQLMUX_TYPE_TEXT)},
                                 {S("ks"), S("t"), S("c"), N(CQLMUX_TYPE_TIMEUUID)}};
   cqlmux_column_spec out[1] = {{S("ks"), S("t"), S("v"), N(CQLMUX_TYPE_BLOB)}};
   const uint16_t pk[2] = {2, 0};
@@ -531,7 +531,7 @@ Test(proto_response, prepared_v4_and_v5) {
     memset(&r, 0, sizeof r);
     r.opcode = CQLMUX_OP_RESULT;
     r.result.kind = CQLMUX_RESULT_PREPARED;
-    cqlmux_prepared *p = &r.result.prepared;
+    cqlmux_prepared_msg *p = &r.result.prepared;
     p->id = S("\x01\x02\x03\x04");
     p->result_metadata_id = S("\x09\x08");
     p->flags = CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC;
@@ -546,7 +546,7 @@ Test(proto_response, prepared_v4_and_v5) {
     p->result.columns = out;
     p->result.paging_state.len = CQLMUX_VALUE_NULL;
     cqlmux_response back = roundtrip(version, &r);
-    const cqlmux_prepared *d = &back.result.prepared;
+    const cqlmux_prepared_msg *d = &back.result.prepared;
     cr_assert_eq(d->id.len, 4);
     cr_assert_eq(d->result_metadata_id.len, version >= 5 ? 2u : 0u);
     cr_assert_eq(d->pk_count, 2);
@@ -568,7 +568,7 @@ Test(proto_response, prepared_pk_index_out_of_range_is_malformed) {
                           0, 0, 0, 1, 0, 1,    /* pk index 1: out of range */
                           0, 1, 'k', 0, 1, 't', 0, 1, 'a', 0, 9, /* spec */
                           0, 0, 0, 4, 0, 0, 0, 0};               /* no result metadata */
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(4, body, sizeof body, &arena, &res), CQLMUX_ERR_MALFORMED);
   uint8_t ok[sizeof body];
   memcpy(ok, body, sizeof ok);
@@ -717,7 +717,7 @@ Test(proto_response, corrupted_bodies_never_crash) {
   memcpy(seed + n, cls, sizeof cls - 1), n += sizeof cls - 1;
   const uint8_t tail[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 'k', 0, 1, 't', 0, 1, 'x', 0, 3};
   memcpy(seed + n, tail, sizeof tail), n += sizeof tail;
-  cqlmux_result res;
+  cqlmux_result_msg res;
   cr_assert_eq(cqlmux_result_decode(5, seed, n, &arena, &res), CQLMUX_OK);
 
   const uint8_t *seeds[2] = {seed, rows_body};

@@ -13,7 +13,7 @@ static void teardown(void) { cqlmux_arena_free(&arena); }
 TestSuite(proto_types, .init = setup, .fini = teardown);
 
 /* Decodes an [option], growing the arena once if the first pass counted. */
-static int decode(const uint8_t *p, size_t n, const cqlmux_type **out) {
+static int decode(const uint8_t *p, size_t n, const cqlmux_typedesc **out) {
   size_t mark = cqlmux_arena_mark(&arena);
   cqlmux_reader r = cqlmux_reader_make(p, n);
   int rc = cqlmux_type_decode(&r, &arena, out);
@@ -27,7 +27,7 @@ static int decode(const uint8_t *p, size_t n, const cqlmux_type **out) {
   return rc;
 }
 
-static int parse(const char *cls, const cqlmux_type **out) {
+static int parse(const char *cls, const cqlmux_typedesc **out) {
   size_t mark = cqlmux_arena_mark(&arena);
   int rc = cqlmux_type_parse_class(cqlmux_slice_from_cstr(cls), &arena, out);
   if (rc == CQLMUX_OK && cqlmux_arena_overflowed(&arena)) {
@@ -47,7 +47,7 @@ static bool slice_is(cqlmux_slice s, const char *lit) {
 Test(proto_types, every_native_id_decodes_to_its_static_node) {
   for (uint16_t id = 1; id <= 0x15; id++) {
     uint8_t opt[2] = {0, (uint8_t)id};
-    const cqlmux_type *t = NULL;
+    const cqlmux_typedesc *t = NULL;
     int rc = decode(opt, 2, &t);
     if (id == 0x0A) {
       cr_assert_eq(rc, CQLMUX_ERR_MALFORMED);
@@ -67,7 +67,7 @@ Test(proto_types, unknown_ids_are_malformed) {
   static const uint16_t bad[] = {0x000A, 0x0016, 0x0023, 0x0032, 0x0100, 0xFFFF};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     uint8_t opt[2] = {(uint8_t)(bad[i] >> 8), (uint8_t)bad[i]};
-    const cqlmux_type *t;
+    const cqlmux_typedesc *t;
     cr_assert_eq(decode(opt, 2, &t), CQLMUX_ERR_MALFORMED, "id %#x", bad[i]);
   }
 }
@@ -82,11 +82,11 @@ static const uint8_t udt_opt[] = {0x00, 0x30, 0x00, 0x02, 'k', 's', 0x00, 0x04, 
                                   0x09};
 
 Test(proto_types, collections_udt_tuple_decode_and_reencode_byte_exact) {
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(map_opt, sizeof map_opt, &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_MAP);
   cr_assert_eq(t->count, 2);
-  cr_assert_eq(t->children[0], N(CQLMUX_TYPE_VARCHAR));
+  cr_assert_eq(t->children[0], N(CQLMUX_TYPE_TEXT));
   cr_assert_eq(t->children[1]->id, CQLMUX_TYPE_LIST);
   cr_assert_eq(t->children[1]->children[0], N(CQLMUX_TYPE_INT));
 
@@ -114,7 +114,7 @@ Test(proto_types, tuple_with_nested_udt) {
   memcpy(opt + n, head, sizeof head), n += sizeof head;
   memcpy(opt + n, udt_opt, sizeof udt_opt), n += sizeof udt_opt;
   memcpy(opt + n, map_opt, sizeof map_opt), n += sizeof map_opt;
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(opt, n, &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_TUPLE);
   cr_assert_eq(t->count, 3);
@@ -136,7 +136,7 @@ Test(proto_types, every_truncation_of_an_option_fails_cleanly) {
   memcpy(opt + n, udt_opt, sizeof udt_opt), n += sizeof udt_opt;
   memcpy(opt + n, map_opt, sizeof map_opt), n += sizeof map_opt;
   for (size_t cut = 0; cut < n; cut++) {
-    const cqlmux_type *t;
+    const cqlmux_typedesc *t;
     int rc = decode(opt, cut, &t);
     cr_assert(rc == CQLMUX_ERR_TRUNCATED || rc == CQLMUX_ERR_MALFORMED, "cut %zu rc %d", cut, rc);
   }
@@ -152,14 +152,14 @@ static size_t nested_lists(uint8_t *p, unsigned depth) {
 
 Test(proto_types, nesting_is_capped) {
   uint8_t opt[2 * (CQLMUX_TYPE_MAX_DEPTH + 4)];
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(opt, nested_lists(opt, CQLMUX_TYPE_MAX_DEPTH), &t), CQLMUX_OK);
   cr_assert_eq(decode(opt, nested_lists(opt, CQLMUX_TYPE_MAX_DEPTH + 1), &t), CQLMUX_ERR_MALFORMED);
 }
 
 Test(proto_types, udt_field_count_beyond_the_bytes_is_rejected_before_allocating) {
   const uint8_t opt[] = {0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00};
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(opt, sizeof opt, &t), CQLMUX_ERR_TRUNCATED);
   cr_assert_eq(cqlmux_arena_mark(&arena), 0, "nothing allocated");
 }
@@ -175,7 +175,7 @@ Test(proto_types, vector_of_float_from_custom_option) {
   opt[2] = 0;
   opt[3] = (uint8_t)(sizeof cls - 1);
   memcpy(opt + 4, cls, sizeof cls - 1);
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(opt, 4 + sizeof cls - 1, &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_VECTOR);
   cr_assert_eq(t->dimension, 3);
@@ -191,19 +191,19 @@ Test(proto_types, vector_of_float_from_custom_option) {
 }
 
 Test(proto_types, cassandra_spelling_of_vector_parameters) {
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(parse("org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal."
                      "UTF8Type , 2)",
                      &t),
                CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_VECTOR);
-  cr_assert_eq(t->children[0], N(CQLMUX_TYPE_VARCHAR));
+  cr_assert_eq(t->children[0], N(CQLMUX_TYPE_TEXT));
   cr_assert_eq(t->dimension, 2);
   cr_assert_eq(t->fixed_size, -1);
 }
 
 Test(proto_types, nested_short_names_and_frozen) {
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(parse("VectorType(ListType(Int32Type),2)", &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_VECTOR);
   cr_assert_eq(t->children[0]->id, CQLMUX_TYPE_LIST);
@@ -215,7 +215,7 @@ Test(proto_types, nested_short_names_and_frozen) {
                      "marshal.UTF8Type,org.apache.cassandra.db.marshal.LongType)) , 4)",
                      &t),
                CQLMUX_OK);
-  const cqlmux_type *m = t->children[0];
+  const cqlmux_typedesc *m = t->children[0];
   cr_assert_eq(m->id, CQLMUX_TYPE_MAP);
   cr_assert(m->flags & CQLMUX_TYPE_F_FROZEN);
   cr_assert_eq(m->children[1], N(CQLMUX_TYPE_BIGINT));
@@ -236,7 +236,7 @@ Test(proto_types, every_marshal_class_maps_to_its_type) {
       {"DoubleType", CQLMUX_TYPE_DOUBLE},       {"FloatType", CQLMUX_TYPE_FLOAT},
       {"Int32Type", CQLMUX_TYPE_INT},           {"TimestampType", CQLMUX_TYPE_TIMESTAMP},
       {"DateType", CQLMUX_TYPE_TIMESTAMP},      {"UUIDType", CQLMUX_TYPE_UUID},
-      {"UTF8Type", CQLMUX_TYPE_VARCHAR},        {"IntegerType", CQLMUX_TYPE_VARINT},
+      {"UTF8Type", CQLMUX_TYPE_TEXT},        {"IntegerType", CQLMUX_TYPE_VARINT},
       {"TimeUUIDType", CQLMUX_TYPE_TIMEUUID},   {"InetAddressType", CQLMUX_TYPE_INET},
       {"SimpleDateType", CQLMUX_TYPE_DATE},     {"TimeType", CQLMUX_TYPE_TIME},
       {"ShortType", CQLMUX_TYPE_SMALLINT},      {"ByteType", CQLMUX_TYPE_TINYINT},
@@ -244,7 +244,7 @@ Test(proto_types, every_marshal_class_maps_to_its_type) {
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     char full[128];
-    const cqlmux_type *t;
+    const cqlmux_typedesc *t;
     snprintf(full, sizeof full, "org.apache.cassandra.db.marshal.%s", map[i].cls);
     cr_assert_eq(parse(full, &t), CQLMUX_OK, "%s", full);
     cr_assert_eq(t, N(map[i].id), "%s", full);
@@ -254,7 +254,7 @@ Test(proto_types, every_marshal_class_maps_to_its_type) {
 }
 
 Test(proto_types, user_type_tuple_set_reversed_in_class_strings) {
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(parse("org.apache.cassandra.db.marshal.UserType(ks,61646472,"
                      "737472656574:org.apache.cassandra.db.marshal.UTF8Type,"
                      "7a697073:org.apache.cassandra.db.marshal.SetType(org.apache.cassandra.db."
@@ -268,7 +268,7 @@ Test(proto_types, user_type_tuple_set_reversed_in_class_strings) {
   cr_assert_eq(t->children[1]->id, CQLMUX_TYPE_SET);
 
   /* equal to the same UDT from an [option] (names decoded from hex) */
-  const cqlmux_type *u;
+  const cqlmux_typedesc *u;
   cr_assert_eq(decode(udt_opt, sizeof udt_opt, &u), CQLMUX_OK);
   cr_assert(cqlmux_type_equal(t, u));
 
@@ -283,11 +283,11 @@ Test(proto_types, user_type_tuple_set_reversed_in_class_strings) {
   cr_assert_eq(parse("TupleType(Int32Type, ReversedType(UTF8Type),BooleanType)", &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_TUPLE);
   cr_assert_eq(t->count, 3);
-  cr_assert_eq(t->children[1], N(CQLMUX_TYPE_VARCHAR));
+  cr_assert_eq(t->children[1], N(CQLMUX_TYPE_TEXT));
 }
 
 Test(proto_types, unknown_classes_stay_opaque) {
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(parse("com.example.GeoPoint", &t), CQLMUX_OK);
   cr_assert_eq(t->id, CQLMUX_TYPE_CUSTOM);
   cr_assert(slice_is(t->custom, "com.example.GeoPoint"));
@@ -321,7 +321,7 @@ Test(proto_types, bad_class_strings_are_malformed) {
       "Int32Type garbage",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    const cqlmux_type *t;
+    const cqlmux_typedesc *t;
     cr_assert_eq(parse(bad[i], &t), CQLMUX_ERR_MALFORMED, "%s", bad[i]);
   }
 }
@@ -331,7 +331,7 @@ Test(proto_types, class_string_nesting_is_capped) {
   for (int i = 0; i < CQLMUX_TYPE_MAX_DEPTH; i++) strcat(s, "ListType(");
   strcat(s, "Int32Type");
   for (int i = 0; i < CQLMUX_TYPE_MAX_DEPTH; i++) strcat(s, ")");
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(parse(s, &t), CQLMUX_OK);
   char deeper[2100] = "ListType(";
   strcat(deeper, s);
@@ -342,7 +342,7 @@ Test(proto_types, class_string_nesting_is_capped) {
 /* ------------------------------------------------------------ building, generating */
 
 Test(proto_types, built_vector_generates_cassandras_class_string) {
-  const cqlmux_type *v = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
+  const cqlmux_typedesc *v = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
   cr_assert_not_null(v);
   cqlmux_wbuf b;
   cqlmux_wbuf_init(&b, NULL, 0);
@@ -357,22 +357,22 @@ Test(proto_types, built_vector_generates_cassandras_class_string) {
   cqlmux_type_encode(&b, 5, v);
   cr_assert_eq(b.len, 4 + sizeof want - 1);
   cr_assert_eq(b.data[1], 0x00);
-  const cqlmux_type *back;
+  const cqlmux_typedesc *back;
   cr_assert_eq(decode(b.data, b.len, &back), CQLMUX_OK);
   cr_assert(cqlmux_type_equal(v, back));
   cqlmux_wbuf_free(&b);
 }
 
 Test(proto_types, built_trees_roundtrip_through_option_and_class_forms) {
-  const cqlmux_type *l = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
-  const cqlmux_type *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_VARCHAR), l);
+  const cqlmux_typedesc *l = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_TEXT), l);
   cqlmux_slice names[2] = {cqlmux_slice_from_cstr("a"), cqlmux_slice_from_cstr("b")};
-  const cqlmux_type *ft[2] = {m, cqlmux_type_new_set(&arena, N(CQLMUX_TYPE_UUID))};
-  const cqlmux_type *u = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
+  const cqlmux_typedesc *ft[2] = {m, cqlmux_type_new_set(&arena, N(CQLMUX_TYPE_UUID))};
+  const cqlmux_typedesc *u = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
                                              cqlmux_slice_from_cstr("t"), 2, names, ft);
-  const cqlmux_type *tk[3] = {N(CQLMUX_TYPE_BOOLEAN), u,
-                              cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_VARCHAR), 2)};
-  const cqlmux_type *tup = cqlmux_type_new_tuple(&arena, 3, tk);
+  const cqlmux_typedesc *tk[3] = {N(CQLMUX_TYPE_BOOLEAN), u,
+                              cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_TEXT), 2)};
+  const cqlmux_typedesc *tup = cqlmux_type_new_tuple(&arena, 3, tk);
   cr_assert_not_null(tup);
 
   cqlmux_wbuf b;
@@ -381,7 +381,7 @@ Test(proto_types, built_trees_roundtrip_through_option_and_class_forms) {
     cqlmux_wbuf_reset(&b);
     cqlmux_type_encode(&b, version, tup);
     cr_assert_eq(b.error, 0);
-    const cqlmux_type *back;
+    const cqlmux_typedesc *back;
     cr_assert_eq(decode(b.data, b.len, &back), CQLMUX_OK);
     cr_assert(cqlmux_type_equal(tup, back));
   }
@@ -389,7 +389,7 @@ Test(proto_types, built_trees_roundtrip_through_option_and_class_forms) {
   cqlmux_wbuf_reset(&b);
   cqlmux_type_write_class(&b, tup);
   cqlmux_write_u8(&b, 0);
-  const cqlmux_type *back;
+  const cqlmux_typedesc *back;
   cr_assert_eq(parse((const char *)b.data, &back), CQLMUX_OK, "%s", b.data);
   cr_assert(cqlmux_type_equal(tup, back));
   cqlmux_wbuf_free(&b);
@@ -404,7 +404,7 @@ Test(proto_types, duration_is_custom_in_v4) {
   cqlmux_wbuf_reset(&b);
   cqlmux_type_encode(&b, 4, N(CQLMUX_TYPE_DURATION));
   cr_assert_eq(b.data[1], 0x00);
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(decode(b.data, b.len, &t), CQLMUX_OK);
   cr_assert_eq(t, N(CQLMUX_TYPE_DURATION));
   cqlmux_wbuf_free(&b);
@@ -417,7 +417,7 @@ Test(proto_types, counting_pass_then_one_block) {
   unsigned char small[16];
   cqlmux_arena_init(&a, NULL, small, sizeof small);
   cqlmux_reader r = cqlmux_reader_make(udt_opt, sizeof udt_opt);
-  const cqlmux_type *t;
+  const cqlmux_typedesc *t;
   cr_assert_eq(cqlmux_type_decode(&r, &a, &t), CQLMUX_OK);
   cr_assert(cqlmux_arena_overflowed(&a));
   size_t need = a.used;

@@ -363,7 +363,7 @@ Test(proto_values, duration) {
 /* ------------------------------------------------------------ composites */
 
 Test(proto_values, list_with_null_and_empty_elements) {
-  const cqlmux_type *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
   size_t m = cqlmux_value_begin(&b);
   cqlmux_write_i32(&b, 3);
   cqlmux_value_write_int(&b, 10);
@@ -377,7 +377,7 @@ Test(proto_values, list_with_null_and_empty_elements) {
 
   cqlmux_value_iter it;
   cqlmux_bytes e;
-  const cqlmux_type *et;
+  const cqlmux_typedesc *et;
   int32_t i32;
   cr_assert_eq(cqlmux_value_iter_init(&it, lt, written(0)), CQLMUX_OK);
   cr_assert_eq(cqlmux_value_iter_size(&it), 3);
@@ -395,8 +395,8 @@ Test(proto_values, list_with_null_and_empty_elements) {
 }
 
 Test(proto_values, collection_headers_and_trailing_bytes) {
-  const cqlmux_type *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
-  const cqlmux_type *mt = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_INT), N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *mt = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_INT), N(CQLMUX_TYPE_INT));
   cqlmux_value_iter it;
   cqlmux_bytes e;
   const uint8_t negative[] = {0xFF, 0xFF, 0xFF, 0xFE};
@@ -423,14 +423,14 @@ Test(proto_values, collection_headers_and_trailing_bytes) {
 }
 
 /* tuple<int, udt{tags: list<map<text,int>>, ids: set<int>}, text> */
-static const cqlmux_type *nested_type(void) {
-  const cqlmux_type *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_VARCHAR), N(CQLMUX_TYPE_INT));
-  const cqlmux_type *ft[2] = {cqlmux_type_new_list(&arena, m),
+static const cqlmux_typedesc *nested_type(void) {
+  const cqlmux_typedesc *m = cqlmux_type_new_map(&arena, N(CQLMUX_TYPE_TEXT), N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *ft[2] = {cqlmux_type_new_list(&arena, m),
                               cqlmux_type_new_set(&arena, N(CQLMUX_TYPE_INT))};
   cqlmux_slice names[2] = {cqlmux_slice_from_cstr("tags"), cqlmux_slice_from_cstr("ids")};
-  const cqlmux_type *udt = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
+  const cqlmux_typedesc *udt = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
                                                cqlmux_slice_from_cstr("info"), 2, names, ft);
-  const cqlmux_type *tk[3] = {N(CQLMUX_TYPE_INT), udt, N(CQLMUX_TYPE_VARCHAR)};
+  const cqlmux_typedesc *tk[3] = {N(CQLMUX_TYPE_INT), udt, N(CQLMUX_TYPE_TEXT)};
   return cqlmux_type_new_tuple(&arena, 3, tk);
 }
 
@@ -461,7 +461,7 @@ static void write_nested_value(void) {
 }
 
 Test(proto_values, collections_in_udt_in_tuple_roundtrip) {
-  const cqlmux_type *t = nested_type();
+  const cqlmux_typedesc *t = nested_type();
   cr_assert_not_null(t);
   write_nested_value();
   cqlmux_bytes v = written(0);
@@ -469,7 +469,7 @@ Test(proto_values, collections_in_udt_in_tuple_roundtrip) {
 
   cqlmux_value_iter tup, udt, list, map, set;
   cqlmux_bytes e, f, g, h;
-  const cqlmux_type *et, *ft, *gt, *ht;
+  const cqlmux_typedesc *et, *ft, *gt, *ht;
   int32_t i32;
   cqlmux_slice s;
   cr_assert_eq(cqlmux_value_iter_init(&tup, t, v), CQLMUX_OK);
@@ -487,7 +487,7 @@ Test(proto_values, collections_in_udt_in_tuple_roundtrip) {
     cr_assert_eq(cqlmux_value_iter_init(&map, gt, g), CQLMUX_OK);
     cr_assert_eq(cqlmux_value_iter_size(&map), 1);
     cr_assert_eq(cqlmux_value_iter_next(&map, &h, &ht), 1);
-    cr_assert_eq(ht, N(CQLMUX_TYPE_VARCHAR));
+    cr_assert_eq(ht, N(CQLMUX_TYPE_TEXT));
     cr_assert_eq(cqlmux_value_get_text(h, &s), CQLMUX_OK);
     cr_assert_eq(s.data[0], k ? 'b' : 'a');
     cr_assert_eq(cqlmux_value_iter_next(&map, &h, &ht), 1);
@@ -508,7 +508,7 @@ Test(proto_values, collections_in_udt_in_tuple_roundtrip) {
 }
 
 Test(proto_values, every_truncation_of_a_nested_value_is_caught) {
-  const cqlmux_type *t = nested_type();
+  const cqlmux_typedesc *t = nested_type();
   write_nested_value();
   cqlmux_bytes full = written(0);
   for (int32_t cut = 1; cut < full.len; cut++) {
@@ -527,9 +527,9 @@ Test(proto_values, every_truncation_of_a_nested_value_is_caught) {
 }
 
 Test(proto_values, udt_with_missing_trailing_fields_and_too_many_fields) {
-  const cqlmux_type *ft[2] = {N(CQLMUX_TYPE_INT), N(CQLMUX_TYPE_VARCHAR)};
+  const cqlmux_typedesc *ft[2] = {N(CQLMUX_TYPE_INT), N(CQLMUX_TYPE_TEXT)};
   cqlmux_slice names[2] = {cqlmux_slice_from_cstr("a"), cqlmux_slice_from_cstr("b")};
-  const cqlmux_type *u = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
+  const cqlmux_typedesc *u = cqlmux_type_new_udt(&arena, cqlmux_slice_from_cstr("ks"),
                                              cqlmux_slice_from_cstr("u"), 2, names, ft);
   size_t m = cqlmux_value_begin(&b);
   cqlmux_value_write_int(&b, 1);
@@ -554,7 +554,7 @@ Test(proto_values, udt_with_missing_trailing_fields_and_too_many_fields) {
 /* ------------------------------------------------------------ vectors */
 
 Test(proto_values, vector_of_float_is_packed_without_lengths) {
-  const cqlmux_type *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
+  const cqlmux_typedesc *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_FLOAT), 3);
   const float fv[3] = {1.0f, -2.0f, 0.5f};
   cqlmux_value_write_float_vector(&b, fv, 3);
   const uint8_t want[] = {0, 0, 0, 12, 0x3F, 0x80, 0, 0, 0xC0, 0, 0, 0, 0x3F, 0, 0, 0};
@@ -580,7 +580,7 @@ Test(proto_values, vector_of_float_is_packed_without_lengths) {
 }
 
 Test(proto_values, vector_of_text_prefixes_each_element_with_unsigned_vint) {
-  const cqlmux_type *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_VARCHAR), 2);
+  const cqlmux_typedesc *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_TEXT), 2);
   size_t m = cqlmux_value_begin(&b);
   size_t e0 = cqlmux_value_vector_elem_begin(&b);
   cqlmux_write_raw(&b, "abc", 3);
@@ -610,7 +610,7 @@ Test(proto_values, vector_of_text_prefixes_each_element_with_unsigned_vint) {
 }
 
 Test(proto_values, long_variable_vector_element_gets_a_two_byte_length) {
-  const cqlmux_type *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_BLOB), 1);
+  const cqlmux_typedesc *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_BLOB), 1);
   uint8_t blob[300];
   for (size_t i = 0; i < sizeof blob; i++) blob[i] = (uint8_t)i;
   size_t m = cqlmux_value_begin(&b);
@@ -630,7 +630,7 @@ Test(proto_values, long_variable_vector_element_gets_a_two_byte_length) {
 }
 
 Test(proto_values, vector_of_smallint_is_variable_like_cassandra) {
-  const cqlmux_type *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_SMALLINT), 2);
+  const cqlmux_typedesc *vt = cqlmux_type_new_vector(&arena, N(CQLMUX_TYPE_SMALLINT), 2);
   cr_assert_eq(vt->fixed_size, -1);
   size_t m = cqlmux_value_begin(&b);
   for (int16_t k = 1; k <= 2; k++) {
@@ -645,7 +645,7 @@ Test(proto_values, vector_of_smallint_is_variable_like_cassandra) {
 }
 
 Test(proto_values, vector_of_lists_nests_collections) {
-  const cqlmux_type *vt =
+  const cqlmux_typedesc *vt =
       cqlmux_type_new_vector(&arena, cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT)), 2);
   size_t m = cqlmux_value_begin(&b);
   for (int k = 0; k < 2; k++) {
@@ -658,7 +658,7 @@ Test(proto_values, vector_of_lists_nests_collections) {
   cr_assert_eq(cqlmux_value_validate(vt, written(0)), CQLMUX_OK);
   cqlmux_value_iter it, inner;
   cqlmux_bytes e, x;
-  const cqlmux_type *et;
+  const cqlmux_typedesc *et;
   int32_t i32;
   cr_assert_eq(cqlmux_value_iter_init(&it, vt, written(0)), CQLMUX_OK);
   cr_assert_eq(cqlmux_value_iter_next(&it, &e, &et), 1);
@@ -671,17 +671,65 @@ Test(proto_values, vector_of_lists_nests_collections) {
 }
 
 Test(proto_values, validate_checks_scalars_inside_composites) {
-  const cqlmux_type *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_VARCHAR));
+  const cqlmux_typedesc *lt = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_TEXT));
   size_t m = cqlmux_value_begin(&b);
   cqlmux_write_i32(&b, 1);
   cqlmux_value_write_bytes(&b, "\xc0\x80", 2);
   cqlmux_value_end(&b, m);
   cr_assert_eq(cqlmux_value_validate(lt, written(0)), CQLMUX_ERR_MALFORMED);
-  const cqlmux_type *li = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
+  const cqlmux_typedesc *li = cqlmux_type_new_list(&arena, N(CQLMUX_TYPE_INT));
   cqlmux_wbuf_reset(&b);
   m = cqlmux_value_begin(&b);
   cqlmux_write_i32(&b, 1);
   cqlmux_value_write_smallint(&b, 1);
   cqlmux_value_end(&b, m);
   cr_assert_eq(cqlmux_value_validate(li, written(0)), CQLMUX_ERR_MALFORMED);
+}
+
+Test(proto_values, checked_per_type_writers) {
+  const uint8_t v1[16] = {0x5f, 0x2c, 0x6a, 0x36, 0x84, 0x5a, 0x11, 0xee};
+  const uint8_t v4[16] = {0x55, 0x0e, 0x84, 0x00, 0xe2, 0x9b, 0x41, 0xd4};
+  cqlmux_slice s;
+  int64_t i64;
+  const uint8_t *p;
+  cqlmux_value_write_text(&b, "caf\xc3\xa9", 5);
+  cr_assert_eq(cqlmux_value_get_text(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_ascii(&b, "abc", 3);
+  cr_assert_eq(cqlmux_value_get_ascii(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_blob(&b, "\xff", 1);
+  cr_assert_eq(cqlmux_value_get_blob(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timestamp(&b, -1);
+  cr_assert_eq(cqlmux_value_get_timestamp(written(0), &i64), CQLMUX_OK);
+  cr_assert_eq(i64, -1);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_counter(&b, 5);
+  cr_assert_eq(cqlmux_value_get_bigint(written(0), &i64), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timeuuid(&b, v1);
+  cr_assert_eq(cqlmux_value_get_timeuuid(written(0), &p), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  const uint8_t big[9] = {0x01};
+  cqlmux_value_write_varint_raw(&b, big, sizeof big);
+  cr_assert_eq(cqlmux_value_get_varint(written(0), &i64), CQLMUX_ERR_OVERSIZED);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_decimal_raw(&b, 1, big, sizeof big);
+  cqlmux_decimal d;
+  cr_assert_eq(cqlmux_value_get_decimal(written(0), &d), CQLMUX_OK);
+  cr_assert_eq(d.unscaled.len, 9);
+
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_text(&b, "\xc0\x80", 2);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_ascii(&b, "\x80", 1);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timeuuid(&b, v4);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_varint_raw(&b, big, 0);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
 }

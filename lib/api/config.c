@@ -1,0 +1,304 @@
+#include "api/config.h"
+
+#include <string.h>
+
+#include "net/loop.h"
+#include "net/runtime.h"
+#include "runtime/alloc.h"
+
+/* Defaults of ../shared/DESIGN.md and the reference document. */
+static void set_defaults(cqlmux_config *c) {
+  c->port = 9042;
+  c->io_threads = 1;
+  c->callback_threads = 1;
+  c->core_connections = 1;
+  c->max_connections = 8;
+  c->max_requests_per_connection = 1024;
+  c->high_watermark_percent = 80;
+  c->low_watermark_percent = 50;
+  c->queue_size = 1024;
+  c->memory_budget = 64u << 20;
+  c->completion_queue_bound = 16384;
+  c->request_timeout_ms = 12000;
+  c->connect_timeout_ms = 5000;
+  c->heartbeat_interval_ms = 30000;
+  c->heartbeat_timeout_ms = 10000;
+  c->tls_verify_peer = true;
+  c->tls_verify_hostname = true;
+  c->tls_min_version = 0x0303;
+  c->io_backend = CQLMUX_IO_BACKEND_DEFAULT;
+  c->log_level = CQLMUX_LOG_WARN;
+}
+
+static char *dup_string(const cqlmux_allocator *a, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *copy = cqlmux_mem_malloc(a, n);
+  if (copy) memcpy(copy, s, n);
+  return copy;
+}
+
+/* The owned string fields, so copy and free treat them alike. */
+static const size_t string_offsets[] = {
+    offsetof(cqlmux_config, contact_points), offsetof(cqlmux_config, username),
+    offsetof(cqlmux_config, password),       offsetof(cqlmux_config, keyspace),
+    offsetof(cqlmux_config, tls_ca_file),    offsetof(cqlmux_config, tls_cert_file),
+    offsetof(cqlmux_config, tls_key_file)};
+#define STRING_FIELDS (sizeof string_offsets / sizeof string_offsets[0])
+
+static char **string_field(cqlmux_config *c, size_t i) {
+  return (char **)(void *)((char *)c + string_offsets[i]);
+}
+
+/* Replaces *slot with a copy of value (NULL clears it). */
+static int replace_string(cqlmux_config *c, char **slot, const char *value) {
+  char *copy = NULL;
+  if (value && !(copy = dup_string(&c->owner, value))) return CQLMUX_ERR_NOMEM;
+  cqlmux_mem_free(&c->owner, *slot);
+  *slot = copy;
+  return CQLMUX_OK;
+}
+
+cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator) {
+  if (!allocator) allocator = cqlmux_default_allocator();
+  if (!allocator->malloc || !allocator->realloc || !allocator->free) return NULL;
+  cqlmux_config *c = cqlmux_mem_calloc(allocator, 1, sizeof *c);
+  if (!c) return NULL;
+  set_defaults(c);
+  c->allocator = *allocator;
+  c->owner = *allocator;
+  if (replace_string(c, &c->contact_points, "127.0.0.1") != CQLMUX_OK) {
+    cqlmux_mem_free(allocator, c);
+    return NULL;
+  }
+  return c;
+}
+
+cqlmux_config *cqlmux_config_new(void) { return cqlmux_config_new_with_allocator(NULL); }
+
+void cqlmux_config_free(cqlmux_config *config) {
+  if (!config) return;
+  cqlmux_allocator owner = config->owner;
+  if (config->password) memset(config->password, 0, strlen(config->password));
+  for (size_t i = 0; i < STRING_FIELDS; i++) cqlmux_mem_free(&owner, *string_field(config, i));
+  cqlmux_mem_free(&owner, config);
+}
+
+cqlmux_config *cqlmux_config_copy(const cqlmux_config *config) {
+  cqlmux_config *c = cqlmux_mem_malloc(&config->allocator, sizeof *c);
+  if (!c) return NULL;
+  *c = *config;
+  c->owner = config->allocator;
+  bool ok = true;
+  for (size_t i = 0; i < STRING_FIELDS; i++) {
+    char **field = string_field(c, i);
+    const char *source = *string_field((cqlmux_config *)config, i);
+    *field = NULL;
+    if (source && !(*field = dup_string(&c->owner, source))) ok = false;
+  }
+  if (!ok) {
+    cqlmux_config_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+unsigned cqlmux_config_high_watermark(const cqlmux_config *c) {
+  unsigned n = (unsigned)((unsigned long long)c->max_requests_per_connection *
+                          c->high_watermark_percent / 100);
+  return n ? n : 1;
+}
+
+unsigned cqlmux_config_low_watermark(const cqlmux_config *c) {
+  unsigned n = (unsigned)((unsigned long long)c->max_requests_per_connection *
+                          c->low_watermark_percent / 100);
+  return n ? n : 1;
+}
+
+/* ------------------------------------------------------------------ setters */
+
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    if (!config || !(cond)) return CQLMUX_ERR_INVALID_ARGUMENT;               \
+  } while (0)
+
+int cqlmux_config_set_contact_points(cqlmux_config *config, const char *hosts) {
+  CHECK(hosts && *hosts);
+  return replace_string(config, &config->contact_points, hosts);
+}
+
+int cqlmux_config_set_port(cqlmux_config *config, int port) {
+  CHECK(port > 0 && port <= 65535);
+  config->port = port;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_protocol_version(cqlmux_config *config, int version) {
+  CHECK(version == 0 || version == 4 || version == 5);
+  config->protocol_version = version;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_compression(cqlmux_config *config, cqlmux_compression c) {
+  CHECK(c == CQLMUX_COMPRESSION_NONE || c == CQLMUX_COMPRESSION_LZ4);
+  config->compression = c;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_credentials(cqlmux_config *config, const char *username,
+                                  const char *password) {
+  CHECK((username == NULL) == (password == NULL));
+  char *user = NULL, *pass = NULL;
+  if (username && (!(user = dup_string(&config->owner, username)) ||
+                   !(pass = dup_string(&config->owner, password)))) {
+    cqlmux_mem_free(&config->owner, user);
+    return CQLMUX_ERR_NOMEM;
+  }
+  if (config->password) memset(config->password, 0, strlen(config->password));
+  cqlmux_mem_free(&config->owner, config->username);
+  cqlmux_mem_free(&config->owner, config->password);
+  config->username = user;
+  config->password = pass;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace) {
+  CHECK(!keyspace || *keyspace);
+  return replace_string(config, &config->keyspace, keyspace);
+}
+
+int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count) {
+  CHECK(count >= 1 && count <= CQLMUX_MAX_IO_THREADS);
+  config->io_threads = count;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count) {
+  CHECK(count <= CQLMUX_MAX_CALLBACK_THREADS);
+  config->callback_threads = count;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend) {
+  CHECK(cqlmux_loop_backend_available(backend));
+  config->io_backend = backend;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_connections_per_host(cqlmux_config *config, unsigned core, unsigned max) {
+  CHECK(core >= 1 && max >= core && max <= 1024);
+  config->core_connections = core;
+  config->max_connections = max;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config, unsigned max) {
+  CHECK(max >= 1 && max <= 32768);
+  config->max_requests_per_connection = max;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,
+                                 unsigned low_percent) {
+  CHECK(low_percent >= 1 && low_percent < high_percent && high_percent <= 100);
+  config->high_watermark_percent = high_percent;
+  config->low_watermark_percent = low_percent;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_queue_size(cqlmux_config *config, unsigned requests) {
+  CHECK(1);
+  config->queue_size = requests;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_memory_budget(cqlmux_config *config, size_t bytes) {
+  CHECK(1);
+  config->memory_budget = bytes;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_completion_queue_bound(cqlmux_config *config, unsigned bound) {
+  CHECK(bound >= 1);
+  config->completion_queue_bound = bound;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_request_timeout(cqlmux_config *config, unsigned ms) {
+  CHECK(ms >= 1);
+  config->request_timeout_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_connect_timeout(cqlmux_config *config, unsigned ms) {
+  CHECK(ms >= 1);
+  config->connect_timeout_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_heartbeat(cqlmux_config *config, unsigned interval_ms,
+                                unsigned timeout_ms) {
+  CHECK(interval_ms == 0 || timeout_ms >= 1);
+  config->heartbeat_interval_ms = interval_ms;
+  config->heartbeat_timeout_ms = timeout_ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_tls(cqlmux_config *config, int enabled, const char *ca_file) {
+  CHECK(1);
+  int rc = replace_string(config, &config->tls_ca_file, ca_file);
+  if (rc == CQLMUX_OK) config->tls_enabled = enabled != 0;
+  return rc;
+}
+
+int cqlmux_config_set_tls_verify(cqlmux_config *config, int verify_peer, int verify_hostname) {
+  CHECK(verify_peer || !verify_hostname);
+  config->tls_verify_peer = verify_peer != 0;
+  config->tls_verify_hostname = verify_hostname != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_tls_client_cert(cqlmux_config *config, const char *cert_file,
+                                      const char *key_file) {
+  CHECK((cert_file == NULL) == (key_file == NULL));
+  int rc = replace_string(config, &config->tls_cert_file, cert_file);
+  if (rc == CQLMUX_OK) rc = replace_string(config, &config->tls_key_file, key_file);
+  return rc;
+}
+
+int cqlmux_config_set_tls_min_version(cqlmux_config *config, int version) {
+  CHECK(version == 0x0303 || version == 0x0304);
+  config->tls_min_version = version;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_allocator(cqlmux_config *config, const cqlmux_allocator *allocator) {
+  CHECK(allocator && allocator->malloc && allocator->realloc && allocator->free);
+  config->allocator = *allocator;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_log_callback(cqlmux_config *config, cqlmux_log_callback callback,
+                                   void *user_data) {
+  CHECK(1);
+  config->log_callback = callback;
+  config->log_user_data = user_data;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level) {
+  CHECK(level >= CQLMUX_LOG_NONE && level <= CQLMUX_LOG_TRACE);
+  config->log_level = level;
+  return CQLMUX_OK;
+}
+
+void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
+  cqlmux_runtime_config_defaults(out);
+  out->io_threads = c->io_threads;
+  out->callback_threads = c->callback_threads;
+  out->backend = c->io_backend;
+  out->allocator = &c->allocator;
+  out->log_callback = c->log_callback;
+  out->log_user_data = c->log_user_data;
+  out->log_level = c->log_level;
+}

@@ -1,0 +1,68 @@
+/* The session configuration behind the opaque cqlmux_config. The session
+ * copies it at creation; the copy is read-only afterwards, so every thread
+ * may read it without synchronisation. */
+#ifndef CQLMUX_API_CONFIG_H
+#define CQLMUX_API_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cqlmux.h"
+
+struct cqlmux_config {
+  char *contact_points;
+  int port;
+  int protocol_version; /* 0 = negotiate */
+  cqlmux_compression compression;
+  char *username;
+  char *password;
+  char *keyspace;
+
+  unsigned io_threads;
+  unsigned callback_threads;
+  cqlmux_io_backend io_backend;
+
+  unsigned core_connections;
+  unsigned max_connections;
+  unsigned max_requests_per_connection;
+  unsigned high_watermark_percent;
+  unsigned low_watermark_percent;
+  unsigned queue_size;
+  size_t memory_budget;
+  unsigned completion_queue_bound;
+
+  unsigned request_timeout_ms;
+  unsigned connect_timeout_ms;
+  unsigned heartbeat_interval_ms;
+  unsigned heartbeat_timeout_ms;
+
+  bool tls_enabled;
+  char *tls_ca_file;
+  bool tls_verify_peer;
+  bool tls_verify_hostname;
+  char *tls_cert_file;
+  char *tls_key_file;
+  int tls_min_version;
+
+  cqlmux_allocator allocator; /* for the session's allocations */
+  cqlmux_allocator owner;     /* the one this config and its strings came from */
+  cqlmux_log_callback log_callback;
+  void *log_user_data;
+  cqlmux_log_level log_level;
+};
+
+/* Deep copy (strings duplicated) through the config's own allocator;
+ * NULL when out of memory. Freed with cqlmux_config_free. */
+cqlmux_config *cqlmux_config_copy(const cqlmux_config *config);
+
+typedef struct cqlmux_runtime_config cqlmux_runtime_config;
+
+/* The runtime's share of the settings (threads, backend, allocator, log);
+ * pointers in *out borrow from c. */
+void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out);
+
+/* In-flight counts derived from max and the watermark percentages (>= 1). */
+unsigned cqlmux_config_high_watermark(const cqlmux_config *config);
+unsigned cqlmux_config_low_watermark(const cqlmux_config *config);
+
+#endif

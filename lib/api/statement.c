@@ -1,0 +1,290 @@
+#include "api/statement.h"
+
+#include <string.h>
+
+#include "api/prepared.h"
+#include "proto/request.h"
+#include "runtime/alloc.h"
+
+/* Statements are created without a session, so they use the C library's
+ * allocator (documented in cqlmux.h); nothing per request comes from here. */
+#define STATEMENT_ALLOC NULL
+
+static cqlmux_statement *statement_alloc(size_t value_count) {
+  cqlmux_statement *s = cqlmux_mem_calloc(STATEMENT_ALLOC, 1, sizeof *s);
+  if (!s) return NULL;
+  s->value_count = value_count;
+  s->consistency = CQLMUX_CONSISTENCY_ONE;
+  s->page_size = 5000;
+  if (value_count) {
+    s->values = cqlmux_mem_calloc(STATEMENT_ALLOC, value_count, sizeof *s->values);
+    s->wire_values = cqlmux_mem_calloc(STATEMENT_ALLOC, value_count, sizeof *s->wire_values);
+    if (!s->values || !s->wire_values) {
+      cqlmux_statement_free(s);
+      return NULL;
+    }
+    for (size_t i = 0; i < value_count; i++) s->values[i].len = CQLMUX_VALUE_NOT_SET;
+  }
+  return s;
+}
+
+cqlmux_statement *cqlmux_statement_new(const char *cql, size_t value_count) {
+  if (!cql || value_count > UINT16_MAX) return NULL;
+  cqlmux_statement *s = statement_alloc(value_count);
+  if (!s) return NULL;
+  s->cql_len = strlen(cql);
+  s->cql = cqlmux_mem_malloc(STATEMENT_ALLOC, s->cql_len + 1);
+  if (!s->cql) {
+    cqlmux_statement_free(s);
+    return NULL;
+  }
+  memcpy(s->cql, cql, s->cql_len + 1);
+  return s;
+}
+
+cqlmux_statement *cqlmux_statement_new_prepared(const cqlmux_prepared *prepared) {
+  if (!prepared) return NULL;
+  cqlmux_statement *s = statement_alloc(prepared->parameter_count);
+  if (s) s->prepared = prepared;
+  return s;
+}
+
+void cqlmux_statement_free(cqlmux_statement *s) {
+  if (!s) return;
+  for (size_t i = 0; s->values && i < s->value_count; i++)
+    cqlmux_mem_free(STATEMENT_ALLOC, s->values[i].heap);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->values);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->wire_values);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->cql);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
+  cqlmux_mem_free(STATEMENT_ALLOC, s);
+}
+
+/* ------------------------------------------------------------------ binding */
+
+/* Returns where a value of len bytes goes in slot index, or NULL. */
+static uint8_t *slot_storage(cqlmux_statement *s, size_t index, size_t len, int *rc) {
+  if (!s || index >= s->value_count || len > INT32_MAX) {
+    *rc = CQLMUX_ERR_INVALID_ARGUMENT;
+    return NULL;
+  }
+  cqlmux_value_slot *slot = &s->values[index];
+  if (len <= CQLMUX_VALUE_INLINE) {
+    slot->len = (int32_t)len;
+    return slot->inline_data;
+  }
+  if (len > slot->heap_cap) {
+    uint8_t *p = cqlmux_mem_realloc(STATEMENT_ALLOC, slot->heap, len);
+    if (!p) {
+      *rc = CQLMUX_ERR_NOMEM;
+      return NULL;
+    }
+    slot->heap = p;
+    slot->heap_cap = len;
+  }
+  slot->len = (int32_t)len;
+  return slot->heap;
+}
+
+static const uint8_t *slot_bytes(const cqlmux_value_slot *slot) {
+  return slot->len <= CQLMUX_VALUE_INLINE ? slot->inline_data : slot->heap;
+}
+
+static int bind_copy(cqlmux_statement *s, size_t index, const void *data, size_t len) {
+  int rc = CQLMUX_OK;
+  uint8_t *dst = slot_storage(s, index, len, &rc);
+  if (!dst) return rc;
+  if (len) memcpy(dst, data, len);
+  return CQLMUX_OK;
+}
+
+/* Integers go big-endian, in exactly their type's width. */
+static int bind_be(cqlmux_statement *s, size_t index, uint64_t v, size_t width) {
+  uint8_t buf[8];
+  for (size_t i = 0; i < width; i++) buf[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+  return bind_copy(s, index, buf, width);
+}
+
+static int bind_marker(cqlmux_statement *s, size_t index, int32_t marker) {
+  if (!s || index >= s->value_count) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->values[index].len = marker;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_bind_null(cqlmux_statement *s, size_t index) {
+  return bind_marker(s, index, CQLMUX_VALUE_NULL);
+}
+
+int cqlmux_statement_bind_unset(cqlmux_statement *s, size_t index) {
+  return bind_marker(s, index, CQLMUX_VALUE_NOT_SET);
+}
+
+int cqlmux_statement_bind_bool(cqlmux_statement *s, size_t index, int value) {
+  return bind_be(s, index, value ? 1 : 0, 1);
+}
+
+int cqlmux_statement_bind_int8(cqlmux_statement *s, size_t index, int8_t value) {
+  return bind_be(s, index, (uint8_t)value, 1);
+}
+
+int cqlmux_statement_bind_int16(cqlmux_statement *s, size_t index, int16_t value) {
+  return bind_be(s, index, (uint16_t)value, 2);
+}
+
+int cqlmux_statement_bind_int32(cqlmux_statement *s, size_t index, int32_t value) {
+  return bind_be(s, index, (uint32_t)value, 4);
+}
+
+int cqlmux_statement_bind_int64(cqlmux_statement *s, size_t index, int64_t value) {
+  return bind_be(s, index, (uint64_t)value, 8);
+}
+
+int cqlmux_statement_bind_float(cqlmux_statement *s, size_t index, float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return bind_be(s, index, bits, 4);
+}
+
+int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value) {
+  uint64_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  return bind_be(s, index, bits, 8);
+}
+
+int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *text,
+                               size_t length) {
+  if (!text && length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return bind_copy(s, index, text, length);
+}
+
+int cqlmux_statement_bind_blob(cqlmux_statement *s, size_t index, const void *data,
+                               size_t length) {
+  if (!data && length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return bind_copy(s, index, data, length);
+}
+
+int cqlmux_statement_bind_uuid(cqlmux_statement *s, size_t index, const uint8_t uuid[16]) {
+  if (!uuid) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return bind_copy(s, index, uuid, 16);
+}
+
+int cqlmux_statement_bind_serialized(cqlmux_statement *s, size_t index, const void *data,
+                                     size_t length) {
+  return cqlmux_statement_bind_blob(s, index, data, length);
+}
+
+/* ------------------------------------------------------------------ options */
+
+static bool consistency_valid(cqlmux_consistency c) {
+  return c >= CQLMUX_CONSISTENCY_ANY && c <= CQLMUX_CONSISTENCY_LOCAL_ONE;
+}
+
+int cqlmux_statement_set_consistency(cqlmux_statement *s, cqlmux_consistency c) {
+  if (!s || !consistency_valid(c)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->consistency = c;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_serial_consistency(cqlmux_statement *s, cqlmux_consistency c) {
+  if (!s || (c != CQLMUX_CONSISTENCY_SERIAL && c != CQLMUX_CONSISTENCY_LOCAL_SERIAL))
+    return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->has_serial_consistency = true;
+  s->serial_consistency = c;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_page_size(cqlmux_statement *s, int32_t rows) {
+  if (!s || rows < 0) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->page_size = rows;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_paging_state(cqlmux_statement *s, const void *state, size_t length) {
+  if (!s || (!state && length) || length > INT32_MAX) return CQLMUX_ERR_INVALID_ARGUMENT;
+  uint8_t *copy = NULL;
+  if (state) {
+    copy = cqlmux_mem_malloc(STATEMENT_ALLOC, length);
+    if (!copy) return CQLMUX_ERR_NOMEM;
+    memcpy(copy, state, length);
+  }
+  cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
+  s->paging_state = copy;
+  s->paging_state_len = copy ? length : 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t microseconds) {
+  if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->has_timestamp = true;
+  s->timestamp = microseconds;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms) {
+  if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->timeout_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent) {
+  if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->idempotent = idempotent != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace) {
+  if (!s || (keyspace && !*keyspace)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  char *copy = NULL;
+  if (keyspace) {
+    size_t n = strlen(keyspace) + 1;
+    if (!(copy = cqlmux_mem_malloc(STATEMENT_ALLOC, n))) return CQLMUX_ERR_NOMEM;
+    memcpy(copy, keyspace, n);
+  }
+  cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
+  s->keyspace = copy;
+  return CQLMUX_OK;
+}
+
+/* ------------------------------------------------------------------ encoding */
+
+static cqlmux_slice text_slice(const char *p, size_t n) {
+  cqlmux_slice sl = {(const uint8_t *)p, n};
+  return sl;
+}
+
+static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_query_params *p) {
+  memset(p, 0, sizeof *p);
+  p->consistency = s->consistency;
+  for (size_t i = 0; i < s->value_count; i++) {
+    const cqlmux_value_slot *slot = &s->values[i];
+    s->wire_values[i].len = slot->len;
+    s->wire_values[i].data = slot->len >= 0 ? slot_bytes(slot) : NULL;
+  }
+  p->values = s->wire_values;
+  p->value_count = (uint16_t)s->value_count;
+  p->has_page_size = s->page_size > 0;
+  p->page_size = s->page_size;
+  p->has_paging_state = s->paging_state != NULL;
+  p->paging_state = (cqlmux_slice){s->paging_state, s->paging_state_len};
+  p->has_serial_consistency = s->has_serial_consistency;
+  p->serial_consistency = s->serial_consistency;
+  p->has_timestamp = s->has_timestamp;
+  p->timestamp = s->timestamp;
+  p->has_keyspace = s->keyspace != NULL && version >= 5;
+  if (p->has_keyspace) p->keyspace = text_slice(s->keyspace, strlen(s->keyspace));
+}
+
+int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
+                            bool compress) {
+  cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
+  cqlmux_query_params params;
+  fill_params(s, version, &params);
+  if (s->prepared) {
+    const cqlmux_prepared *p = s->prepared;
+    cqlmux_slice id = {p->id, p->id_len};
+    cqlmux_slice meta = {p->result_metadata_id, p->result_metadata_id_len};
+    return cqlmux_request_execute(out, &h, id, meta, &params);
+  }
+  return cqlmux_request_query(out, &h, text_slice(s->cql, s->cql_len), &params);
+}

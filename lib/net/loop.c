@@ -1,0 +1,466 @@
+#include <config.h>
+
+#include "net/loop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+#ifdef HAVE_SYS_EVENTFD_H
+#include <sys/eventfd.h>
+#endif
+
+#include "net/loop_backend.h"
+#include "runtime/alloc.h"
+#include "runtime/clock.h"
+#include "runtime/intrusive.h"
+#include "runtime/mpsc.h"
+#include "runtime/thread_role.h"
+
+/* Tasks run per turn before the loop polls its descriptors again, so that a
+ * flood of posts cannot starve I/O. */
+#define LOOP_TASK_BATCH 1024
+
+struct cqlmux_loop {
+  /* Shared with other threads. */
+  cqlmux_mpsc queue;
+  _Atomic bool sleeping;     /* the loop is (about to be) blocked in wait */
+  _Atomic bool wake_pending; /* a producer was granted the write for this sleep */
+  _Atomic bool closing;      /* posts are refused */
+  _Atomic int stop_mode;     /* 0 or a cqlmux_stop_mode */
+  _Atomic size_t holds;
+  _Atomic uint64_t wakeups;
+  _Atomic uint64_t sleeps;
+  /* Loop thread only. */
+  const cqlmux_backend_ops *backend;
+  void *backend_state;
+  int wake_read_fd;
+  int wake_write_fd; /* == wake_read_fd for an eventfd */
+  cqlmux_io_watch wake_watch;
+  cqlmux_timer_heap timers;
+  uint64_t now_us;
+  cqlmux_loop_stop_handler stop_handlers; /* list head (sentinel) */
+  bool finishing;
+  bool finished;
+  bool started;
+  pthread_t thread;
+  unsigned index;
+  const cqlmux_allocator *alloc;
+  const cqlmux_logger *logger;
+};
+
+static _Thread_local const cqlmux_loop *current_loop;
+
+/* ------------------------------------------------------------------ backends */
+
+static const cqlmux_backend_ops *find_backend(cqlmux_io_backend id) {
+  if (id == CQLMUX_IO_BACKEND_DEFAULT) id = cqlmux_loop_default_backend();
+#ifdef HAVE_SYS_EPOLL_H
+  if (id == CQLMUX_IO_BACKEND_EPOLL) return &cqlmux_backend_epoll;
+#endif
+  if (id == CQLMUX_IO_BACKEND_POLL) return &cqlmux_backend_poll;
+  return NULL;
+}
+
+bool cqlmux_loop_backend_available(cqlmux_io_backend backend) {
+  return find_backend(backend) != NULL;
+}
+
+cqlmux_io_backend cqlmux_loop_default_backend(void) {
+#ifdef CQLMUX_DEFAULT_BACKEND_EPOLL
+  return CQLMUX_IO_BACKEND_EPOLL;
+#else
+  return CQLMUX_IO_BACKEND_POLL;
+#endif
+}
+
+/* ------------------------------------------------------------------ wake-up */
+
+static void wake_write(cqlmux_loop *loop) {
+  /* An eventfd adds 8-byte counters; a pipe just needs a byte. A full pipe
+   * (EAGAIN) is already readable, which is all a wake-up needs. */
+  static const uint64_t one = 1;
+  size_t len = loop->wake_read_fd == loop->wake_write_fd ? sizeof one : 1;
+  while (write(loop->wake_write_fd, &one, len) < 0 && errno == EINTR) {
+  }
+  /* relaxed: a statistic. */
+  atomic_fetch_add_explicit(&loop->wakeups, 1, memory_order_relaxed);
+}
+
+/* Wake the loop if it sleeps and nobody has yet. Any thread. */
+static void loop_notify(cqlmux_loop *loop) {
+  /* seq_cst: the caller's preceding seq_cst write (queue push, stop_mode,
+   * holds) and this load pair with the loop's store of `sleeping` and its
+   * re-check (Dekker): one of the two sides sees the other. */
+  if (!atomic_load(&loop->sleeping)) return;
+  if (atomic_exchange(&loop->wake_pending, true)) return;
+  wake_write(loop);
+}
+
+static void wake_drain(cqlmux_io_watch *w, unsigned events) {
+  (void)events;
+  cqlmux_loop *loop = w->user_data;
+  uint64_t buf[16];
+  for (;;) {
+    ssize_t n = read(loop->wake_read_fd, buf, sizeof buf);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    return; /* EAGAIN: drained */
+  }
+}
+
+static int set_nonblocking_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static int wake_open(cqlmux_loop *loop) {
+#ifdef HAVE_SYS_EVENTFD_H
+  if (loop->backend->wake_with_eventfd) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return CQLMUX_ERR_INVALID_STATE;
+    loop->wake_read_fd = loop->wake_write_fd = fd;
+    return CQLMUX_OK;
+  }
+#endif
+  int fds[2];
+  if (pipe(fds) < 0) return CQLMUX_ERR_INVALID_STATE;
+  if (set_nonblocking_cloexec(fds[0]) < 0 || set_nonblocking_cloexec(fds[1]) < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return CQLMUX_ERR_INVALID_STATE;
+  }
+  loop->wake_read_fd = fds[0];
+  loop->wake_write_fd = fds[1];
+  return CQLMUX_OK;
+}
+
+static void wake_close(cqlmux_loop *loop) {
+  if (loop->wake_read_fd < 0) return;
+  if (loop->wake_write_fd != loop->wake_read_fd) close(loop->wake_write_fd);
+  close(loop->wake_read_fd);
+  loop->wake_read_fd = loop->wake_write_fd = -1;
+}
+
+/* ------------------------------------------------------------------ creation */
+
+static void loop_release_resources(cqlmux_loop *loop) {
+  if (loop->backend_state) loop->backend->destroy(loop->backend_state);
+  wake_close(loop);
+  cqlmux_timer_heap_destroy(&loop->timers);
+  cqlmux_mem_free(loop->alloc, loop);
+}
+
+static void loop_init_fields(cqlmux_loop *loop, const cqlmux_loop_config *config) {
+  cqlmux_mpsc_init(&loop->queue);
+  atomic_init(&loop->sleeping, false);
+  atomic_init(&loop->wake_pending, false);
+  atomic_init(&loop->closing, false);
+  atomic_init(&loop->stop_mode, 0);
+  atomic_init(&loop->holds, 0);
+  atomic_init(&loop->wakeups, 0);
+  atomic_init(&loop->sleeps, 0);
+  loop->wake_read_fd = loop->wake_write_fd = -1;
+  loop->alloc = config->alloc;
+  loop->logger = config->logger;
+  loop->index = config->index;
+  cqlmux_timer_heap_init(&loop->timers, config->alloc);
+  loop->stop_handlers.prev = loop->stop_handlers.next = &loop->stop_handlers;
+  loop->now_us = cqlmux_clock_now_us();
+}
+
+int cqlmux_loop_new(const cqlmux_loop_config *config, cqlmux_loop **out) {
+  const cqlmux_backend_ops *backend = find_backend(config->backend);
+  if (!backend) return CQLMUX_ERR_INVALID_ARGUMENT;
+  cqlmux_loop *loop = cqlmux_mem_calloc(config->alloc, 1, sizeof *loop);
+  if (!loop) return CQLMUX_ERR_NOMEM;
+  loop_init_fields(loop, config);
+  loop->backend = backend;
+  int rc = backend->init(&loop->backend_state, loop->alloc);
+  if (rc == CQLMUX_OK) rc = wake_open(loop);
+  if (rc == CQLMUX_OK) {
+    cqlmux_io_watch_init(&loop->wake_watch, loop->wake_read_fd, wake_drain, loop);
+    rc = cqlmux_loop_watch(loop, &loop->wake_watch, CQLMUX_IO_READ);
+  }
+  if (rc != CQLMUX_OK) {
+    cqlmux_log(loop->logger, CQLMUX_LOG_ERROR, "I/O loop %u: cannot set up the %s backend: %s",
+               loop->index, backend->name, cqlmux_strerror(rc));
+    loop_release_resources(loop);
+    return rc;
+  }
+  *out = loop;
+  return CQLMUX_OK;
+}
+
+/* ------------------------------------------------------------------ tasks */
+
+/* Run up to a batch of queued tasks with `status`. True when more may be
+ * waiting (batch full, or a producer is mid-push), so the loop must not
+ * block. */
+static bool run_tasks(cqlmux_loop *loop, int status, size_t limit) {
+  for (size_t i = 0; i < limit; i++) {
+    cqlmux_mpsc_node *node;
+    cqlmux_mpsc_result r = cqlmux_mpsc_pop(&loop->queue, &node);
+    if (r == CQLMUX_MPSC_EMPTY) return false;
+    if (r == CQLMUX_MPSC_RETRY) return true;
+    cqlmux_task *task = cqlmux_container_of(node, cqlmux_task, node);
+    task->run(task, status);
+  }
+  return true;
+}
+
+/* Cancel everything queued, waiting out half-done pushes. */
+static void cancel_tasks(cqlmux_loop *loop) {
+  while (run_tasks(loop, CQLMUX_ERR_SHUTDOWN, SIZE_MAX)) sched_yield();
+}
+
+int cqlmux_loop_post(cqlmux_loop *loop, cqlmux_task *task) {
+  if (atomic_load(&loop->closing)) {
+    task->run(task, CQLMUX_ERR_SHUTDOWN);
+    return CQLMUX_ERR_SHUTDOWN;
+  }
+  cqlmux_mpsc_push(&loop->queue, &task->node);
+  loop_notify(loop);
+  return CQLMUX_OK;
+}
+
+void cqlmux_loop_hold(cqlmux_loop *loop) {
+  /* relaxed: holds are only compared with zero after a release; the
+   * release's seq_cst decrement orders that. */
+  atomic_fetch_add_explicit(&loop->holds, 1, memory_order_relaxed);
+}
+
+void cqlmux_loop_release(cqlmux_loop *loop) {
+  /* seq_cst: a graceful stop may be waiting for zero; see loop_notify. */
+  if (atomic_fetch_sub(&loop->holds, 1) == 1 && atomic_load(&loop->stop_mode) != 0)
+    loop_notify(loop);
+}
+
+/* ------------------------------------------------------------------ timers */
+
+/* Fire timers due by now. Timers armed during this pass (even with delay 0)
+ * wait for the next turn, so a timer that re-arms itself cannot spin here. */
+static void run_due_timers(cqlmux_loop *loop) {
+  uint64_t first_new_seq = loop->timers.next_seq;
+  for (;;) {
+    cqlmux_timer *t = cqlmux_timer_heap_peek(&loop->timers);
+    if (!t || t->deadline_us > loop->now_us || t->seq >= first_new_seq) return;
+    cqlmux_timer_heap_remove(&loop->timers, t);
+    t->fn(t, CQLMUX_OK);
+  }
+}
+
+/* Milliseconds until the next timer, rounded up (never early); -1 if none. */
+static int next_timeout_ms(const cqlmux_loop *loop) {
+  cqlmux_timer *t = cqlmux_timer_heap_peek(&loop->timers);
+  if (!t) return -1;
+  if (t->deadline_us <= loop->now_us) return 0;
+  uint64_t ms = (t->deadline_us - loop->now_us + 999) / 1000;
+  return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int cqlmux_loop_timer_start(cqlmux_loop *loop, cqlmux_timer *timer, uint64_t delay_us) {
+  cqlmux_timer_heap_remove(&loop->timers, timer);
+  if (loop->finishing) return CQLMUX_ERR_SHUTDOWN;
+  uint64_t deadline = loop->now_us + delay_us;
+  if (deadline < loop->now_us) deadline = UINT64_MAX;
+  return cqlmux_timer_heap_insert(&loop->timers, timer, deadline);
+}
+
+void cqlmux_loop_timer_stop(cqlmux_loop *loop, cqlmux_timer *timer) {
+  cqlmux_timer_heap_remove(&loop->timers, timer);
+}
+
+uint64_t cqlmux_loop_now_us(const cqlmux_loop *loop) { return loop->now_us; }
+
+/* ------------------------------------------------------------------ watches */
+
+void cqlmux_io_watch_init(cqlmux_io_watch *w, int fd, cqlmux_io_fn fn, void *user_data) {
+  w->fd = fd;
+  w->events = 0;
+  w->fn = fn;
+  w->user_data = user_data;
+  w->slot = 0;
+  w->active = false;
+}
+
+int cqlmux_loop_watch(cqlmux_loop *loop, cqlmux_io_watch *w, unsigned events) {
+  if (loop->finishing) return CQLMUX_ERR_SHUTDOWN;
+  unsigned old = w->events;
+  w->events = events & (CQLMUX_IO_READ | CQLMUX_IO_WRITE);
+  int rc = loop->backend->watch(loop->backend_state, w);
+  if (rc != CQLMUX_OK) {
+    w->events = old;
+    return rc;
+  }
+  w->active = true;
+  return CQLMUX_OK;
+}
+
+void cqlmux_loop_unwatch(cqlmux_loop *loop, cqlmux_io_watch *w) {
+  if (!w->active) return;
+  loop->backend->unwatch(loop->backend_state, w);
+  w->active = false;
+}
+
+/* ------------------------------------------------------------------ stop handlers */
+
+void cqlmux_loop_add_stop_handler(cqlmux_loop *loop, cqlmux_loop_stop_handler *h) {
+  cqlmux_loop_stop_handler *head = &loop->stop_handlers;
+  h->prev = head->prev;
+  h->next = head;
+  head->prev->next = h;
+  head->prev = h;
+}
+
+void cqlmux_loop_remove_stop_handler(cqlmux_loop *loop, cqlmux_loop_stop_handler *h) {
+  (void)loop;
+  if (!h->next) return;
+  h->prev->next = h->next;
+  h->next->prev = h->prev;
+  h->prev = h->next = NULL;
+}
+
+static void run_stop_handlers(cqlmux_loop *loop) {
+  cqlmux_loop_stop_handler *head = &loop->stop_handlers;
+  while (head->next != head) {
+    cqlmux_loop_stop_handler *h = head->next;
+    cqlmux_loop_remove_stop_handler(loop, h);
+    h->fn(h);
+  }
+}
+
+/* ------------------------------------------------------------------ running */
+
+static bool should_finish(cqlmux_loop *loop) {
+  /* seq_cst loads: part of the Dekker handshake with stop/release (loop_notify). */
+  int mode = atomic_load(&loop->stop_mode);
+  if (mode == CQLMUX_STOP_IMMEDIATE) return true;
+  return mode == CQLMUX_STOP_GRACEFUL && atomic_load(&loop->holds) == 0 &&
+         cqlmux_mpsc_is_empty(&loop->queue);
+}
+
+/* Announce sleep, then re-check everything a producer may have changed
+ * before it could see the announcement. Returns the timeout to use. */
+static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
+  if (timeout_ms == 0) return 0;
+  /* A new sleep may be woken once. Reset before announcing: a producer that
+   * sees this sleep announced then finds the flag clear (seq_cst order). */
+  atomic_store(&loop->wake_pending, false);
+  atomic_store(&loop->sleeping, true); /* seq_cst: see loop_notify */
+  if (!cqlmux_mpsc_is_empty(&loop->queue) || should_finish(loop)) {
+    atomic_store(&loop->sleeping, false);
+    return 0;
+  }
+  /* relaxed: a statistic. */
+  atomic_fetch_add_explicit(&loop->sleeps, 1, memory_order_relaxed);
+  return timeout_ms;
+}
+
+static void poll_io(cqlmux_loop *loop, int timeout_ms) {
+  loop->backend->wait(loop->backend_state, prepare_sleep(loop, timeout_ms));
+  /* wake_pending stays set until the next sleep: a producer that still saw
+   * `sleeping` just before this store must not write again. */
+  atomic_store(&loop->sleeping, false);
+  loop->now_us = cqlmux_clock_now_us();
+  loop->backend->dispatch(loop->backend_state);
+}
+
+/* Fail everything still pending and leave the loop unusable for new work. */
+static void loop_finish(cqlmux_loop *loop) {
+  atomic_store(&loop->closing, true);
+  loop->finishing = true;
+  cancel_tasks(loop);
+  run_stop_handlers(loop);
+  cqlmux_timer *t;
+  while ((t = cqlmux_timer_heap_pop(&loop->timers)) != NULL) t->fn(t, CQLMUX_ERR_SHUTDOWN);
+  cancel_tasks(loop);
+  loop->finished = true;
+}
+
+static void loop_run(cqlmux_loop *loop) {
+  for (;;) {
+    loop->now_us = cqlmux_clock_now_us();
+    run_due_timers(loop);
+    bool more = run_tasks(loop, CQLMUX_OK, LOOP_TASK_BATCH);
+    if (should_finish(loop)) break;
+    poll_io(loop, more ? 0 : next_timeout_ms(loop));
+  }
+  loop_finish(loop);
+}
+
+static void *loop_main(void *arg) {
+  cqlmux_loop *loop = arg;
+  current_loop = loop;
+  cqlmux_thread_set_role(CQLMUX_THREAD_IO);
+  cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u running (%s)", loop->index,
+             loop->backend->name);
+  loop_run(loop);
+  cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u stopped", loop->index);
+  return NULL;
+}
+
+int cqlmux_loop_start(cqlmux_loop *loop) {
+  if (loop->started || loop->finished) return CQLMUX_ERR_INVALID_STATE;
+  if (pthread_create(&loop->thread, NULL, loop_main, loop) != 0) {
+    cqlmux_log(loop->logger, CQLMUX_LOG_ERROR, "cannot start I/O thread %u", loop->index);
+    return CQLMUX_ERR_INVALID_STATE;
+  }
+  loop->started = true;
+#if defined(__GLIBC__)
+  char name[16];
+  snprintf(name, sizeof name, "cqlmux-io-%u", loop->index);
+  pthread_setname_np(loop->thread, name);
+#endif
+  return CQLMUX_OK;
+}
+
+void cqlmux_loop_stop(cqlmux_loop *loop, cqlmux_stop_mode mode) {
+  atomic_store(&loop->closing, true);
+  int cur = atomic_load(&loop->stop_mode);
+  while (cur < (int)mode && !atomic_compare_exchange_weak(&loop->stop_mode, &cur, (int)mode)) {
+  }
+  loop_notify(loop);
+}
+
+void cqlmux_loop_join(cqlmux_loop *loop) {
+  if (!loop->started) return;
+  pthread_join(loop->thread, NULL);
+  loop->started = false;
+}
+
+void cqlmux_loop_free(cqlmux_loop *loop) {
+  if (!loop) return;
+  if (loop->started) {
+    cqlmux_loop_stop(loop, CQLMUX_STOP_IMMEDIATE);
+    cqlmux_loop_join(loop);
+  }
+  if (!loop->finished) loop_finish(loop);
+  cancel_tasks(loop); /* posts that raced with the stop */
+  cqlmux_loop_unwatch(loop, &loop->wake_watch);
+  loop_release_resources(loop);
+}
+
+/* ------------------------------------------------------------------ accessors */
+
+bool cqlmux_loop_on_thread(const cqlmux_loop *loop) { return current_loop == loop; }
+
+uint64_t cqlmux_loop_wakeups(cqlmux_loop *loop) {
+  /* relaxed: a statistic. */
+  return atomic_load_explicit(&loop->wakeups, memory_order_relaxed);
+}
+
+uint64_t cqlmux_loop_sleeps(cqlmux_loop *loop) {
+  /* relaxed: a statistic. */
+  return atomic_load_explicit(&loop->sleeps, memory_order_relaxed);
+}
+
+cqlmux_io_backend cqlmux_loop_backend(const cqlmux_loop *loop) { return loop->backend->id; }
+
+const cqlmux_allocator *cqlmux_loop_allocator(const cqlmux_loop *loop) { return loop->alloc; }
+
+const cqlmux_logger *cqlmux_loop_logger(const cqlmux_loop *loop) { return loop->logger; }

@@ -1,0 +1,59 @@
+/* Futures: the completion side (internal) of the public cqlmux_future.
+ *
+ * Life cycle. cqlmux_future_new() returns a future holding two references:
+ * the caller's (handed to the application, released by cqlmux_future_free)
+ * and the library's (held by whoever will complete it, released by
+ * cqlmux_future_release once it is done touching the future). The completer
+ * calls cqlmux_future_complete() once; running the callback takes its own
+ * reference for the duration of the call.
+ *
+ * State word (atomic bit set, see future.c):
+ *   COMPLETING  elects the one completer        DONE     result published
+ *   CB_CLAIM    elects the one set_callback     CB_SET   callback published
+ *   WAITERS     a thread may sleep in wait      FREED    the user released
+ * DONE and CB_SET are set by read-modify-writes on the same word, so exactly
+ * one of complete() and set_callback() sees the other's bit and dispatches
+ * the callback: exactly once, whichever comes first.
+ *
+ * Where the callback runs: if it was set before completion, the completer
+ * submits it to the worker pool given at creation (which runs it inline when
+ * the pool has no threads: on the I/O thread); if set after, inline on the
+ * thread that sets it.
+ */
+#ifndef CQLMUX_RUNTIME_FUTURE_H
+#define CQLMUX_RUNTIME_FUTURE_H
+
+#include "cqlmux.h"
+#include "runtime/workers.h"
+
+/* Frees a payload. Runs on whichever thread drops the last reference to the
+ * future (an application thread, a worker or an I/O thread), so it must not
+ * depend on the thread, and it must not call back into the future. */
+typedef void (*cqlmux_payload_free_fn)(void *payload);
+
+/* A pending future; the allocator is copied into it, so the future may
+ * outlive whatever provided the allocator. `workers` runs callbacks set before
+ * completion (NULL = inline on the completing thread) and must stay alive
+ * until the future completes. NULL when memory runs out. */
+cqlmux_future *cqlmux_future_new(const cqlmux_allocator *alloc, cqlmux_workers *workers);
+
+/* Complete the future: `error` is CQLMUX_OK or a negative code, `message`
+ * (copied; may be NULL) describes an error, `payload` is the result handed to
+ * the API layer, freed with `payload_free` (may be NULL) when the future goes.
+ * Wakes waiters, dispatches the callback if one is set.
+ * Returns CQLMUX_OK, or CQLMUX_ERR_INVALID_STATE when the future was already
+ * completed (nothing changes: the caller keeps `payload`). Any thread, but
+ * the caller must hold a reference. */
+int cqlmux_future_complete(cqlmux_future *future, int error, const char *message, void *payload,
+                           cqlmux_payload_free_fn payload_free);
+
+/* Take and drop a library reference (the caller must already hold one to
+ * retain). Dropping the last one frees the future and its payload. */
+void cqlmux_future_retain(cqlmux_future *future);
+void cqlmux_future_release(cqlmux_future *future);
+
+/* The completer's payload, or NULL while pending. Borrowed: valid until the
+ * last reference goes. */
+void *cqlmux_future_payload(const cqlmux_future *future);
+
+#endif

@@ -1,0 +1,209 @@
+#include <config.h>
+
+#include "runtime/workers.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "runtime/alloc.h"
+#include "runtime/ring.h"
+#include "runtime/thread_role.h"
+
+struct cqlmux_workers {
+  cqlmux_ring ring;
+  /* Workers that announced they are going to sleep and that no producer has
+   * claimed yet. A producer that claims one (decrements) owes it a token. */
+  _Atomic unsigned idle;
+  _Atomic bool stopping; /* stop requested: drain, then exit */
+  _Atomic bool stopped;  /* threads joined: submit runs inline */
+  _Atomic uint64_t signals;
+  pthread_mutex_t mutex; /* guards tokens; the condition variable's mutex */
+  pthread_cond_t wake;
+  unsigned tokens; /* wake-ups granted and not yet consumed */
+  unsigned nthreads;
+  unsigned started;
+  pthread_t *threads;
+  const cqlmux_allocator *alloc;
+  const cqlmux_logger *logger;
+};
+
+/* Claim one idle worker, if any, and hand it a token. */
+static void wake_one(cqlmux_workers *w) {
+  /* seq_cst: this load follows the push's seq_cst claim in the single total
+   * order; the worker increments idle and then checks for claims, so one of
+   * the two sides always sees the other (no lost wake-up). */
+  unsigned n = atomic_load(&w->idle);
+  while (n > 0) {
+    if (atomic_compare_exchange_weak(&w->idle, &n, n - 1)) {
+      pthread_mutex_lock(&w->mutex);
+      w->tokens++;
+      pthread_cond_signal(&w->wake);
+      pthread_mutex_unlock(&w->mutex);
+      /* relaxed: a statistic. */
+      atomic_fetch_add_explicit(&w->signals, 1, memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+/* Take back this worker's idle announcement. If a producer already claimed
+ * it, the producer's token stays: the next sleeper consumes it and rechecks,
+ * one spurious wake-up at worst. */
+static void unannounce(cqlmux_workers *w) {
+  unsigned n = atomic_load(&w->idle);
+  while (n > 0 && !atomic_compare_exchange_weak(&w->idle, &n, n - 1)) {
+  }
+}
+
+static void worker_sleep(cqlmux_workers *w) {
+  pthread_mutex_lock(&w->mutex);
+  atomic_fetch_add(&w->idle, 1); /* seq_cst: see wake_one */
+  bool claims = cqlmux_ring_has_claims(&w->ring);
+  if (claims || atomic_load(&w->stopping)) {
+    unannounce(w);
+    pthread_mutex_unlock(&w->mutex);
+    /* A claimed slot we could not pop is a producer between claim and
+     * publish: let it run. */
+    if (claims) sched_yield();
+    return;
+  }
+  while (w->tokens == 0 && !atomic_load(&w->stopping)) pthread_cond_wait(&w->wake, &w->mutex);
+  if (w->tokens > 0) w->tokens--;
+  pthread_mutex_unlock(&w->mutex);
+}
+
+static void *worker_main(void *arg) {
+  cqlmux_workers *w = arg;
+  cqlmux_thread_set_role(CQLMUX_THREAD_WORKER);
+  for (;;) {
+    cqlmux_task *task = cqlmux_ring_pop(&w->ring);
+    if (task) {
+      task->run(task, CQLMUX_OK);
+      continue;
+    }
+    if (atomic_load(&w->stopping) && !cqlmux_ring_has_claims(&w->ring)) break;
+    worker_sleep(w);
+  }
+  return NULL;
+}
+
+static void backoff(unsigned *attempt) {
+  if (++*attempt < 64) {
+    sched_yield();
+  } else {
+    struct timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+void cqlmux_workers_submit(cqlmux_workers *w, cqlmux_task *task) {
+  /* acquire: pairs with the release store in stop, after the final drain. */
+  if (!w || w->nthreads == 0 || atomic_load_explicit(&w->stopped, memory_order_acquire)) {
+    task->run(task, CQLMUX_OK);
+    return;
+  }
+  unsigned attempt = 0;
+  while (!cqlmux_ring_push(&w->ring, task)) {
+    if (cqlmux_thread_get_role() == CQLMUX_THREAD_WORKER) {
+      task->run(task, CQLMUX_OK);
+      return;
+    }
+    backoff(&attempt);
+  }
+  wake_one(w);
+}
+
+static int start_threads(cqlmux_workers *w) {
+  for (; w->started < w->nthreads; w->started++) {
+    if (pthread_create(&w->threads[w->started], NULL, worker_main, w) != 0) {
+      cqlmux_log(w->logger, CQLMUX_LOG_ERROR, "cannot start callback worker %u of %u",
+                 w->started + 1, w->nthreads);
+      return CQLMUX_ERR_INVALID_STATE;
+    }
+#if defined(__GLIBC__)
+    char name[16];
+    snprintf(name, sizeof name, "cqlmux-cb-%u", w->started);
+    pthread_setname_np(w->threads[w->started], name);
+#endif
+  }
+  return CQLMUX_OK;
+}
+
+int cqlmux_workers_new(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
+                       unsigned threads, size_t capacity, cqlmux_workers **out) {
+  cqlmux_workers *w = cqlmux_mem_calloc(alloc, 1, sizeof *w);
+  if (!w) return CQLMUX_ERR_NOMEM;
+  w->alloc = alloc;
+  w->logger = logger;
+  w->nthreads = threads;
+  atomic_init(&w->idle, 0);
+  atomic_init(&w->stopping, false);
+  atomic_init(&w->stopped, false);
+  atomic_init(&w->signals, 0);
+  int rc = threads ? cqlmux_ring_init(&w->ring, alloc, capacity) : CQLMUX_OK;
+  if (rc != CQLMUX_OK) {
+    cqlmux_mem_free(alloc, w);
+    return rc;
+  }
+  pthread_mutex_init(&w->mutex, NULL);
+  pthread_cond_init(&w->wake, NULL);
+  if (threads) {
+    w->threads = cqlmux_mem_calloc(alloc, threads, sizeof *w->threads);
+    rc = w->threads ? start_threads(w) : CQLMUX_ERR_NOMEM;
+  }
+  if (rc != CQLMUX_OK) {
+    cqlmux_workers_free(w);
+    return rc;
+  }
+  *out = w;
+  return CQLMUX_OK;
+}
+
+size_t cqlmux_workers_depth(cqlmux_workers *w) {
+  return w->nthreads ? cqlmux_ring_depth(&w->ring) : 0;
+}
+
+unsigned cqlmux_workers_threads(const cqlmux_workers *w) { return w->nthreads; }
+
+uint64_t cqlmux_workers_signals(cqlmux_workers *w) {
+  /* relaxed: a statistic. */
+  return atomic_load_explicit(&w->signals, memory_order_relaxed);
+}
+
+/* Run what was queued after the workers left (a submit racing with stop). */
+static void drain_inline(cqlmux_workers *w) {
+  while (cqlmux_ring_has_claims(&w->ring)) {
+    cqlmux_task *task = cqlmux_ring_pop(&w->ring);
+    if (task) {
+      task->run(task, CQLMUX_OK);
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+void cqlmux_workers_stop(cqlmux_workers *w) {
+  if (atomic_load(&w->stopped)) return;
+  atomic_store(&w->stopping, true);
+  pthread_mutex_lock(&w->mutex);
+  pthread_cond_broadcast(&w->wake);
+  pthread_mutex_unlock(&w->mutex);
+  for (unsigned i = 0; i < w->started; i++) pthread_join(w->threads[i], NULL);
+  if (w->nthreads) drain_inline(w);
+  /* release: pairs with the acquire load in submit. */
+  atomic_store_explicit(&w->stopped, true, memory_order_release);
+}
+
+void cqlmux_workers_free(cqlmux_workers *w) {
+  if (!w) return;
+  cqlmux_workers_stop(w);
+  if (w->nthreads) cqlmux_ring_destroy(&w->ring);
+  pthread_cond_destroy(&w->wake);
+  pthread_mutex_destroy(&w->mutex);
+  cqlmux_mem_free(w->alloc, w->threads);
+  cqlmux_mem_free(w->alloc, w);
+}

@@ -1,0 +1,58 @@
+/* The callback worker pool: M threads running completion tasks.
+ *
+ * Tasks (future callbacks, mostly) arrive through a bounded MPMC ring
+ * (runtime/ring.h explains the choice). Idle workers sleep on a condition
+ * variable; a producer signals only when it can claim a sleeping worker from
+ * the `idle` count, so a busy pool costs no syscall and no lock per task.
+ *
+ * With 0 threads there is no ring: cqlmux_workers_submit() runs the task at
+ * once on the calling thread (the I/O thread, for completions it decodes).
+ *
+ * When the ring is full: a worker thread runs the task itself (it is a
+ * callback thread anyway, and waiting for space it would have to free itself
+ * could deadlock); any other thread backs off (yield, then short sleeps)
+ * until a worker frees a slot. Workers never wait on I/O threads (callbacks
+ * must not block), so the wait always ends. Reaching this is the last line of
+ * backpressure: the connection layer pauses reading sockets well before it,
+ * when cqlmux_workers_depth() crosses its threshold.
+ */
+#ifndef CQLMUX_RUNTIME_WORKERS_H
+#define CQLMUX_RUNTIME_WORKERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cqlmux.h"
+#include "runtime/log.h"
+#include "runtime/task.h"
+
+typedef struct cqlmux_workers cqlmux_workers;
+
+/* Start `threads` workers (0 = run tasks inline) around a ring of at least
+ * `capacity` slots. `alloc` and `logger` are borrowed and must outlive the
+ * pool. Returns CQLMUX_OK with *out set, or CQLMUX_ERR_NOMEM /
+ * CQLMUX_ERR_INVALID_ARGUMENT / CQLMUX_ERR_INVALID_STATE (a thread could not
+ * be created), leaving *out untouched and nothing running. */
+int cqlmux_workers_new(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
+                       unsigned threads, size_t capacity, cqlmux_workers **out);
+
+/* Run `task` (with status CQLMUX_OK) on a worker, or inline when the pool has
+ * no threads or has stopped, or when `workers` is NULL. Any thread. */
+void cqlmux_workers_submit(cqlmux_workers *workers, cqlmux_task *task);
+
+/* Completions queued and not yet taken by a worker (approximate). */
+size_t cqlmux_workers_depth(cqlmux_workers *workers);
+
+unsigned cqlmux_workers_threads(const cqlmux_workers *workers);
+
+/* How many times a producer woke a sleeping worker (a statistic). */
+uint64_t cqlmux_workers_signals(cqlmux_workers *workers);
+
+/* Run every queued task, then join the threads. Tasks submitted afterwards
+ * run inline on the submitting thread. Idempotent; not from a worker. */
+void cqlmux_workers_stop(cqlmux_workers *workers);
+
+/* Stop (if needed) and free. Accepts NULL. */
+void cqlmux_workers_free(cqlmux_workers *workers);
+
+#endif

@@ -1,0 +1,6 @@
+check_PROGRAMS += tests/unit/test_statement
+TESTS += tests/unit/test_statement
+tests_unit_test_statement_SOURCES = tests/unit/test_statement.c
+tests_unit_test_statement_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_statement_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_statement_LDADD = $(TEST_LDADD)

@@ -1,0 +1,68 @@
+# Runtime suites (issue 4): queues, workers, futures, timers, pools, logging,
+# the I/O loop on both backends, the runtime object and the config.
+# tsan_criterion.c is empty except in a ThreadSanitizer build, where it lets
+# Criterion's sandbox start (see the file).
+RUNTIME_TEST_HELPERS = tests/unit/rt_util.c tests/unit/rt_util.h tests/unit/tsan_criterion.c
+
+check_PROGRAMS += tests/unit/test_queues
+TESTS += tests/unit/test_queues
+tests_unit_test_queues_SOURCES = tests/unit/test_queues.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_queues_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_queues_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_queues_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_workers
+TESTS += tests/unit/test_workers
+tests_unit_test_workers_SOURCES = tests/unit/test_workers.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_workers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_workers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_workers_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_future
+TESTS += tests/unit/test_future
+tests_unit_test_future_SOURCES = tests/unit/test_future.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_future_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_future_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_future_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_timer_heap
+TESTS += tests/unit/test_timer_heap
+tests_unit_test_timer_heap_SOURCES = tests/unit/test_timer_heap.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_timer_heap_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_timer_heap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_timer_heap_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_objpool
+TESTS += tests/unit/test_objpool
+tests_unit_test_objpool_SOURCES = tests/unit/test_objpool.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_objpool_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_objpool_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_objpool_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_loop
+TESTS += tests/unit/test_loop
+tests_unit_test_loop_SOURCES = tests/unit/test_loop.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_loop_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_loop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_loop_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_runtime
+TESTS += tests/unit/test_runtime
+tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_runtime_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_runtime_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_runtime_LDADD = $(TEST_LDADD)

@@ -1,0 +1,311 @@
+/* Futures: states, waits, callbacks set before and after completion, frees
+ * from inside callbacks and before completion, and exactly-once under
+ * races. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/future.h"
+#include "runtime/thread_role.h"
+#include "runtime/workers.h"
+#include "rt_util.h"
+
+static _Atomic int payloads_freed;
+
+static void count_payload_free(void *payload) {
+  atomic_fetch_add(&payloads_freed, 1);
+  free(payload);
+}
+
+Test(future, pending_state) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  cr_assert_not_null(f);
+  cr_assert_eq(cqlmux_future_ready(f), 0);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_ERR_NOT_READY);
+  cr_assert_null(cqlmux_future_error_message(f));
+  cr_assert_null(cqlmux_future_payload(f));
+  cr_assert_eq(cqlmux_future_wait_timed(f, 0), CQLMUX_ERR_NOT_READY);
+  cr_assert_eq(cqlmux_future_wait_timed(f, 2000), CQLMUX_ERR_NOT_READY);
+  cqlmux_future_free(f);
+  cqlmux_future_release(f); /* the completer's reference: never completed */
+}
+
+Test(future, null_arguments) {
+  cr_assert_eq(cqlmux_future_wait(NULL), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_future_wait_timed(NULL, 5), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_future_ready(NULL), 0);
+  cr_assert_eq(cqlmux_future_error(NULL), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_null(cqlmux_future_error_message(NULL));
+  cr_assert_eq(cqlmux_future_set_callback(NULL, NULL, NULL), CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  cr_assert_eq(cqlmux_future_set_callback(f, NULL, NULL), CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_future_free(NULL);
+  cqlmux_future_free(f);
+  cqlmux_future_release(f);
+}
+
+Test(future, error_completion_carries_code_and_message) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  char msg[] = "node 10.0.0.1 did not answer";
+  cr_assert_eq(cqlmux_future_complete(f, CQLMUX_ERR_TIMEOUT, msg, NULL, NULL), CQLMUX_OK);
+  msg[0] = 'X'; /* the future kept a copy */
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_TIMEOUT);
+  cr_assert_eq(cqlmux_future_wait_timed(f, 0), CQLMUX_ERR_TIMEOUT);
+  cr_assert_eq(cqlmux_future_ready(f), 1);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_ERR_TIMEOUT);
+  cr_assert_str_eq(cqlmux_future_error_message(f), "node 10.0.0.1 did not answer");
+  cr_assert_eq(cqlmux_future_complete(f, CQLMUX_OK, NULL, NULL, NULL), CQLMUX_ERR_INVALID_STATE);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_ERR_TIMEOUT);
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+Test(future, error_without_message_uses_strerror) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  cqlmux_future_complete(f, CQLMUX_ERR_SHUTDOWN, NULL, NULL, NULL);
+  cr_assert_str_eq(cqlmux_future_error_message(f), cqlmux_strerror(CQLMUX_ERR_SHUTDOWN));
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+Test(future, success_payload_freed_once_with_last_reference) {
+  atomic_store(&payloads_freed, 0);
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  cqlmux_future *f = cqlmux_future_new(&a.hook, NULL);
+  int *payload = malloc(sizeof *payload);
+  *payload = 42;
+  cr_assert_eq(cqlmux_future_complete(f, CQLMUX_OK, "ignored", payload, count_payload_free),
+               CQLMUX_OK);
+  cr_assert_null(cqlmux_future_error_message(f));
+  cr_assert_eq(*(int *)cqlmux_future_payload(f), 42);
+  cqlmux_future_release(f);
+  cr_assert_eq(atomic_load(&payloads_freed), 0);
+  cqlmux_future_free(f);
+  cr_assert_eq(atomic_load(&payloads_freed), 1);
+  cr_assert_eq(atomic_load(&a.live), 0);
+}
+
+typedef struct cb_record {
+  _Atomic int calls;
+  _Atomic int role;
+  pthread_t thread;
+  _Atomic int wait_rc;
+  _Atomic int timed_rc;
+  int free_inside;
+} cb_record;
+
+static void record_cb(cqlmux_future *f, void *ud) {
+  cb_record *r = ud;
+  r->thread = pthread_self();
+  atomic_store(&r->role, (int)cqlmux_thread_get_role());
+  atomic_store(&r->wait_rc, cqlmux_future_wait(f));
+  atomic_store(&r->timed_rc, cqlmux_future_wait_timed(f, 10));
+  cr_assert_neq(cqlmux_future_ready(f), 0, "callback ran before completion");
+  if (r->free_inside) cqlmux_future_free(f);
+  atomic_fetch_add(&r->calls, 1);
+}
+
+Test(future, callback_set_after_completion_runs_inline_on_caller) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  cqlmux_future_complete(f, CQLMUX_OK, NULL, NULL, NULL);
+  cb_record r = {0};
+  cr_assert_eq(cqlmux_future_set_callback(f, record_cb, &r), CQLMUX_OK);
+  cr_assert_eq(atomic_load(&r.calls), 1);
+  cr_assert(pthread_equal(r.thread, pthread_self()));
+  cr_assert_eq(atomic_load(&r.wait_rc), CQLMUX_ERR_WOULD_DEADLOCK);
+  cr_assert_eq(atomic_load(&r.timed_rc), CQLMUX_ERR_WOULD_DEADLOCK);
+  cr_assert_eq(cqlmux_future_set_callback(f, record_cb, &r), CQLMUX_ERR_INVALID_STATE);
+  cr_assert_eq(atomic_load(&r.calls), 1);
+  /* Outside the callback this thread may block again. */
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+Test(future, callback_set_before_completion_runs_once_on_a_worker) {
+  cqlmux_workers *w;
+  cr_assert_eq(cqlmux_workers_new(NULL, NULL, 2, 64, &w), CQLMUX_OK);
+  cqlmux_future *f = cqlmux_future_new(NULL, w);
+  cb_record r = {0};
+  cr_assert_eq(cqlmux_future_set_callback(f, record_cb, &r), CQLMUX_OK);
+  cr_assert_eq(cqlmux_future_set_callback(f, record_cb, &r), CQLMUX_ERR_INVALID_STATE);
+  cr_assert_eq(atomic_load(&r.calls), 0);
+  cqlmux_future_complete(f, CQLMUX_ERR_CONNECTION_CLOSED, NULL, NULL, NULL);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_CONNECTION_CLOSED);
+  cqlmux_future_release(f);
+  cqlmux_workers_stop(w);
+  cr_assert_eq(atomic_load(&r.calls), 1);
+  cr_assert_eq(atomic_load(&r.role), CQLMUX_THREAD_WORKER);
+  cr_assert_eq(atomic_load(&r.wait_rc), CQLMUX_ERR_WOULD_DEADLOCK);
+  cqlmux_future_free(f);
+  cqlmux_workers_free(w);
+}
+
+Test(future, free_inside_callback_and_free_before_completion) {
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  cqlmux_workers *w;
+  cr_assert_eq(cqlmux_workers_new(&a.hook, NULL, 1, 64, &w), CQLMUX_OK);
+  /* Freed inside its own callback. */
+  cqlmux_future *f1 = cqlmux_future_new(&a.hook, w);
+  cb_record r1 = {.free_inside = 1};
+  cqlmux_future_set_callback(f1, record_cb, &r1);
+  /* Freed (detached) before completion; its callback still runs and frees
+   * again, which is ignored. */
+  cqlmux_future *f2 = cqlmux_future_new(&a.hook, w);
+  cb_record r2 = {.free_inside = 1};
+  cqlmux_future_set_callback(f2, record_cb, &r2);
+  cqlmux_future_free(f2);
+  atomic_store(&payloads_freed, 0);
+  cqlmux_future_complete(f1, CQLMUX_OK, NULL, malloc(8), count_payload_free);
+  cqlmux_future_complete(f2, CQLMUX_ERR_TIMEOUT, "late", malloc(8), count_payload_free);
+  cqlmux_future_release(f1);
+  cqlmux_future_release(f2);
+  cqlmux_workers_stop(w);
+  cr_assert_eq(atomic_load(&r1.calls), 1);
+  cr_assert_eq(atomic_load(&r2.calls), 1);
+  cr_assert_eq(atomic_load(&payloads_freed), 2);
+  cqlmux_workers_free(w);
+  cr_assert_eq(atomic_load(&a.live), 0);
+}
+
+static void *complete_after_delay(void *arg) {
+  rt_sleep_us(20000);
+  cqlmux_future_complete(arg, CQLMUX_ERR_SERVER, "overloaded", NULL, NULL);
+  cqlmux_future_release(arg);
+  return NULL;
+}
+
+static void *waiter(void *arg) {
+  return (void *)(intptr_t)cqlmux_future_wait(arg);
+}
+
+Test(future, blocking_waiters_wake_on_completion) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  pthread_t waiters[4], completer;
+  for (int i = 0; i < 4; i++) pthread_create(&waiters[i], NULL, waiter, f);
+  pthread_create(&completer, NULL, complete_after_delay, f);
+  cr_assert_eq(cqlmux_future_wait_timed(f, 10u * 1000 * 1000), CQLMUX_ERR_SERVER);
+  for (int i = 0; i < 4; i++) {
+    void *rc;
+    pthread_join(waiters[i], &rc);
+    cr_assert_eq((int)(intptr_t)rc, CQLMUX_ERR_SERVER);
+  }
+  pthread_join(completer, NULL);
+  cr_assert_str_eq(cqlmux_future_error_message(f), "overloaded");
+  cqlmux_future_free(f);
+}
+
+/* ------------------------------------------------------------------ races */
+
+typedef struct race_slot {
+  cqlmux_future *f;
+  _Atomic int calls;
+  _Atomic int go;
+} race_slot;
+
+static void race_cb(cqlmux_future *f, void *ud) {
+  race_slot *s = ud;
+  atomic_fetch_add(&s->calls, 1);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_ERR_TIMEOUT);
+  cqlmux_future_free(f); /* every future is freed inside its callback */
+}
+
+typedef struct race_args {
+  race_slot *slots;
+  size_t n;
+} race_args;
+
+static void *race_complete(void *arg) {
+  race_args *ra = arg;
+  for (size_t i = 0; i < ra->n; i++) {
+    race_slot *s = &ra->slots[i];
+    while (!atomic_load(&s->go)) {
+    }
+    cqlmux_future_complete(s->f, CQLMUX_ERR_TIMEOUT, NULL, NULL, NULL);
+    cqlmux_future_release(s->f);
+  }
+  return NULL;
+}
+
+static void run_callback_race(unsigned worker_threads) {
+  enum { N = 20000 };
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  cqlmux_workers *w;
+  cr_assert_eq(cqlmux_workers_new(&a.hook, NULL, worker_threads, 1024, &w), CQLMUX_OK);
+  race_slot *slots = calloc(N, sizeof *slots);
+  for (size_t i = 0; i < N; i++) slots[i].f = cqlmux_future_new(&a.hook, w);
+  race_args ra = {slots, N};
+  pthread_t completer;
+  pthread_create(&completer, NULL, race_complete, &ra);
+  for (size_t i = 0; i < N; i++) {
+    /* Release the completer and set the callback at about the same time:
+     * some land before completion, some after. */
+    atomic_store(&slots[i].go, 1);
+    cr_assert_eq(cqlmux_future_set_callback(slots[i].f, race_cb, &slots[i]), CQLMUX_OK);
+  }
+  pthread_join(completer, NULL);
+  cqlmux_workers_stop(w);
+  for (size_t i = 0; i < N; i++)
+    cr_assert_eq(atomic_load(&slots[i].calls), 1, "future %zu: callback ran %d times", i,
+                 atomic_load(&slots[i].calls));
+  cqlmux_workers_free(w);
+  cr_assert_eq(atomic_load(&a.live), 0);
+  free(slots);
+}
+
+Test(future, callback_runs_exactly_once_when_racing_completion_workers, .timeout = 60) {
+  run_callback_race(2);
+}
+
+Test(future, callback_runs_exactly_once_when_racing_completion_inline, .timeout = 60) {
+  run_callback_race(0);
+}
+
+static void *race_wait(void *arg) {
+  race_args *ra = arg;
+  for (size_t i = 0; i < ra->n; i++) {
+    cr_assert_eq(cqlmux_future_wait(ra->slots[i].f), CQLMUX_ERR_TIMEOUT);
+    atomic_fetch_add(&ra->slots[i].calls, 1);
+  }
+  return NULL;
+}
+
+Test(future, waits_never_miss_a_racing_completion, .timeout = 60) {
+  enum { N = 20000 };
+  race_slot *slots = calloc(N, sizeof *slots);
+  for (size_t i = 0; i < N; i++) {
+    slots[i].f = cqlmux_future_new(NULL, NULL);
+    atomic_store(&slots[i].go, 1);
+  }
+  race_args ra = {slots, N};
+  pthread_t completer, w;
+  pthread_create(&w, NULL, race_wait, &ra);
+  pthread_create(&completer, NULL, race_complete, &ra);
+  pthread_join(completer, NULL);
+  pthread_join(w, NULL);
+  for (size_t i = 0; i < N; i++) {
+    cr_assert_eq(atomic_load(&slots[i].calls), 1);
+    cqlmux_future_free(slots[i].f);
+  }
+  free(slots);
+}
+
+Test(future, allocation_failure_returns_null) {
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  atomic_store(&a.fail_at, 1);
+  cr_assert_null(cqlmux_future_new(&a.hook, NULL));
+  atomic_store(&a.fail_at, 0);
+  /* A message copy that fails falls back to the generic description. */
+  cqlmux_future *f = cqlmux_future_new(&a.hook, NULL);
+  atomic_store(&a.fail_at, atomic_load(&a.total) + 1);
+  cqlmux_future_complete(f, CQLMUX_ERR_AUTH, "bad credentials", NULL, NULL);
+  cr_assert_str_eq(cqlmux_future_error_message(f), cqlmux_strerror(CQLMUX_ERR_AUTH));
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+  cr_assert_eq(atomic_load(&a.live), 0);
+}
