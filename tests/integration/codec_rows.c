@@ -47,6 +47,17 @@ const char codec_literal_row_a[] =
     "{street: 'Main St', zip: 12345, phones: ['555-1234', '555-9876']}, "
     "{'k0': [], 'k1': [1, 2], 'k2': [3]}, [1.5, -2.25, 3.0], ['hello', 'w\xc3\xb6rld'])";
 
+/* codec_row_b's values (id 8 instead of 3), as the server parses them. */
+const char codec_literal_row_b[] =
+    "INSERT INTO " CODEC_KS ".all_types " ALL_COLUMNS
+    " VALUES (8, 'edge\x01\x7f', -9223372036854775808, 0x00017f80feff, false, '-5877641-06-23', "
+    "-4.2E+4, NaN, -1mo2d3ns, -Infinity, '255.255.255.255', '::1', -2147483648, -32768, "
+    "'\xf0\x9f\x98\x80 emoji', '23:59:59.999999999', '1969-12-31 23:59:59.999+0000', "
+    "00000000-0000-1000-8000-000000000000, -128, ffffffff-ffff-4fff-bfff-ffffffffffff, "
+    "9223372036854775807, -9223372036854775808, [], {''}, {'': 9223372036854775807}, "
+    "(-2147483648, null, -0.5), {street: null, zip: -1, phones: []}, "
+    "{'z': [-2147483648]}, [-0.0, 3.4028235E38, 0.001], ['', '\xc3\xbc'])";
+
 /* ------------------------------------------------------------ row values */
 
 /* 123456789012345678901234567890 and -98765432109876543210987654321 as
@@ -462,7 +473,8 @@ static void check_collections(const cqlmux_rows *rows, uint32_t r, const codec_r
     expect_int_list(column_type(rows, "a_list"), list, w->list, w->list_n, "a_list");
   expect_texts(column_type(rows, "a_set"), codec_cell(rows, r, "a_set"), w->set, "a_set");
 
-  cqlmux_value_iter it = open_iter(column_type(rows, "a_map"), codec_cell(rows, r, "a_map"), "a_map");
+  cqlmux_value_iter it =
+      open_iter(column_type(rows, "a_map"), codec_cell(rows, r, "a_map"), "a_map");
   cr_assert_eq(cqlmux_value_iter_size(&it), w->map_keys.n);
   for (size_t i = 0; i < w->map_keys.n; i++) {
     expect_text(next_elem(&it, NULL, "a_map"), w->map_keys.items[i], "a_map key");
@@ -536,7 +548,8 @@ void codec_check_null_row(const cqlmux_rows *rows, uint32_t r) {
   int32_t i;
   cqlmux_value_iter it;
   cr_assert_eq(cqlmux_value_get_int(codec_cell(rows, r, "a_int"), &i), CQLMUX_ERR_NULL_VALUE);
-  cr_assert_eq(cqlmux_value_iter_init(&it, column_type(rows, "a_list"), codec_cell(rows, r, "a_list")),
+  cqlmux_bytes list = codec_cell(rows, r, "a_list");
+  cr_assert_eq(cqlmux_value_iter_init(&it, column_type(rows, "a_list"), list),
                CQLMUX_ERR_NULL_VALUE);
 }
 
@@ -565,6 +578,20 @@ void codec_check_empty_row(const cqlmux_rows *rows, uint32_t r) {
     if (!is_id)
       cr_assert_eq(v.len, is_empty ? 0 : CQLMUX_VALUE_NULL, "column %.*s", (int)name.len,
                    (const char *)name.data);
+  }
+}
+
+void codec_check_same_cells(const cqlmux_rows *rows, uint32_t r1, uint32_t r2) {
+  uint32_t id = codec_column(rows, "id");
+  for (uint32_t c = 0; c < (uint32_t)rows->meta.columns_count; c++) {
+    cqlmux_bytes a, b;
+    cr_assert_eq(cqlmux_rows_cell(rows, r1, c, &a), CQLMUX_OK);
+    cr_assert_eq(cqlmux_rows_cell(rows, r2, c, &b), CQLMUX_OK);
+    if (c == id) continue;
+    const cqlmux_slice *name = &rows->meta.columns[c].name;
+    cr_assert(a.len == b.len && (a.len <= 0 || memcmp(a.data, b.data, (size_t)a.len) == 0),
+              "column %.*s differs between rows %u and %u", (int)name->len,
+              (const char *)name->data, r1, r2);
   }
 }
 

@@ -74,11 +74,13 @@ typedef struct codec_row {
   const char *vec_t[2];
 } codec_row;
 
-/* Row 1 holds these through a CQL literal (codec_literal_row_a), row 2 the
- * same values bound; row 3 holds edge values, bound. */
+/* Row 1 holds codec_row_a through a CQL literal (codec_literal_row_a), row
+ * 2 the same values bound; row 3 holds the edge values of codec_row_b,
+ * bound, and row 8 the same through a literal (codec_literal_row_b). */
 extern const codec_row codec_row_a;
 extern const codec_row codec_row_b;
 extern const char codec_literal_row_a[];
+extern const char codec_literal_row_b[];
 
 /* Appends the CODEC_ALL_TYPES_COLUMNS bound values of row to b, as [value]s
  * in codec_insert_all_types order. */
@@ -93,6 +95,10 @@ void codec_check_types(const cqlmux_column_spec *specs, int32_t n);
 
 /* Asserts that row `r` of rows holds exactly the values of want. */
 void codec_check_row(const cqlmux_rows *rows, uint32_t r, const codec_row *want);
+
+/* Asserts rows r1 and r2 hold the same bytes in every column but id: the
+ * codec's value writers agree with the server's reading of CQL literals. */
+void codec_check_same_cells(const cqlmux_rows *rows, uint32_t r1, uint32_t r2);
 
 /* Asserts every column but id is null. */
 void codec_check_null_row(const cqlmux_rows *rows, uint32_t r);

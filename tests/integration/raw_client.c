@@ -48,6 +48,7 @@ static void compact(cqlmux_wbuf *b, size_t *off) {
 
 static int send_out(raw_client *c) {
   size_t done = 0;
+  c->sent_last = c->out.len;
   while (done < c->out.len) {
     ssize_t n = send(c->fd, c->out.data + done, c->out.len - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -78,6 +79,19 @@ static int read_more(raw_client *c) {
 
 /* ------------------------------------------------------------ receiving */
 
+/* Whole envelopes in a frame's output (a bad one stops the count; the
+ * envelope decoder reports it when its turn comes). */
+static unsigned count_envelopes(cqlmux_slice envs) {
+  unsigned count = 0;
+  cqlmux_envelope e;
+  int k;
+  for (size_t off = 0; off < envs.len; off += (size_t)k, count++) {
+    k = cqlmux_envelope_decode(envs.data + off, envs.len - off, CQLMUX_DIR_RESPONSE, MAX_BODY, &e);
+    if (k <= 0) break;
+  }
+  return count;
+}
+
 /* Framed mode: decodes one frame from `in` and queues its envelopes.
  * Returns 1 when a frame was consumed, 0 when more bytes are needed. */
 static int pull_frame(raw_client *c) {
@@ -87,7 +101,10 @@ static int pull_frame(raw_client *c) {
   if (n < 0) return fail(c, n, "v5 frame decode: %s", cqlmux_strerror(n));
   if (n == 0) return 0;
   c->frames_last++;
+  c->received_last += (size_t)n;
   if (envs.len == 0) c->partial_frames_last++;
+  unsigned count = count_envelopes(envs);
+  if (count > c->most_envelopes_per_frame_last) c->most_envelopes_per_frame_last = count;
   compact(&c->pending, &c->pending_off);
   cqlmux_write_raw(&c->pending, envs.data, envs.len);
   c->in_off += (size_t)n;
@@ -107,6 +124,7 @@ static int next_envelope(raw_client *c, cqlmux_envelope *env) {
     if (n < 0) return fail(c, n, "envelope decode: %s", cqlmux_strerror(n));
     if (n > 0) {
       *off += (size_t)n;
+      if (!framed) c->received_last += (size_t)n;
       return CQLMUX_OK;
     }
     int rc = framed ? pull_frame(c) : 0;
@@ -140,21 +158,34 @@ static int build_reply(raw_client *c, const cqlmux_envelope *env, raw_reply *out
   return CQLMUX_OK;
 }
 
-static int receive(raw_client *c, int16_t stream, raw_reply *out) {
-  c->frames_last = c->partial_frames_last = 0;
+static void start_receiving(raw_client *c) {
+  c->frames_last = c->partial_frames_last = c->most_envelopes_per_frame_last = 0;
+  c->received_last = 0;
+}
+
+/* The next answer to one of our requests (events are skipped). */
+static int next_answer(raw_client *c, cqlmux_envelope *env) {
   for (;;) {
-    cqlmux_envelope env;
-    int rc = next_envelope(c, &env);
+    int rc = next_envelope(c, env);
     if (rc) return rc;
-    if (env.header.stream == -1) continue; /* an event nobody registered for */
-    if (env.header.stream != stream)
-      return fail(c, CQLMUX_ERR_PROTOCOL, "answer on stream %d, expected %d", env.header.stream,
-                  stream);
-    if (env.header.version != c->version)
-      return fail(c, CQLMUX_ERR_PROTOCOL, "answer in v%d to a v%d request", env.header.version,
+    if (env->header.stream == -1) continue; /* an event nobody registered for */
+    if (env->header.version != c->version)
+      return fail(c, CQLMUX_ERR_PROTOCOL, "answer in v%d to a v%d request", env->header.version,
                   c->version);
-    return build_reply(c, &env, out);
+    c->compressed_last = env->header.flags & CQLMUX_FLAG_COMPRESSION;
+    return CQLMUX_OK;
   }
+}
+
+static int receive(raw_client *c, int16_t stream, raw_reply *out) {
+  start_receiving(c);
+  cqlmux_envelope env;
+  int rc = next_answer(c, &env);
+  if (rc) return rc;
+  if (env.header.stream != stream)
+    return fail(c, CQLMUX_ERR_PROTOCOL, "answer on stream %d, expected %d", env.header.stream,
+                stream);
+  return build_reply(c, &env, out);
 }
 
 void raw_reply_free(raw_reply *r) {
@@ -169,6 +200,7 @@ static cqlmux_request_header next_header(raw_client *c) {
   cqlmux_request_header h = {
       .version = c->version,
       .stream = c->next_stream,
+      .flags = c->request_flags,
       /* v4 compresses envelopes, v5 whole frames */
       .compress = c->lz4 && c->version < CQLMUX_PROTO_V5,
   };
@@ -204,10 +236,11 @@ int raw_client_query(raw_client *c, const char *cql, const cqlmux_query_params *
   return finish_request(c, at, rc, h.stream, "QUERY", out);
 }
 
-int raw_client_prepare(raw_client *c, const char *cql, raw_reply *out) {
+int raw_client_prepare(raw_client *c, const char *cql, const char *keyspace, raw_reply *out) {
   cqlmux_request_header h = next_header(c);
   size_t at = begin_request(c);
-  int rc = cqlmux_request_prepare(&c->out, &h, cstr(cql), false, (cqlmux_slice){0});
+  int rc = cqlmux_request_prepare(&c->out, &h, cstr(cql), keyspace != NULL,
+                                  keyspace ? cstr(keyspace) : (cqlmux_slice){0});
   return finish_request(c, at, rc, h.stream, "PREPARE", out);
 }
 
@@ -224,6 +257,59 @@ int raw_client_batch(raw_client *c, const cqlmux_batch *b, raw_reply *out) {
   size_t at = begin_request(c);
   int rc = cqlmux_request_batch(&c->out, &h, b);
   return finish_request(c, at, rc, h.stream, "BATCH", out);
+}
+
+/* Encodes the n QUERYs back to back into one frame (v5) or write. */
+static int encode_queries(raw_client *c, const char *const *cql, size_t n, int16_t *streams) {
+  cqlmux_query_params p = {.consistency = CQLMUX_CONSISTENCY_ONE};
+  for (size_t i = 0; i < n; i++) {
+    cqlmux_request_header h = next_header(c);
+    streams[i] = h.stream;
+    size_t at = begin_request(c);
+    int rc = cqlmux_request_query(&c->out, &h, cstr(cql[i]), &p);
+    if (!rc && c->framing != CQLMUX_FRAMING_NONE) rc = cqlmux_frame_v5_writer_end(&c->writer, at);
+    if (rc) return fail(c, rc, "encoding QUERY %zu: %s", i, cqlmux_strerror(rc));
+  }
+  int rc = c->framing == CQLMUX_FRAMING_NONE ? CQLMUX_OK : cqlmux_frame_v5_writer_flush(&c->writer);
+  return rc ? fail(c, rc, "framing: %s", cqlmux_strerror(rc)) : CQLMUX_OK;
+}
+
+/* Receives n answers and files each under the request of its stream. */
+static int collect(raw_client *c, const int16_t *streams, size_t n, raw_reply *out) {
+  bool filled[RAW_CLIENT_PIPELINE_MAX] = {false};
+  start_receiving(c);
+  for (size_t got = 0; got < n; got++) {
+    cqlmux_envelope env;
+    int rc = next_answer(c, &env);
+    size_t i = 0;
+    while (!rc && i < n && (streams[i] != env.header.stream || filled[i])) i++;
+    if (!rc && i == n)
+      rc = fail(c, CQLMUX_ERR_PROTOCOL, "answer on unexpected stream %d", env.header.stream);
+    if (!rc) rc = build_reply(c, &env, &out[i]);
+    if (rc) {
+      for (size_t j = 0; j < n; j++)
+        if (filled[j]) raw_reply_free(&out[j]);
+      return rc;
+    }
+    filled[i] = true;
+  }
+  return CQLMUX_OK;
+}
+
+int raw_client_query_pipelined(raw_client *c, const char *const *cql, size_t n,
+                               raw_reply *out) {
+  int16_t streams[RAW_CLIENT_PIPELINE_MAX];
+  if (n == 0 || n > RAW_CLIENT_PIPELINE_MAX)
+    return fail(c, CQLMUX_ERR_INVALID_ARGUMENT, "pipeline of %zu", n);
+  int rc = encode_queries(c, cql, n, streams);
+  if (rc) {
+    /* close the frame the writer may hold open, then drop it unsent */
+    if (c->framing != CQLMUX_FRAMING_NONE) cqlmux_frame_v5_writer_flush(&c->writer);
+    cqlmux_wbuf_reset(&c->out);
+    return rc;
+  }
+  rc = send_out(c);
+  return rc ? rc : collect(c, streams, n, out);
 }
 
 /* ------------------------------------------------------------ handshake */

@@ -38,9 +38,15 @@ typedef struct raw_client {
   cqlmux_wbuf scratch;    /* v4 LZ4 decompression */
   cqlmux_frame_v5_writer writer;
   cqlmux_frame_v5_decoder decoder;
-  /* Frames decoded for the last response: all of them, and those that
-   * completed no envelope (parts of a large, non-self-contained one). */
+  uint8_t request_flags;  /* CQLMUX_FLAG_TRACING etc., set on every request */
+  /* What the last exchange looked like on the wire: bytes sent, bytes
+   * received (frames or envelopes), whether the answer envelope carried
+   * CQLMUX_FLAG_COMPRESSION (v4 LZ4), and the v5 frames it took: all of
+   * them, and those that completed no envelope (parts of a large one). */
+  size_t sent_last, received_last;
+  bool compressed_last;
   unsigned frames_last, partial_frames_last;
+  unsigned most_envelopes_per_frame_last; /* v5: the server packed that many in one */
   char why[512];
 } raw_client;
 
@@ -67,10 +73,19 @@ void raw_client_close(raw_client *c);
  * ERROR included); out must be freed with raw_reply_free after success. */
 int raw_client_query(raw_client *c, const char *cql, const cqlmux_query_params *p,
                      raw_reply *out);
-int raw_client_prepare(raw_client *c, const char *cql, raw_reply *out);
+/* keyspace: v5 only, NULL for none. */
+int raw_client_prepare(raw_client *c, const char *cql, const char *keyspace, raw_reply *out);
 int raw_client_execute(raw_client *c, cqlmux_slice id, cqlmux_slice result_metadata_id,
                        const cqlmux_query_params *p, raw_reply *out);
 int raw_client_batch(raw_client *c, const cqlmux_batch *b, raw_reply *out);
+
+/* Sends n QUERYs (consistency ONE) in one write (v5: packed into one
+ * self-contained frame), then collects the n answers in whatever order they
+ * come: out[i] answers cql[i]. n at most RAW_CLIENT_PIPELINE_MAX. On
+ * failure no reply is left to free. */
+#define RAW_CLIENT_PIPELINE_MAX 16
+int raw_client_query_pipelined(raw_client *c, const char *const *cql, size_t n,
+                               raw_reply *out);
 
 void raw_reply_free(raw_reply *r);
 
