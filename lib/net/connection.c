@@ -113,8 +113,6 @@ void cqlmux_request_reset(cqlmux_request *req, const cqlmux_request_ops *ops, vo
   req->ops = ops;
   req->owner = owner;
   req->conn = NULL;
-  req->timeout_us = 0;
-  req->submitted_us = 0;
   req->stream = -1;
   req->sent = false;
   req->queue_prev = req->queue_next = NULL;
@@ -186,6 +184,14 @@ void cqlmux_connection_free(cqlmux_connection *c) {
 
 void cqlmux_connection_start(cqlmux_connection *c) { cqlmux_loop_post(c->loop, &c->start_task); }
 
+/* Begins an attempt: the stop handler, the connect deadline, the socket. */
+static void attempt(cqlmux_connection *c) {
+  cqlmux_loop_add_stop_handler(c->loop, &c->stop_handler);
+  cqlmux_loop_timer_start(c->loop, &c->connect_timer, c->settings->connect_timeout_us);
+  c->current_keyspace[0] = '\0';
+  begin_connect(c);
+}
+
 static void on_start_task(cqlmux_task *task, int status) {
   cqlmux_connection *c = cqlmux_container_of(task, cqlmux_connection, start_task);
   if (status != CQLMUX_OK) {
@@ -193,9 +199,17 @@ static void on_start_task(cqlmux_task *task, int status) {
     c->events->on_closed(c, CQLMUX_ERR_SHUTDOWN, "session shut down before connecting", c->owner);
     return;
   }
-  cqlmux_loop_add_stop_handler(c->loop, &c->stop_handler);
-  cqlmux_loop_timer_start(c->loop, &c->connect_timer, c->settings->connect_timeout_us);
-  begin_connect(c);
+  attempt(c);
+}
+
+void cqlmux_connection_restart(cqlmux_connection *c, int version) {
+  if (c->state != CQLMUX_CONN_CLOSED) return;
+  int wanted = version ? version : c->settings->protocol_version;
+  c->version_forced = wanted != 0;
+  c->version = (uint8_t)(wanted ? wanted : 5);
+  c->lz4 = false;
+  c->state = CQLMUX_CONN_NEW;
+  attempt(c);
 }
 
 /* Drops the socket and everything tied to it, keeping queued requests. */

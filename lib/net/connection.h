@@ -106,6 +106,10 @@ int cqlmux_connection_new(cqlmux_loop *loop, const cqlmux_conn_settings *setting
 /* Starts connecting; from any thread (posts to the loop). */
 void cqlmux_connection_start(cqlmux_connection *c);
 
+/* Reconnects a closed connection in place (loop thread), with `version`
+ * forced (4 or 5) or negotiated (0). Requests posted meanwhile wait. */
+void cqlmux_connection_restart(cqlmux_connection *c, int version);
+
 /* Sets the keyspace the connection should be in (USE), now and after any
  * reconnect of its handshake. Loop thread. */
 void cqlmux_connection_use_keyspace(cqlmux_connection *c, const char *keyspace);

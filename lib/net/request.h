@@ -55,7 +55,8 @@ struct cqlmux_request {
   bool queued;
 };
 
-/* Prepares a fresh request object (its envelope buffer is kept across uses). */
+/* Prepares a request object for (re)submission; its envelope, timeout and
+ * submission time are the caller's to set and are left as they are. */
 void cqlmux_request_reset(cqlmux_request *req, const cqlmux_request_ops *ops, void *owner);
 
 #endif

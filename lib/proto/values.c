@@ -328,6 +328,57 @@ void cqlmux_value_write_bytes(cqlmux_wbuf *b, const void *p, size_t n) {
   cqlmux_write_raw(b, p, n);
 }
 
+void cqlmux_value_write_blob(cqlmux_wbuf *b, const void *p, size_t n) {
+  cqlmux_value_write_bytes(b, p, n);
+}
+
+void cqlmux_value_write_ascii(cqlmux_wbuf *b, const char *s, size_t n) {
+  cqlmux_slice out;
+  if (n > INT32_MAX || cqlmux_value_get_ascii((cqlmux_bytes){(const uint8_t *)s, (int32_t)n}, &out)) {
+    fail(b, CQLMUX_ERR_INVALID_ARGUMENT);
+    return;
+  }
+  cqlmux_value_write_bytes(b, s, n);
+}
+
+void cqlmux_value_write_text(cqlmux_wbuf *b, const char *s, size_t n) {
+  cqlmux_slice out;
+  if (n > INT32_MAX || cqlmux_value_get_text((cqlmux_bytes){(const uint8_t *)s, (int32_t)n}, &out)) {
+    fail(b, CQLMUX_ERR_INVALID_ARGUMENT);
+    return;
+  }
+  cqlmux_value_write_bytes(b, s, n);
+}
+
+void cqlmux_value_write_counter(cqlmux_wbuf *b, int64_t v) { cqlmux_value_write_bigint(b, v); }
+
+void cqlmux_value_write_timestamp(cqlmux_wbuf *b, int64_t millis) {
+  cqlmux_value_write_bigint(b, millis);
+}
+
+void cqlmux_value_write_timeuuid(cqlmux_wbuf *b, const uint8_t uuid[16]) {
+  if ((uuid[6] >> 4) != 1) {
+    fail(b, CQLMUX_ERR_INVALID_ARGUMENT);
+    return;
+  }
+  cqlmux_value_write_uuid(b, uuid);
+}
+
+void cqlmux_value_write_varint_raw(cqlmux_wbuf *b, const uint8_t *p, size_t n) {
+  if (n == 0) {
+    fail(b, CQLMUX_ERR_INVALID_ARGUMENT);
+    return;
+  }
+  cqlmux_value_write_bytes(b, p, n);
+}
+
+void cqlmux_value_write_decimal_raw(cqlmux_wbuf *b, int32_t scale, const uint8_t *unscaled,
+                                    size_t n) {
+  size_t m = cqlmux_value_begin(b);
+  cqlmux_value_put_decimal_raw(b, scale, unscaled, n);
+  cqlmux_value_end(b, m);
+}
+
 /* ------------------------------------------------------------ composites */
 
 size_t cqlmux_value_begin(cqlmux_wbuf *b) { return cqlmux_wbuf_skip(b, 4); }

@@ -180,8 +180,20 @@ void cqlmux_value_write_inet(cqlmux_wbuf *b, const cqlmux_inet *addr);
 void cqlmux_value_write_duration(cqlmux_wbuf *b, cqlmux_duration d);
 void cqlmux_value_write_varint(cqlmux_wbuf *b, int64_t v);
 void cqlmux_value_write_decimal(cqlmux_wbuf *b, int32_t scale, int64_t unscaled);
-/* ascii, text, blob, and raw varint bytes: the bytes as given. */
+/* The bytes as given (blob, or any type already serialized). */
 void cqlmux_value_write_bytes(cqlmux_wbuf *b, const void *p, size_t n);
+/* Per-type names for the same encodings; the checked ones refuse what the
+ * matching getter would reject (INVALID_ARGUMENT). */
+void cqlmux_value_write_ascii(cqlmux_wbuf *b, const char *s, size_t n); /* checked: bytes < 128 */
+void cqlmux_value_write_text(cqlmux_wbuf *b, const char *s, size_t n);  /* checked: UTF-8 */
+void cqlmux_value_write_blob(cqlmux_wbuf *b, const void *p, size_t n);
+void cqlmux_value_write_counter(cqlmux_wbuf *b, int64_t v);
+void cqlmux_value_write_timestamp(cqlmux_wbuf *b, int64_t millis);
+void cqlmux_value_write_timeuuid(cqlmux_wbuf *b, const uint8_t uuid[16]); /* checked: version 1 */
+/* Two's complement bytes as they are (n >= 1). */
+void cqlmux_value_write_varint_raw(cqlmux_wbuf *b, const uint8_t *p, size_t n);
+void cqlmux_value_write_decimal_raw(cqlmux_wbuf *b, int32_t scale, const uint8_t *unscaled,
+                                    size_t n);
 
 /* Composite values: begin reserves the [int] length and returns a mark;
  * end fills it in. In between write the body: for list/set/map an [int]

@@ -10,6 +10,13 @@ tests_integration_test_handshake_real_LDADD = $(TEST_LDADD)
 
 EXTRA_DIST += tests/integration/cassandra-local-check.sh tests/integration/cql_probe.py
 
+check_PROGRAMS += tests/integration/test_session_real
+INTEGRATION_TESTS += tests/integration/test_session_real
+tests_integration_test_session_real_SOURCES = tests/integration/test_session_real.c
+tests_integration_test_session_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_session_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_session_real_LDADD = $(TEST_LDADD)
+
 # The codec against a real Cassandra, through a small blocking client.
 check_PROGRAMS += tests/integration/test_codec_real
 INTEGRATION_TESTS += tests/integration/test_codec_real

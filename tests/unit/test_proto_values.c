@@ -685,3 +685,51 @@ Test(proto_values, validate_checks_scalars_inside_composites) {
   cqlmux_value_end(&b, m);
   cr_assert_eq(cqlmux_value_validate(li, written(0)), CQLMUX_ERR_MALFORMED);
 }
+
+Test(proto_values, checked_per_type_writers) {
+  const uint8_t v1[16] = {0x5f, 0x2c, 0x6a, 0x36, 0x84, 0x5a, 0x11, 0xee};
+  const uint8_t v4[16] = {0x55, 0x0e, 0x84, 0x00, 0xe2, 0x9b, 0x41, 0xd4};
+  cqlmux_slice s;
+  int64_t i64;
+  const uint8_t *p;
+  cqlmux_value_write_text(&b, "caf\xc3\xa9", 5);
+  cr_assert_eq(cqlmux_value_get_text(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_ascii(&b, "abc", 3);
+  cr_assert_eq(cqlmux_value_get_ascii(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_blob(&b, "\xff", 1);
+  cr_assert_eq(cqlmux_value_get_blob(written(0), &s), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timestamp(&b, -1);
+  cr_assert_eq(cqlmux_value_get_timestamp(written(0), &i64), CQLMUX_OK);
+  cr_assert_eq(i64, -1);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_counter(&b, 5);
+  cr_assert_eq(cqlmux_value_get_bigint(written(0), &i64), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timeuuid(&b, v1);
+  cr_assert_eq(cqlmux_value_get_timeuuid(written(0), &p), CQLMUX_OK);
+  cqlmux_wbuf_reset(&b);
+  const uint8_t big[9] = {0x01};
+  cqlmux_value_write_varint_raw(&b, big, sizeof big);
+  cr_assert_eq(cqlmux_value_get_varint(written(0), &i64), CQLMUX_ERR_OVERSIZED);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_decimal_raw(&b, 1, big, sizeof big);
+  cqlmux_decimal d;
+  cr_assert_eq(cqlmux_value_get_decimal(written(0), &d), CQLMUX_OK);
+  cr_assert_eq(d.unscaled.len, 9);
+
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_text(&b, "\xc0\x80", 2);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_ascii(&b, "\x80", 1);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_timeuuid(&b, v4);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_wbuf_reset(&b);
+  cqlmux_value_write_varint_raw(&b, big, 0);
+  cr_assert_eq(b.error, CQLMUX_ERR_INVALID_ARGUMENT);
+}

@@ -1,0 +1,19 @@
+/* Calls: the session's request objects and their pool (see call.c). */
+#ifndef CQLMUX_API_CALL_H
+#define CQLMUX_API_CALL_H
+
+#include "api/session.h"
+
+/* A pool caching up to max_cached idle calls. NULL on NOMEM. */
+cqlmux_call_pool *cqlmux_call_pool_new(const cqlmux_allocator *alloc, size_t max_cached);
+/* The session lets go; the pool goes once every call is back. Any thread. */
+void cqlmux_call_pool_release(cqlmux_call_pool *pool);
+
+/* A call with an empty envelope buffer and result, or NULL. Any thread. */
+cqlmux_call *cqlmux_call_get(cqlmux_call_pool *pool);
+/* Back to its pool (clears its result first). Any thread. */
+void cqlmux_call_put(cqlmux_call *call);
+/* cqlmux_payload_free_fn for futures whose payload is a call. */
+void cqlmux_call_free_payload(void *payload);
+
+#endif

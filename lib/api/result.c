@@ -1,0 +1,256 @@
+#include "api/result.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net/rbuf.h"
+#include "proto/opcode.h"
+#include "proto/values.h"
+#include "runtime/alloc.h"
+
+void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
+  r->alloc = alloc;
+  r->has_result = r->has_error = false;
+  r->buffer = NULL;
+  r->copy = NULL;
+  cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
+}
+
+void cqlmux_result_clear(cqlmux_result *r) {
+  cqlmux_rbuf_release(r->buffer);
+  r->buffer = NULL;
+  cqlmux_mem_free(r->alloc, r->copy);
+  r->copy = NULL;
+  cqlmux_arena_reset(&r->arena);
+  r->has_result = r->has_error = false;
+}
+
+static void copy_slice(char *out, size_t cap, cqlmux_slice s) {
+  size_t n = s.len < cap - 1 ? s.len : cap - 1;
+  if (n) memcpy(out, s.data, n);
+  out[n] = '\0';
+}
+
+int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
+                       size_t len, cqlmux_rbuf *buffer) {
+  if (buffer) {
+    cqlmux_rbuf_retain(buffer);
+    r->buffer = buffer;
+  } else if (len) {
+    r->copy = cqlmux_mem_malloc(r->alloc, len);
+    if (!r->copy) return CQLMUX_ERR_NOMEM;
+    memcpy(r->copy, body, len);
+    body = r->copy;
+  }
+  int rc;
+  if (opcode == CQLMUX_OP_RESULT) {
+    rc = cqlmux_result_decode(version, body, len, &r->arena, &r->msg);
+    r->has_result = rc == CQLMUX_OK;
+  } else if (opcode == CQLMUX_OP_ERROR) {
+    rc = cqlmux_error_decode(version, body, len, &r->error);
+    r->has_error = rc == CQLMUX_OK;
+    if (rc == CQLMUX_OK) {
+      copy_slice(r->error_write_type, sizeof r->error_write_type, r->error.write_type);
+      copy_slice(r->error_keyspace, sizeof r->error_keyspace, r->error.keyspace);
+      copy_slice(r->error_table, sizeof r->error_table, r->error.name);
+    }
+  } else {
+    rc = CQLMUX_ERR_PROTOCOL;
+  }
+  if (rc != CQLMUX_OK) cqlmux_result_clear(r);
+  return rc;
+}
+
+static const char *error_name(int32_t code) {
+  switch (code) {
+  case 0x0000: return "server error";
+  case 0x000A: return "protocol error";
+  case 0x0100: return "bad credentials";
+  case 0x1000: return "unavailable";
+  case 0x1001: return "overloaded";
+  case 0x1002: return "bootstrapping";
+  case 0x1003: return "truncate error";
+  case 0x1100: return "write timeout";
+  case 0x1200: return "read timeout";
+  case 0x1300: return "read failure";
+  case 0x1400: return "function failure";
+  case 0x1500: return "write failure";
+  case 0x1600: return "CDC write failure";
+  case 0x1700: return "CAS write unknown";
+  case 0x2000: return "syntax error";
+  case 0x2100: return "unauthorized";
+  case 0x2200: return "invalid query";
+  case 0x2300: return "configuration error";
+  case 0x2400: return "already exists";
+  case 0x2500: return "unprepared";
+  default: return "unknown error";
+  }
+}
+
+void cqlmux_result_describe_error(const cqlmux_result *r, char *out, size_t cap) {
+  snprintf(out, cap, "Cassandra error 0x%04x (%s): %.*s", (unsigned)r->error.code,
+           error_name(r->error.code), (int)r->error.message.len,
+           (const char *)r->error.message.data);
+}
+
+/* ------------------------------------------------------------ public access */
+
+cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *r) {
+  return (cqlmux_result_kind)r->msg.kind;
+}
+
+static const cqlmux_rows *rows_of(const cqlmux_result *r) {
+  return r && r->msg.kind == CQLMUX_RESULT_ROWS ? &r->msg.rows : NULL;
+}
+
+size_t cqlmux_result_row_count(const cqlmux_result *r) {
+  const cqlmux_rows *rows = rows_of(r);
+  return rows ? (size_t)rows->rows_count : 0;
+}
+
+size_t cqlmux_result_column_count(const cqlmux_result *r) {
+  const cqlmux_rows *rows = rows_of(r);
+  return rows ? (size_t)rows->meta.columns_count : 0;
+}
+
+static const cqlmux_column_spec *column(const cqlmux_result *r, size_t col) {
+  const cqlmux_rows *rows = rows_of(r);
+  if (!rows || !rows->meta.columns || col >= (size_t)rows->meta.columns_count) return NULL;
+  return &rows->meta.columns[col];
+}
+
+const char *cqlmux_result_column_name(const cqlmux_result *r, size_t col, size_t *length) {
+  const cqlmux_column_spec *c = column(r, col);
+  if (!c) return NULL;
+  if (length) *length = c->name.len;
+  return (const char *)c->name.data;
+}
+
+cqlmux_type cqlmux_result_column_type(const cqlmux_result *r, size_t col) {
+  const cqlmux_column_spec *c = column(r, col);
+  return c ? (cqlmux_type)c->type->id : CQLMUX_TYPE_CUSTOM;
+}
+
+int cqlmux_result_column_index(const cqlmux_result *r, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < cqlmux_result_column_count(r); i++) {
+    const cqlmux_column_spec *c = column(r, i);
+    if (c && c->name.len == n && memcmp(c->name.data, name, n) == 0) return (int)i;
+  }
+  return CQLMUX_ERR_NOT_FOUND;
+}
+
+/* The cell, after checking the column's type against the accepted ones. */
+static int cell(const cqlmux_result *r, size_t row, size_t col, const cqlmux_type *types,
+                size_t ntypes, cqlmux_bytes *out) {
+  const cqlmux_rows *rows = rows_of(r);
+  if (!rows || row >= (size_t)rows->rows_count || col >= (size_t)rows->meta.columns_count)
+    return CQLMUX_ERR_NOT_FOUND;
+  if (types) {
+    cqlmux_type t = cqlmux_result_column_type(r, col);
+    bool ok = false;
+    for (size_t i = 0; i < ntypes; i++) ok = ok || t == types[i];
+    if (!ok) return CQLMUX_ERR_TYPE_MISMATCH;
+  }
+  cqlmux_bytes v = cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col);
+  if (v.len < 0) return CQLMUX_ERR_NULL_VALUE;
+  *out = v;
+  return CQLMUX_OK;
+}
+
+#define ACCEPT(...) (const cqlmux_type[]){__VA_ARGS__}, sizeof((const cqlmux_type[]){__VA_ARGS__}) / sizeof(cqlmux_type)
+
+int cqlmux_result_is_null(const cqlmux_result *r, size_t row, size_t col) {
+  cqlmux_bytes v;
+  return cell(r, row, col, NULL, 0, &v) == CQLMUX_ERR_NULL_VALUE;
+}
+
+int cqlmux_result_get_bool(const cqlmux_result *r, size_t row, size_t col, int *out) {
+  cqlmux_bytes v;
+  bool b;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_BOOLEAN), &v);
+  if (rc == CQLMUX_OK && (rc = cqlmux_value_get_boolean(v, &b)) == CQLMUX_OK) *out = b;
+  return rc;
+}
+
+int cqlmux_result_get_int8(const cqlmux_result *r, size_t row, size_t col, int8_t *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_TINYINT), &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_tinyint(v, out) : rc;
+}
+
+int cqlmux_result_get_int16(const cqlmux_result *r, size_t row, size_t col, int16_t *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_SMALLINT), &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_smallint(v, out) : rc;
+}
+
+int cqlmux_result_get_int32(const cqlmux_result *r, size_t row, size_t col, int32_t *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_INT, CQLMUX_TYPE_DATE), &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_int(v, out) : rc;
+}
+
+int cqlmux_result_get_int64(const cqlmux_result *r, size_t row, size_t col, int64_t *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col,
+                ACCEPT(CQLMUX_TYPE_BIGINT, CQLMUX_TYPE_COUNTER, CQLMUX_TYPE_TIMESTAMP,
+                       CQLMUX_TYPE_TIME),
+                &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_bigint(v, out) : rc;
+}
+
+int cqlmux_result_get_float(const cqlmux_result *r, size_t row, size_t col, float *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_FLOAT), &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_float(v, out) : rc;
+}
+
+int cqlmux_result_get_double(const cqlmux_result *r, size_t row, size_t col, double *out) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_DOUBLE), &v);
+  return rc == CQLMUX_OK ? cqlmux_value_get_double(v, out) : rc;
+}
+
+int cqlmux_result_get_text(const cqlmux_result *r, size_t row, size_t col, const char **text,
+                           size_t *length) {
+  cqlmux_bytes v;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_TEXT, CQLMUX_TYPE_ASCII), &v);
+  if (rc != CQLMUX_OK) return rc;
+  *text = (const char *)v.data;
+  *length = (size_t)v.len;
+  return CQLMUX_OK;
+}
+
+int cqlmux_result_get_uuid(const cqlmux_result *r, size_t row, size_t col, uint8_t out[16]) {
+  cqlmux_bytes v;
+  const uint8_t *p;
+  int rc = cell(r, row, col, ACCEPT(CQLMUX_TYPE_UUID, CQLMUX_TYPE_TIMEUUID), &v);
+  if (rc == CQLMUX_OK && (rc = cqlmux_value_get_uuid(v, &p)) == CQLMUX_OK) memcpy(out, p, 16);
+  return rc;
+}
+
+int cqlmux_result_get_serialized(const cqlmux_result *r, size_t row, size_t col,
+                                 const uint8_t **data, int32_t *length) {
+  const cqlmux_rows *rows = rows_of(r);
+  if (!rows || row >= (size_t)rows->rows_count || col >= (size_t)rows->meta.columns_count)
+    return CQLMUX_ERR_NOT_FOUND;
+  cqlmux_bytes v = cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col);
+  *data = v.data;
+  *length = v.len;
+  return CQLMUX_OK;
+}
+
+int cqlmux_result_has_more_pages(const cqlmux_result *r) {
+  const cqlmux_rows *rows = rows_of(r);
+  return rows && (rows->meta.flags & CQLMUX_ROWS_FLAG_HAS_MORE_PAGES) ? 1 : 0;
+}
+
+int cqlmux_result_paging_state(const cqlmux_result *r, const uint8_t **state, size_t *length) {
+  const cqlmux_rows *rows = rows_of(r);
+  if (!rows || rows->meta.paging_state.len < 0) return CQLMUX_ERR_NOT_FOUND;
+  *state = rows->meta.paging_state.data;
+  *length = (size_t)rows->meta.paging_state.len;
+  return CQLMUX_OK;
+}

@@ -1,0 +1,55 @@
+/* The public cqlmux_result: a decoded RESULT (or the details of an ERROR)
+ * that borrows the received bytes.
+ *
+ * Filled once on the I/O thread that received the answer, then read-only:
+ * any thread may read it after the future completes (the future's
+ * completion publishes it). It keeps the bytes alive through a reference on
+ * the connection's receive buffer, or through a private copy when the bytes
+ * came from a decompression or reassembly buffer that is reused. */
+#ifndef CQLMUX_API_RESULT_H
+#define CQLMUX_API_RESULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cqlmux.h"
+#include "proto/arena.h"
+#include "proto/response.h"
+
+typedef struct cqlmux_rbuf cqlmux_rbuf;
+
+/* Decoded metadata of a typical result fits here without an allocation. */
+#define CQLMUX_RESULT_ARENA_INLINE 768
+
+struct cqlmux_result {
+  const cqlmux_allocator *alloc;
+  bool has_result;               /* msg is a decoded RESULT */
+  bool has_error;                /* error is a decoded ERROR */
+  cqlmux_result_msg msg;
+  cqlmux_error_body error;
+  cqlmux_rbuf *buffer;           /* retained receive buffer, or NULL */
+  uint8_t *copy;                 /* private copy of the body, or NULL */
+  cqlmux_arena arena;
+  /* NUL-terminated copies for cqlmux_server_error's string fields. */
+  char error_write_type[32];
+  char error_keyspace[256];
+  char error_table[256];
+  _Alignas(max_align_t) uint8_t arena_inline[CQLMUX_RESULT_ARENA_INLINE];
+};
+
+void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
+
+/* Decodes a RESULT (opcode RESULT) or ERROR (opcode ERROR) body. When
+ * buffer is non-NULL the body lies in it and is retained; otherwise the
+ * body is copied. Returns OK, NOMEM or the decoder's error (MALFORMED,
+ * TRUNCATED ...); on failure r holds nothing. */
+int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
+                       size_t len, cqlmux_rbuf *buffer);
+
+/* Releases what fill took (buffer reference, copy, arena growth). */
+void cqlmux_result_clear(cqlmux_result *r);
+
+/* "Cassandra error 0x2200 (invalid query): <message>" into out. */
+void cqlmux_result_describe_error(const cqlmux_result *r, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,607 @@
+#include "api/session.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/call.h"
+#include "api/prepared.h"
+#include "api/statement.h"
+#include "proto/opcode.h"
+#include "proto/request.h"
+#include "runtime/alloc.h"
+#include "runtime/clock.h"
+#include "runtime/future.h"
+
+/* Reconnection: immediate, then 1 s doubling to 60 s, +-20 % jitter. */
+#define RECONNECT_FIRST_US 1000000ull
+#define RECONNECT_MAX_US 60000000ull
+/* Idle calls kept for reuse. */
+#define CALL_CACHE 4096
+/* Connections a request may be offered to before it fails. */
+#define MAX_ATTEMPTS 3
+
+static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
+                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer);
+static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent);
+static const cqlmux_request_ops call_ops = {on_call_response, on_call_failure};
+
+static void on_conn_ready(cqlmux_connection *c, void *owner);
+static void on_conn_closed(cqlmux_connection *c, int error, const char *message, void *owner);
+static const cqlmux_conn_events conn_events = {on_conn_ready, on_conn_closed, NULL};
+
+static int session_state(const cqlmux_session *s) {
+  /* acquire: pairs with the release stores of state changes, so a thread
+   * that sees CONNECTED also sees the negotiated version. */
+  return atomic_load_explicit(&s->state, memory_order_acquire);
+}
+
+static void set_state(cqlmux_session *s, cqlmux_session_state st) {
+  atomic_store_explicit(&s->state, (int)st, memory_order_release);
+}
+
+/* A future already completed with error (for failures at submission). */
+static cqlmux_future *failed_future(cqlmux_session *s, int error, const char *message) {
+  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
+  if (!f) return NULL;
+  cqlmux_future_complete(f, error, message, NULL, NULL);
+  cqlmux_future_release(f);
+  return f;
+}
+
+/* ================================================================ creation */
+
+/* Splits "a, b:9043, [::1]:9044" into hosts. */
+static int parse_contact_points(cqlmux_session *s) {
+  const char *list = s->config->contact_points;
+  unsigned count = 1;
+  for (const char *p = list; *p; p++) count += *p == ',';
+  s->hosts = cqlmux_mem_calloc(s->alloc, count, sizeof *s->hosts);
+  if (!s->hosts) return CQLMUX_ERR_NOMEM;
+  const char *p = list;
+  while (*p) {
+    while (*p == ' ' || *p == ',') p++;
+    size_t n = strcspn(p, ",");
+    while (n && p[n - 1] == ' ') n--;
+    if (n == 0) break;
+    if (n >= sizeof s->hosts[0].name) return CQLMUX_ERR_INVALID_ARGUMENT;
+    memcpy(s->hosts[s->host_count].name, p, n);
+    s->hosts[s->host_count].name[n] = '\0';
+    s->host_count++;
+    p += n;
+  }
+  return s->host_count ? CQLMUX_OK : CQLMUX_ERR_INVALID_ARGUMENT;
+}
+
+static int init_tls(cqlmux_session *s) {
+  const cqlmux_config *c = s->config;
+  if (!c->tls_enabled) return CQLMUX_OK;
+  cqlmux_tls_options o = {.ca_file = c->tls_ca_file,
+                          .cert_file = c->tls_cert_file,
+                          .key_file = c->tls_key_file,
+                          .skip_peer_verification = !c->tls_verify_peer,
+                          .skip_identity_check = !c->tls_verify_hostname,
+                          .min_version = c->tls_min_version};
+  char err[300];
+  int rc = cqlmux_tls_context_init(&s->tls, &o, err, sizeof err);
+  if (rc != CQLMUX_OK) {
+    cqlmux_log(cqlmux_runtime_logger(s->runtime), CQLMUX_LOG_ERROR, "%s", err);
+    return rc;
+  }
+  s->tls_enabled = true;
+  return CQLMUX_OK;
+}
+
+static void init_settings(cqlmux_session *s) {
+  const cqlmux_config *c = s->config;
+  cqlmux_conn_settings *st = &s->settings;
+  st->alloc = s->alloc;
+  st->logger = cqlmux_runtime_logger(s->runtime);
+  st->tls = s->tls_enabled ? &s->tls : NULL;
+  st->protocol_version = c->protocol_version;
+  st->lz4 = c->compression == CQLMUX_COMPRESSION_LZ4;
+  st->username = c->username;
+  st->password = c->password;
+  st->max_requests = c->max_requests_per_connection;
+  st->high_watermark = cqlmux_config_high_watermark(c);
+  st->low_watermark = cqlmux_config_low_watermark(c);
+  st->queue_size = c->queue_size;
+  st->orphan_threshold = c->max_requests_per_connection / 4 + 1;
+  st->connect_timeout_us = (uint64_t)c->connect_timeout_ms * 1000;
+  st->heartbeat_interval_us = (uint64_t)c->heartbeat_interval_ms * 1000;
+  st->heartbeat_timeout_us = (uint64_t)c->heartbeat_timeout_ms * 1000;
+  st->workers = cqlmux_runtime_workers(s->runtime);
+  st->completion_bound = c->callback_threads ? c->completion_queue_bound : 0;
+  st->read_buffer_size = 64 * 1024;
+  st->write_buffer_size = 64 * 1024;
+}
+
+int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
+  if (!config || !out) return CQLMUX_ERR_INVALID_ARGUMENT;
+  cqlmux_config *copy = cqlmux_config_copy(config);
+  if (!copy) return CQLMUX_ERR_NOMEM;
+  cqlmux_session *s = cqlmux_mem_calloc(&copy->allocator, 1, sizeof *s);
+  if (!s) {
+    cqlmux_config_free(copy);
+    return CQLMUX_ERR_NOMEM;
+  }
+  s->config = copy;
+  s->alloc = &copy->allocator;
+  pthread_mutex_init(&s->lock, NULL);
+  snprintf(s->keyspace, sizeof s->keyspace, "%s", copy->keyspace ? copy->keyspace : "");
+  cqlmux_runtime_config rc;
+  cqlmux_config_runtime(copy, &rc);
+  rc.completion_capacity = (size_t)copy->completion_queue_bound * 2;
+  int err = cqlmux_runtime_new(&rc, &s->runtime);
+  if (err == CQLMUX_OK) err = parse_contact_points(s);
+  if (err == CQLMUX_OK) err = init_tls(s);
+  if (err == CQLMUX_OK && !(s->calls = cqlmux_call_pool_new(s->alloc, CALL_CACHE)))
+    err = CQLMUX_ERR_NOMEM;
+  if (err != CQLMUX_OK) {
+    cqlmux_session_free(s);
+    return err;
+  }
+  init_settings(s);
+  *out = s;
+  return CQLMUX_OK;
+}
+
+/* ================================================================ connecting */
+
+/* "host", "host:port", "[v6]:port" or a bare IPv6 address to an endpoint;
+ * names resolve here, on the application thread calling connect. */
+static int resolve_host(cqlmux_session *s, cqlmux_host *h) {
+  char name[256];
+  int port = s->config->port;
+  snprintf(name, sizeof name, "%s", h->name);
+  char *colon = strrchr(name, ':');
+  bool bracketed = name[0] == '[';
+  if (colon && (bracketed ? colon > strchr(name, ']') : strchr(name, ':') == colon)) {
+    port = atoi(colon + 1);
+    *colon = '\0';
+  }
+  if (bracketed) {
+    memmove(name, name + 1, strlen(name));
+    char *close = strchr(name, ']');
+    if (close) *close = '\0';
+  }
+  snprintf(h->name, sizeof h->name, "%s", name);
+  if (cqlmux_endpoint_parse(name, port, &h->endpoint) == CQLMUX_OK) return CQLMUX_OK;
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+  struct addrinfo *res = NULL;
+  if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res) return CQLMUX_ERR_RESOLVE;
+  memset(&h->endpoint, 0, sizeof h->endpoint);
+  memcpy(&h->endpoint.addr, res->ai_addr, res->ai_addrlen);
+  h->endpoint.addr_len = (socklen_t)res->ai_addrlen;
+  if (res->ai_family == AF_INET)
+    ((struct sockaddr_in *)&h->endpoint.addr)->sin_port = htons((uint16_t)port);
+  else
+    ((struct sockaddr_in6 *)&h->endpoint.addr)->sin6_port = htons((uint16_t)port);
+  freeaddrinfo(res);
+  return CQLMUX_OK;
+}
+
+static int create_slots(cqlmux_session *s, cqlmux_host *h) {
+  h->slot_count = s->config->core_connections;
+  h->slots = cqlmux_mem_calloc(s->alloc, h->slot_count, sizeof *h->slots);
+  if (!h->slots) return CQLMUX_ERR_NOMEM;
+  for (unsigned i = 0; i < h->slot_count; i++) {
+    cqlmux_conn_slot *slot = &h->slots[i];
+    slot->session = s;
+    slot->host = h;
+    int rc = cqlmux_connection_new(cqlmux_runtime_next_loop(s->runtime), &s->settings,
+                                   &conn_events, slot, &h->endpoint, h->name, &slot->conn);
+    if (rc != CQLMUX_OK) return rc;
+    if (s->keyspace[0]) cqlmux_connection_use_keyspace(slot->conn, s->keyspace);
+  }
+  return CQLMUX_OK;
+}
+
+/* Completes the connect future once (lock held). */
+static void finish_connect_locked(cqlmux_session *s, int error, const char *message) {
+  cqlmux_future *f = s->connect_future;
+  if (!f) return;
+  s->connect_future = NULL;
+  if (error == CQLMUX_OK) set_state(s, CQLMUX_SESSION_CONNECTED);
+  cqlmux_future_complete(f, error, message, NULL, NULL);
+  cqlmux_future_release(f);
+}
+
+cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
+  if (!s) return NULL;
+  int expected = CQLMUX_SESSION_NEW;
+  if (!atomic_compare_exchange_strong(&s->state, &expected, CQLMUX_SESSION_CONNECTING))
+    return failed_future(s, CQLMUX_ERR_INVALID_STATE, "connect may be called once per session");
+  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
+  if (!f) return NULL;
+  s->connect_future = f;
+  int rc = CQLMUX_OK;
+  char message[300] = "";
+  for (unsigned i = 0; i < s->host_count && rc == CQLMUX_OK; i++) {
+    if ((rc = resolve_host(s, &s->hosts[i])) != CQLMUX_OK)
+      snprintf(message, sizeof message, "cannot resolve contact point %s", s->hosts[i].name);
+    else if ((rc = create_slots(s, &s->hosts[i])) != CQLMUX_OK)
+      snprintf(message, sizeof message, "%s", cqlmux_strerror(rc));
+  }
+  pthread_mutex_lock(&s->lock);
+  if (rc != CQLMUX_OK) {
+    set_state(s, CQLMUX_SESSION_CLOSED);
+    finish_connect_locked(s, rc, message);
+    pthread_mutex_unlock(&s->lock);
+    return f;
+  }
+  for (unsigned i = 0; i < s->host_count; i++) s->slots_unreported += s->hosts[i].slot_count;
+  pthread_mutex_unlock(&s->lock);
+  for (unsigned i = 0; i < s->host_count; i++)
+    for (unsigned j = 0; j < s->hosts[i].slot_count; j++)
+      cqlmux_connection_start(s->hosts[i].slots[j].conn);
+  return f;
+}
+
+/* ================================================================ connection events */
+
+static void on_conn_ready(cqlmux_connection *c, void *owner) {
+  cqlmux_conn_slot *slot = owner;
+  cqlmux_session *s = slot->session;
+  slot->failures = 0;
+  unsigned none = 0;
+  /* The first connection's negotiated version becomes the session's, and
+   * later connections are opened with it (requests are encoded before a
+   * connection is chosen). */
+  atomic_compare_exchange_strong(&s->version, &none, cqlmux_connection_version(c));
+  if (cqlmux_connection_version(c) == atomic_load(&s->version))
+    atomic_store(&s->lz4, cqlmux_connection_compressed(c));
+  /* release: pairs with the acquire load in pick_connection. */
+  atomic_store_explicit(&slot->ready, true, memory_order_release);
+  pthread_mutex_lock(&s->lock);
+  if (!slot->reported) {
+    slot->reported = true;
+    s->slots_unreported--;
+  }
+  finish_connect_locked(s, CQLMUX_OK, NULL);
+  pthread_mutex_unlock(&s->lock);
+}
+
+static uint64_t reconnect_delay_us(unsigned failures) {
+  if (failures <= 1) return 0;
+  uint64_t d = RECONNECT_FIRST_US << (failures - 2 < 6 ? failures - 2 : 6);
+  if (d > RECONNECT_MAX_US) d = RECONNECT_MAX_US;
+  uint64_t jitter = d / 5;
+  return d - jitter + (uint64_t)rand() % (2 * jitter + 1);
+}
+
+static void on_reconnect_timer(cqlmux_timer *timer, int status) {
+  cqlmux_conn_slot *slot = timer->user_data;
+  if (status != CQLMUX_OK || session_state(slot->session) >= CQLMUX_SESSION_CLOSING) return;
+  cqlmux_connection_restart(slot->conn, (int)atomic_load(&slot->session->version));
+}
+
+static void on_conn_closed(cqlmux_connection *c, int error, const char *message, void *owner) {
+  cqlmux_conn_slot *slot = owner;
+  cqlmux_session *s = slot->session;
+  atomic_store_explicit(&slot->ready, false, memory_order_release);
+  slot->failures++;
+  pthread_mutex_lock(&s->lock);
+  if (!slot->reported) {
+    slot->reported = true;
+    s->slots_unreported--;
+    if (!s->first_error) {
+      s->first_error = error;
+      snprintf(s->first_message, sizeof s->first_message, "%s",
+               message ? message : cqlmux_strerror(error));
+    }
+    if (s->slots_unreported == 0) {
+      set_state(s, CQLMUX_SESSION_CLOSED);
+      finish_connect_locked(s, s->first_error, s->first_message);
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (session_state(s) >= CQLMUX_SESSION_CLOSING || error == CQLMUX_ERR_SHUTDOWN) return;
+  cqlmux_timer_init(&slot->reconnect_timer, on_reconnect_timer, slot);
+  cqlmux_loop_timer_start(cqlmux_connection_loop(c), &slot->reconnect_timer,
+                          reconnect_delay_us(slot->failures));
+}
+
+/* ================================================================ submission */
+
+/* The least-loaded ready connection, hosts taken in turn; NULL if none. */
+static cqlmux_conn_slot *pick_connection(cqlmux_session *s, const cqlmux_connection *avoid) {
+  unsigned start = atomic_fetch_add_explicit(&s->round_robin, 1, memory_order_relaxed);
+  for (unsigned i = 0; i < s->host_count; i++) {
+    cqlmux_host *h = &s->hosts[(start + i) % s->host_count];
+    cqlmux_conn_slot *best = NULL;
+    unsigned best_load = 0;
+    for (unsigned j = 0; j < h->slot_count; j++) {
+      cqlmux_conn_slot *slot = &h->slots[j];
+      if (slot->conn == avoid || !atomic_load_explicit(&slot->ready, memory_order_acquire))
+        continue;
+      unsigned load = cqlmux_connection_load(slot->conn);
+      if (!best || load < best_load) {
+        best = slot;
+        best_load = load;
+      }
+    }
+    if (best) return best;
+  }
+  return NULL;
+}
+
+static void budget_release(cqlmux_session *s, cqlmux_call *call) {
+  if (call->charged)
+    atomic_fetch_sub_explicit(&s->budget_used, call->charged, memory_order_relaxed);
+  call->charged = 0;
+}
+
+static void complete_close_if_idle(cqlmux_session *s);
+
+/* Hands the outcome to the future; the call becomes its payload. */
+static void complete_call(cqlmux_call *call, int error, const char *message) {
+  cqlmux_session *s = call->session;
+  cqlmux_future *f = call->future;
+  budget_release(s, call);
+  cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
+  cqlmux_future_release(f);
+  /* relaxed + the lock in complete_close_if_idle: only the close future
+   * waits for this count to reach zero. */
+  if (atomic_fetch_sub_explicit(&s->outstanding, 1, memory_order_acq_rel) == 1)
+    complete_close_if_idle(s);
+}
+
+/* Offers the call to a connection; completes it when none takes it. */
+static void dispatch_call(cqlmux_session *s, cqlmux_call *call, const cqlmux_connection *avoid) {
+  cqlmux_conn_slot *slot = pick_connection(s, avoid);
+  if (!slot) {
+    complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
+    return;
+  }
+  if (cqlmux_connection_admit(slot->conn) != CQLMUX_OK) {
+    complete_call(call, CQLMUX_ERR_BUSY,
+                  "busy: the connection's in-flight requests and wait queue are full");
+    return;
+  }
+  call->attempts++;
+  cqlmux_request_reset(&call->net, &call_ops, call);
+  cqlmux_connection_post(slot->conn, &call->net);
+}
+
+/* Common path of execute and prepare once the envelope is encoded. */
+static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned timeout_ms) {
+  call->session = s;
+  call->net.timeout_us = (uint64_t)(timeout_ms ? timeout_ms : s->config->request_timeout_ms) * 1000;
+  call->net.submitted_us = cqlmux_clock_now_us();
+  size_t bytes = call->net.envelope.len;
+  size_t budget = s->config->memory_budget;
+  size_t used = atomic_fetch_add_explicit(&s->budget_used, bytes, memory_order_relaxed);
+  call->charged = bytes;
+  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
+  if (!f) {
+    budget_release(s, call);
+    cqlmux_call_put(call);
+    return NULL;
+  }
+  call->future = f;
+  atomic_fetch_add_explicit(&s->outstanding, 1, memory_order_relaxed);
+  if (budget && used + bytes > budget) {
+    complete_call(call, CQLMUX_ERR_BUSY, "busy: the session's memory budget is exhausted");
+    return f;
+  }
+  dispatch_call(s, call, NULL);
+  return f;
+}
+
+/* Checks the session can take a request; NULL when it can, else a failed future. */
+static cqlmux_future *refuse_unless_connected(cqlmux_session *s, bool *refused) {
+  int st = session_state(s);
+  *refused = st != CQLMUX_SESSION_CONNECTED;
+  if (!*refused) return NULL;
+  if (st >= CQLMUX_SESSION_CLOSING)
+    return failed_future(s, CQLMUX_ERR_SHUTDOWN, "the session is closing");
+  return failed_future(s, CQLMUX_ERR_INVALID_STATE, "the session is not connected");
+}
+
+static uint8_t session_version(const cqlmux_session *s) {
+  return (uint8_t)atomic_load_explicit(&s->version, memory_order_relaxed);
+}
+
+/* v4 compresses each request body; v5 compresses whole frames instead. */
+static bool compress_bodies(const cqlmux_session *s) {
+  return session_version(s) < 5 && atomic_load_explicit(&s->lz4, memory_order_relaxed);
+}
+
+cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement *st) {
+  if (!s || !st) return NULL;
+  bool refused;
+  cqlmux_future *f = refuse_unless_connected(s, &refused);
+  if (refused) return f;
+  cqlmux_call *call = cqlmux_call_get(s->calls);
+  if (!call) return NULL;
+  call->kind = CQLMUX_CALL_EXECUTE;
+  int rc = cqlmux_statement_encode(st, &call->net.envelope, session_version(s), compress_bodies(s));
+  if (rc != CQLMUX_OK) {
+    cqlmux_call_put(call);
+    return failed_future(s, rc, "cannot encode the statement");
+  }
+  return submit(s, call, st->timeout_ms);
+}
+
+cqlmux_future *cqlmux_session_query(cqlmux_session *s, const char *cql) {
+  if (!s || !cql) return NULL;
+  cqlmux_statement *st = cqlmux_statement_new(cql, 0);
+  if (!st) return NULL;
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cqlmux_statement_free(st);
+  return f;
+}
+
+cqlmux_future *cqlmux_session_prepare(cqlmux_session *s, const char *cql) {
+  if (!s || !cql) return NULL;
+  bool refused;
+  cqlmux_future *f = refuse_unless_connected(s, &refused);
+  if (refused) return f;
+  cqlmux_call *call = cqlmux_call_get(s->calls);
+  if (!call) return NULL;
+  call->kind = CQLMUX_CALL_PREPARE;
+  size_t n = strlen(cql);
+  call->prepare_cql = cqlmux_mem_malloc(s->alloc, n + 1);
+  if (!call->prepare_cql) {
+    cqlmux_call_put(call);
+    return NULL;
+  }
+  memcpy(call->prepare_cql, cql, n + 1);
+  cqlmux_request_header h = {.version = session_version(s), .compress = compress_bodies(s)};
+  cqlmux_slice text = {(const uint8_t *)cql, n};
+  cqlmux_slice none = {NULL, 0};
+  int rc = cqlmux_request_prepare(&call->net.envelope, &h, text, false, none);
+  if (rc != CQLMUX_OK) {
+    cqlmux_call_put(call);
+    return failed_future(s, rc, "cannot encode PREPARE");
+  }
+  return submit(s, call, 0);
+}
+
+/* ================================================================ outcomes */
+
+static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
+  pthread_mutex_lock(&s->lock);
+  size_t n = ks->len < sizeof s->keyspace - 1 ? ks->len : sizeof s->keyspace - 1;
+  bool changed = n != strlen(s->keyspace) || memcmp(s->keyspace, ks->data, n) != 0;
+  memcpy(s->keyspace, ks->data, n);
+  s->keyspace[n] = '\0';
+  char keyspace[256];
+  memcpy(keyspace, s->keyspace, sizeof keyspace);
+  pthread_mutex_unlock(&s->lock);
+  if (!changed) return;
+  /* Every connection switches (USE), and reconnections start there. */
+  for (unsigned i = 0; i < s->host_count; i++)
+    for (unsigned j = 0; j < s->hosts[i].slot_count; j++)
+      cqlmux_connection_use_keyspace(s->hosts[i].slots[j].conn, keyspace);
+}
+
+static void finish_prepare(cqlmux_call *call) {
+  const cqlmux_prepared_msg *p = &call->result.msg.prepared;
+  call->prepared = cqlmux_prepared_new(call->session->alloc, call->prepare_cql, p->id.data,
+                                       p->id.len, p->result_metadata_id.data,
+                                       p->result_metadata_id.len, (size_t)p->bind_count);
+}
+
+static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
+                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+  cqlmux_call *call = (cqlmux_call *)req;
+  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer);
+  if (rc != CQLMUX_OK) {
+    complete_call(call, rc == CQLMUX_ERR_NOMEM ? rc : CQLMUX_ERR_PROTOCOL,
+                  "cannot decode the server's answer");
+    return;
+  }
+  if (call->result.has_error) {
+    char message[512];
+    cqlmux_result_describe_error(&call->result, message, sizeof message);
+    complete_call(call, CQLMUX_ERR_SERVER, message);
+    return;
+  }
+  if (call->result.msg.kind == CQLMUX_RESULT_SET_KEYSPACE)
+    propagate_keyspace(call->session, &call->result.msg.keyspace);
+  if (call->kind == CQLMUX_CALL_PREPARE) {
+    if (call->result.msg.kind != CQLMUX_RESULT_PREPARED) {
+      complete_call(call, CQLMUX_ERR_PROTOCOL, "PREPARE answered without a prepared result");
+      return;
+    }
+    finish_prepare(call);
+    if (!call->prepared) {
+      complete_call(call, CQLMUX_ERR_NOMEM, "no memory for the prepared statement");
+      return;
+    }
+  }
+  complete_call(call, CQLMUX_OK, NULL);
+}
+
+static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {
+  cqlmux_call *call = (cqlmux_call *)req;
+  cqlmux_session *s = call->session;
+  /* A request that never reached the socket is safe to send elsewhere. */
+  bool retry = !sent && error == CQLMUX_ERR_CONNECTION_CLOSED && call->attempts < MAX_ATTEMPTS &&
+               session_state(s) == CQLMUX_SESSION_CONNECTED;
+  if (retry) {
+    dispatch_call(s, call, req->conn);
+    return;
+  }
+  complete_call(call, error, message);
+}
+
+cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
+  if (!future || cqlmux_future_error(future) != CQLMUX_OK) return NULL;
+  cqlmux_call *call = cqlmux_future_payload(future);
+  if (!call || call->kind != CQLMUX_CALL_PREPARE) return NULL;
+  /* Taken once: the future is read-only to other threads only by contract. */
+  cqlmux_prepared *p = call->prepared;
+  call->prepared = NULL;
+  return p;
+}
+
+int cqlmux_session_protocol_version(const cqlmux_session *s) {
+  return s ? (int)atomic_load(&s->version) : 0;
+}
+
+int cqlmux_session_compression_active(const cqlmux_session *s) {
+  return s && atomic_load(&s->version) && atomic_load(&s->lz4) ? 1 : 0;
+}
+
+/* ================================================================ closing */
+
+static void complete_close_if_idle(cqlmux_session *s) {
+  pthread_mutex_lock(&s->lock);
+  cqlmux_future *f = NULL;
+  if (s->close_future && atomic_load(&s->outstanding) == 0) {
+    f = s->close_future;
+    s->close_future = NULL;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!f) return;
+  cqlmux_future_complete(f, CQLMUX_OK, NULL, NULL, NULL);
+  cqlmux_future_release(f);
+}
+
+cqlmux_future *cqlmux_session_close(cqlmux_session *s) {
+  if (!s) return NULL;
+  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
+  if (!f) return NULL;
+  pthread_mutex_lock(&s->lock);
+  if (s->close_future || session_state(s) >= CQLMUX_SESSION_CLOSING) {
+    pthread_mutex_unlock(&s->lock);
+    cqlmux_future_complete(f, CQLMUX_ERR_INVALID_STATE, "the session is already closing", NULL,
+                           NULL);
+    cqlmux_future_release(f);
+    return f;
+  }
+  set_state(s, CQLMUX_SESSION_CLOSING);
+  s->close_future = f;
+  pthread_mutex_unlock(&s->lock);
+  complete_close_if_idle(s);
+  return f;
+}
+
+void cqlmux_session_free(cqlmux_session *s) {
+  if (!s) return;
+  set_state(s, CQLMUX_SESSION_CLOSING);
+  /* Stops every loop: connections fail what they hold with SHUTDOWN, and
+   * the workers run every callback before they are joined. */
+  if (s->runtime) cqlmux_runtime_shutdown(s->runtime, CQLMUX_STOP_IMMEDIATE);
+  pthread_mutex_lock(&s->lock);
+  finish_connect_locked(s, CQLMUX_ERR_SHUTDOWN, "session freed");
+  pthread_mutex_unlock(&s->lock);
+  complete_close_if_idle(s);
+  for (unsigned i = 0; s->hosts && i < s->host_count; i++) {
+    for (unsigned j = 0; s->hosts[i].slots && j < s->hosts[i].slot_count; j++)
+      cqlmux_connection_free(s->hosts[i].slots[j].conn);
+    cqlmux_mem_free(s->alloc, s->hosts[i].slots);
+  }
+  cqlmux_mem_free(s->alloc, s->hosts);
+  cqlmux_runtime_free(s->runtime);
+  if (s->tls_enabled) cqlmux_tls_context_destroy(&s->tls);
+  if (s->calls) cqlmux_call_pool_release(s->calls);
+  pthread_mutex_destroy(&s->lock);
+  cqlmux_config *config = s->config;
+  cqlmux_mem_free(&config->allocator, s);
+  cqlmux_config_free(config);
+}

@@ -1,0 +1,100 @@
+/* The session: hosts from the contact points, a pool of connections per
+ * host spread over the I/O loops, and the path of every request from
+ * cqlmux_session_execute to its future.
+ *
+ * Threads. execute/prepare/query run on application threads (and inside
+ * callbacks): they encode, pick a connection and post, never block. The
+ * connection events (ready, closed) and request outcomes run on I/O
+ * threads. Shared state is either immutable after connect, atomic, or under
+ * `lock` (connect future, keyspace, close future: all rare).
+ *
+ * A call (one request of the session) is a pooled object that becomes the
+ * payload of its future when it completes, so the result it holds lives
+ * exactly as long as the future; freeing the future returns the call to the
+ * pool. The pool outlives the session while futures still hold calls. */
+#ifndef CQLMUX_API_SESSION_H
+#define CQLMUX_API_SESSION_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "api/config.h"
+#include "api/result.h"
+#include "net/connection.h"
+#include "net/runtime.h"
+#include "net/tls.h"
+
+typedef struct cqlmux_call_pool cqlmux_call_pool;
+
+typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
+
+typedef struct cqlmux_call {
+  cqlmux_request net;           /* first: the connection's view */
+  cqlmux_session *session;
+  cqlmux_call_pool *pool;
+  cqlmux_future *future;
+  cqlmux_call_kind kind;
+  unsigned attempts;            /* connections tried */
+  size_t charged;               /* bytes against the memory budget */
+  char *prepare_cql;            /* PREPARE: the text, for the prepared object */
+  cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
+  cqlmux_result result;
+  struct cqlmux_call *pool_next;
+} cqlmux_call;
+
+/* One connection slot of a host: the connection object lives as long as
+ * the session; after a failure it reconnects in place with backoff. */
+typedef struct cqlmux_conn_slot {
+  cqlmux_session *session;
+  struct cqlmux_host *host;
+  cqlmux_connection *conn;
+  cqlmux_timer reconnect_timer;
+  unsigned failures;            /* consecutive failed attempts */
+  atomic_bool ready;
+  bool reported;                /* first outcome counted for the connect future */
+} cqlmux_conn_slot;
+
+typedef struct cqlmux_host {
+  char name[256];
+  cqlmux_endpoint endpoint;
+  cqlmux_conn_slot *slots;
+  unsigned slot_count;
+} cqlmux_host;
+
+typedef enum cqlmux_session_state {
+  CQLMUX_SESSION_NEW,
+  CQLMUX_SESSION_CONNECTING,
+  CQLMUX_SESSION_CONNECTED,
+  CQLMUX_SESSION_CLOSING,
+  CQLMUX_SESSION_CLOSED
+} cqlmux_session_state;
+
+struct cqlmux_session {
+  cqlmux_config *config;
+  cqlmux_runtime *runtime;
+  const cqlmux_allocator *alloc;
+  bool tls_enabled;
+  cqlmux_tls_context tls;
+  cqlmux_conn_settings settings;
+  cqlmux_host *hosts;
+  unsigned host_count;
+  cqlmux_call_pool *calls;
+
+  atomic_int state;             /* cqlmux_session_state */
+  atomic_uint round_robin;
+  atomic_uint version;          /* negotiated protocol version, 0 until known */
+  atomic_bool lz4;              /* negotiated compression */
+  atomic_size_t budget_used;
+  atomic_size_t outstanding;    /* calls submitted and not completed */
+
+  pthread_mutex_t lock;
+  cqlmux_future *connect_future; /* until the first outcome */
+  unsigned slots_unreported;
+  int first_error;
+  char first_message[256];
+  cqlmux_future *close_future;
+  char keyspace[256];
+};
+
+#endif
