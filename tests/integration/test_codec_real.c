@@ -344,8 +344,9 @@ static void check_pipeline(raw_client *c) {
   raw_reply r[4];
   int rc = raw_client_query_pipelined(c, cql, 4, r);
   cr_assert_eq(rc, CQLMUX_OK, "pipeline: %s", c->why);
-  cr_log_info("v%d%s: 4 pipelined answers in %u frames, at most %u in one", c->version,
-              c->lz4 ? "+lz4" : "", c->frames_last, c->most_envelopes_per_frame_last);
+  if (c->version >= CQLMUX_PROTO_V5) /* how the server packed them varies with timing */
+    cr_log_info("v5%s: 4 pipelined answers in %u frames, at most %u in one",
+                c->lz4 ? "+lz4" : "", c->frames_last, c->most_envelopes_per_frame_last);
   int64_t counter;
   cqlmux_slice version;
   expect_result(c, CQLMUX_OK, &r[0], cql[0]);
