@@ -1,0 +1,318 @@
+/* The connection layer under faults only a scripted server can produce
+ * (tests/mock/, doc/mock-server.md): 32,768 streams on one connection with
+ * answers out of order, the watermark queue and BUSY, a silent server
+ * caught by heartbeats, late answers after timeouts, and slow callbacks
+ * against memory growth. Conformance itself is proven against a real
+ * Cassandra in tests/integration/. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/session.h"
+#include "cqlmux.h"
+#include "mock/mock.h"
+
+static cqlmux_mock *start_mock(bool null_mode) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.null_mode = null_mode;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  return m;
+}
+
+static cqlmux_config *config_for(cqlmux_mock *m) {
+  char addr[64];
+  uint16_t port;
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  cqlmux_config *c = cqlmux_config_new();
+  cqlmux_config_set_contact_points(c, addr);
+  cqlmux_config_set_port(c, port);
+  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  return c;
+}
+
+static cqlmux_session *connect_to(cqlmux_config *c) {
+  cqlmux_session *s = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
+  cqlmux_config_free(c);
+  cqlmux_future *f = cqlmux_session_connect(s);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  return s;
+}
+
+/* The one connection of a single-host, single-connection session. */
+static const cqlmux_conn_stats *only_connection(cqlmux_session *s) {
+  cr_assert_eq(s->host_count, 1);
+  cr_assert_eq(s->hosts[0].slot_count, 1);
+  return cqlmux_connection_stats(s->hosts[0].slots[0].conn);
+}
+
+static unsigned relaxed(const atomic_uint *v) {
+  return atomic_load_explicit((atomic_uint *)v, memory_order_relaxed);
+}
+
+typedef struct tally {
+  atomic_int completed;
+  atomic_int ok;
+  atomic_int busy;
+  atomic_int timeouts;
+  atomic_int wrong;      /* a result that belongs to another request */
+  atomic_int sleep_us;   /* callbacks sleep this long (slow consumer) */
+} tally;
+
+static void count(cqlmux_future *f, void *user_data) {
+  tally *t = user_data;
+  int rc = cqlmux_future_error(f);
+  if (rc == CQLMUX_OK) atomic_fetch_add(&t->ok, 1);
+  if (rc == CQLMUX_ERR_BUSY) atomic_fetch_add(&t->busy, 1);
+  if (rc == CQLMUX_ERR_TIMEOUT) atomic_fetch_add(&t->timeouts, 1);
+  int pause = atomic_load(&t->sleep_us);
+  if (pause && rc == CQLMUX_OK) usleep((useconds_t)pause);
+  cqlmux_future_free(f);
+  atomic_fetch_add(&t->completed, 1);
+}
+
+static void wait_for(atomic_int *counter, int target, unsigned seconds) {
+  for (unsigned i = 0; i < seconds * 100 && atomic_load(counter) < target; i++) usleep(10000);
+  cr_assert_eq(atomic_load(counter), target);
+}
+
+static void submit(cqlmux_session *s, const char *cql, tally *t) {
+  cqlmux_future *f = cqlmux_session_query(s, cql);
+  cr_assert_not_null(f);
+  cr_assert_eq(cqlmux_future_set_callback(f, count, t), CQLMUX_OK);
+}
+
+Test(session_faults, all_32768_streams_of_one_connection_with_answers_reversed, .timeout = 120) {
+  cqlmux_mock *m = start_mock(false);
+  enum { N = 32768 };
+  /* The mock holds every answer until it has N of them, then sends them in
+   * reverse: all N are in flight at once on the one connection. */
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_OUT_OF_ORDER);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = "SELECT n*";
+  f.arg = N;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_VOID, "SELECT n*");
+  cqlmux_mock_prime_add(m, &p);
+
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_max_requests_per_connection(c, N);
+  cqlmux_config_set_watermarks(c, 100, 50);
+  cqlmux_config_set_request_timeout(c, 60000);
+  cqlmux_session *s = connect_to(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  tally t = {0};
+  char cql[32];
+  for (int i = 0; i < N; i++) {
+    snprintf(cql, sizeof cql, "SELECT n%d", i);
+    submit(s, cql, &t);
+  }
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT n*"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, N, 60000), CQLMUX_OK);
+  wait_for(&t.completed, N, 60);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  cr_assert_eq(relaxed(&st->in_flight), 0);
+  /* Every stream id 0..32767 was used, i.e. all were held at once. */
+  static uint8_t used[N];
+  size_t total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    cqlmux_mock_request_at(m, i, &r);
+    if (r.opcode == CQLMUX_OP_QUERY && r.query && strncmp(r.query, "SELECT n", 8) == 0)
+      used[r.stream] = 1;
+  }
+  for (int i = 0; i < N; i++) cr_assert(used[i], "stream %d never used", i);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static void delay_queries(cqlmux_mock *m, const char *prefix, uint32_t ms) {
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_DELAY);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = prefix;
+  f.delay_ms = ms;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+}
+
+static void submit_many(cqlmux_session *s, const char *stem, int n, tally *t) {
+  char cql[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(cql, sizeof cql, "SELECT %s%d", stem, i);
+    submit(s, cql, t);
+  }
+}
+
+static size_t seen(cqlmux_mock *m, const char *prefix) {
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, prefix};
+  return cqlmux_mock_request_count(m, &q);
+}
+
+Test(session_faults, watermarks_queue_at_80_drain_below_50_and_busy_past_the_queue,
+     .timeout = 60) {
+  cqlmux_mock *m = start_mock(false);
+  /* 30 answers after 0.5 s, the 31st after 2 s, the other 49 after 5 s:
+   * in flight goes 80 -> 50 (not below the low mark) -> 49 (below). */
+  delay_queries(m, "SELECT a*", 500);
+  delay_queries(m, "SELECT b*", 2000);
+  delay_queries(m, "SELECT c*", 5000);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_max_requests_per_connection(c, 100);
+  cqlmux_config_set_watermarks(c, 80, 50);
+  cqlmux_config_set_queue_size(c, 20);
+  cqlmux_session *s = connect_to(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  tally t = {0};
+  submit_many(s, "a", 30, &t);
+  submit_many(s, "b", 1, &t);
+  submit_many(s, "c", 49, &t);
+  submit_many(s, "d", 20, &t); /* 81st..100th: wait in the queue */
+  submit_many(s, "e", 1, &t);  /* past the queue's bound */
+  wait_for(&t.busy, 1, 5);
+  cr_assert_eq(seen(m, "SELECT e*"), 0, "a BUSY request is never sent");
+
+  cqlmux_mock_filter all = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT *"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &all, 80, 5000), CQLMUX_OK);
+  cr_assert_eq(relaxed(&st->in_flight), 80);
+  cr_assert_eq(relaxed(&st->queued), 20);
+  cr_assert_eq(seen(m, "SELECT d*"), 0, "the 81st request waits");
+
+  wait_for(&t.ok, 30, 10); /* in flight is now 50: not below the low mark */
+  usleep(300 * 1000);
+  cr_assert_eq(seen(m, "SELECT d*"), 0, "no drain at exactly the low watermark");
+  cr_assert_eq(relaxed(&st->queued), 20);
+
+  wait_for(&t.ok, 51, 10); /* the 31st answer: in flight 49, the queue drains */
+  cqlmux_mock_filter d = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT d*"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &d, 20, 5000), CQLMUX_OK);
+  wait_for(&t.completed, 101, 20);
+  cr_assert_eq(atomic_load(&t.ok), 100, "nothing admitted is lost");
+  cr_assert_eq(atomic_load(&t.busy), 1);
+  cr_assert_geq(atomic_load_explicit(&st->busy_rejections, memory_order_relaxed), 1);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_IGNORE_HEARTBEAT);
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_heartbeat(c, 1000, 500);
+  cqlmux_session *s = connect_to(c);
+  cqlmux_mock_connection first;
+  cr_assert_eq(cqlmux_mock_connection_at(m, 0, &first), CQLMUX_OK);
+  uint64_t start = first.opened_us;
+  cr_assert_eq(cqlmux_mock_wait_closed(m, first.id, 10000), CQLMUX_OK);
+  cr_assert_eq(cqlmux_mock_connection_get(m, first.id, &first), CQLMUX_OK);
+  cr_assert_not(first.closed_by_server, "the client gave up on the connection");
+  uint64_t detected_ms = (first.closed_us - start) / 1000;
+  /* Idle interval + answer timeout (1.5 s), plus the handshake's time. */
+  cr_assert_leq(detected_ms, 1500 + 1000, "detected after %llu ms",
+                (unsigned long long)detected_ms);
+  cqlmux_mock_filter hb = {CQLMUX_MOCK_ANY, first.id, CQLMUX_OP_OPTIONS, NULL};
+  cr_assert_geq(cqlmux_mock_request_count(m, &hb), 2, "OPTIONS probe then heartbeat");
+  /* The session reconnects in place. */
+  cr_assert_eq(cqlmux_mock_wait_connections(m, 0, 2, false, 5000), CQLMUX_OK);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, late_answers_never_complete_another_request, .timeout = 60) {
+  cqlmux_mock *m = start_mock(false);
+  delay_queries(m, "SELECT slow*", 1500);
+  static const cqlmux_mock_column col = {"v", "int"};
+  enum { FAST = 200 };
+  char cql[32], cell[16];
+  for (int i = 0; i < FAST; i++) {
+    snprintf(cql, sizeof cql, "SELECT fast%d", i);
+    snprintf(cell, sizeof cell, "%d", i);
+    const char *cells[1] = {cell};
+    cqlmux_mock_prime p;
+    cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, cql);
+    p.column_count = 1;
+    p.columns = &col;
+    p.row_count = 1;
+    p.cells = cells;
+    cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  }
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_request_timeout(c, 200);
+  cqlmux_session *s = connect_to(c);
+  tally t = {0};
+  submit_many(s, "slow", 20, &t);
+  wait_for(&t.timeouts, 20, 10);
+  /* While the 20 late answers arrive, fast requests reuse free stream ids;
+   * each must get its own answer. */
+  for (int round = 0; round < 8; round++) {
+    cqlmux_future *fs[FAST / 8];
+    for (int i = 0; i < FAST / 8; i++) {
+      snprintf(cql, sizeof cql, "SELECT fast%d", round * (FAST / 8) + i);
+      fs[i] = cqlmux_session_query(s, cql);
+    }
+    for (int i = 0; i < FAST / 8; i++) {
+      cr_assert_eq(cqlmux_future_wait(fs[i]), CQLMUX_OK, "%s",
+                   cqlmux_future_error_message(fs[i]));
+      int32_t v;
+      cr_assert_eq(cqlmux_result_get_int32(cqlmux_future_result(fs[i]), 0, 0, &v), CQLMUX_OK);
+      cr_assert_eq(v, round * (FAST / 8) + i, "an answer went to the wrong request");
+      cqlmux_future_free(fs[i]);
+    }
+    usleep(200 * 1000);
+  }
+  cqlmux_mock_filter slow = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT slow*"};
+  cr_assert_eq(cqlmux_mock_request_count(m, &slow), 20);
+  cr_assert_eq(atomic_load(&t.completed), 20, "each timed-out request completed once");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb;
+}
+
+Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout = 120) {
+  cqlmux_mock *m = start_mock(true);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_callback_threads(c, 1);
+  cqlmux_config_set_completion_queue_bound(c, 256);
+  cqlmux_session *s = connect_to(c);
+  tally t = {0};
+  atomic_store(&t.sleep_us, 200);
+  /* Warm up, then measure while the application submits far faster than
+   * its callbacks drain: admission (BUSY) and the paused socket must hold
+   * memory flat. */
+  submit_many(s, "warm", 2000, &t);
+  wait_for(&t.completed, 2000, 60);
+  long before = rss_kb();
+  int submitted = 2000;
+  for (int i = 0; i < 200000; i++) {
+    submit(s, "SELECT x FROM t", &t);
+    submitted++;
+  }
+  long peak = rss_kb();
+  wait_for(&t.completed, submitted, 90);
+  cr_assert_gt(atomic_load(&t.busy), 0, "the slow consumer was pushed back on");
+  long growth = peak - before;
+  cr_log_info("RSS %ld kB -> %ld kB (%d BUSY of 200000)", before, peak, atomic_load(&t.busy));
+  /* 200,000 unbounded requests would take well over 100 MB. */
+  cr_assert_lt(growth, 32 * 1024, "RSS grew by %ld kB", growth);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
