@@ -437,6 +437,7 @@ static void flush(cqlmux_connection *c) {
     }
     c->wsent += (size_t)n;
     stat_add(&c->stats.bytes_out, (unsigned long)n);
+    stat_add(&c->stats.writes, 1);
   }
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;

@@ -92,6 +92,7 @@ typedef struct cqlmux_conn_stats {
   atomic_ulong busy_rejections;
   atomic_ulong timeouts;
   atomic_ulong bytes_out;
+  atomic_ulong writes;            /* send calls: fewer than requests = coalescing */
   atomic_ulong bytes_in;
   atomic_ulong heartbeats;
 } cqlmux_conn_stats;

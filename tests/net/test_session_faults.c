@@ -358,3 +358,119 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
+  cqlmux_mock *m = start_mock(true);
+  cqlmux_session *s = connect_to(config_for(m));
+  const cqlmux_conn_stats *st = only_connection(s);
+  unsigned long writes_before = atomic_load(&st->writes);
+  tally t = {0};
+  enum { N = 500 };
+  for (int i = 0; i < N; i++) submit(s, "SELECT x FROM t", &t);
+  wait_for(&t.completed, N, 20);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  unsigned long writes = atomic_load(&st->writes) - writes_before;
+  cr_log_info("%d requests went out in %lu writes", N, writes);
+  cr_assert_lt(writes, N / 4, "%lu writes for %d requests: no coalescing", writes, N);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, v5_refused_falls_back_to_v4, .timeout = 30) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.versions = (1u << 3) | (1u << 4); /* a server without v5 */
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  cqlmux_session *s = connect_to(config_for(m));
+  cr_assert_eq(cqlmux_session_protocol_version(s), 4);
+  cqlmux_future *f = cqlmux_session_query(s, "SELECT x FROM t");
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+  cqlmux_future_free(f);
+  cqlmux_session_free(s);
+  /* Forcing v5 against it is a clear version error. */
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_protocol_version(c, 5);
+  cqlmux_session *forced = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &forced), CQLMUX_OK);
+  cqlmux_config_free(c);
+  f = cqlmux_session_connect(forced);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_UNSUPPORTED_VERSION, "%s",
+               cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  cqlmux_session_free(forced);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, an_answer_on_an_unknown_stream_closes_the_connection, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_WRONG_STREAM);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = "SELECT bad";
+  f.arg = 31000; /* an id no request holds */
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_mock_fault slow;
+  cqlmux_mock_fault_init(&slow, CQLMUX_MOCK_DELAY);
+  slow.query = "SELECT slow";
+  slow.delay_ms = 2000;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &slow, NULL), CQLMUX_OK);
+  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_future *pending = cqlmux_session_query(s, "SELECT slow");
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT slow"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, 1, 5000), CQLMUX_OK);
+  cqlmux_future *bad = cqlmux_session_query(s, "SELECT bad");
+  /* The stray answer is a protocol violation: the connection closes and
+   * what it held fails at once instead of waiting for answers. */
+  int rc_bad = cqlmux_future_wait(bad);
+  int rc_pending = cqlmux_future_wait(pending);
+  cr_assert_eq(rc_bad, CQLMUX_ERR_PROTOCOL, "%s", cqlmux_future_error_message(bad));
+  cr_assert_eq(rc_pending, CQLMUX_ERR_PROTOCOL);
+  cqlmux_future_free(bad);
+  cqlmux_future_free(pending);
+  /* ... and the session reconnects and works again. */
+  cr_assert_eq(cqlmux_mock_wait_connections(m, 0, 2, false, 5000), CQLMUX_OK);
+  cqlmux_future *again = NULL;
+  for (int i = 0; i < 100; i++) {
+    again = cqlmux_session_query(s, "SELECT x FROM t");
+    if (cqlmux_future_wait(again) == CQLMUX_OK) break;
+    cqlmux_future_free(again);
+    again = NULL;
+    usleep(50 * 1000);
+  }
+  cr_assert_not_null(again, "no request succeeded after the reconnect");
+  cqlmux_future_free(again);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_NO_RESPONSE);
+  f.query = "INSERT*";
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_memory_budget(c, 64 * 1024);
+  cqlmux_config_set_request_timeout(c, 3000);
+  cqlmux_session *s = connect_to(c);
+  static char blob[10000];
+  memset(blob, 'x', sizeof blob);
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
+  cqlmux_statement_bind_blob(st, 0, blob, sizeof blob);
+  tally t = {0};
+  for (int i = 0; i < 10; i++) {
+    cqlmux_future *fut = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_set_callback(fut, count, &t), CQLMUX_OK);
+  }
+  /* Six 10 KB requests fit in 64 KiB; the rest are refused at once. */
+  wait_for(&t.busy, 4, 5);
+  wait_for(&t.timeouts, 6, 10);
+  cr_assert_eq(atomic_load(&t.completed), 10);
+  cqlmux_future *after = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_set_callback(after, count, &t), CQLMUX_OK);
+  wait_for(&t.timeouts, 7, 10); /* the budget was given back: admitted again */
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
