@@ -344,8 +344,8 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   wait_for(&t.completed, submitted, 90);
   cr_assert_gt(atomic_load(&t.busy), 0, "the slow consumer was pushed back on");
   long growth = peak - before;
-  cr_log_info("RSS %ld kB -> %ld kB, session heap %ld -> %ld kB peak (%d BUSY of 200000)",
-              before, peak, heap_before / 1024, heap_peak / 1024, atomic_load(&t.busy));
+  cr_log_info("RSS %ld kB -> %ld kB (+%ld), session heap %ld -> %ld kB peak (%d BUSY of 200000)",
+              before, peak, growth, heap_before / 1024, heap_peak / 1024, atomic_load(&t.busy));
   /* 200,000 unbounded requests would take well over 100 MB. The session's
    * own heap is bounded by admission whatever the build; RSS is checked too
    * except under AddressSanitizer, whose quarantine keeps freed memory
