@@ -474,3 +474,23 @@ Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  delay_queries(m, "SELECT held*", 500);
+  cqlmux_session *s = connect_to(config_for(m));
+  tally t = {0};
+  submit_many(s, "held", 100, &t);
+  cqlmux_future *closing = cqlmux_session_close(s);
+  cr_assert_not_null(closing);
+  cqlmux_future *late = cqlmux_session_query(s, "SELECT x FROM t");
+  cr_assert_eq(cqlmux_future_wait(late), CQLMUX_ERR_SHUTDOWN, "new requests are refused");
+  cqlmux_future_free(late);
+  cr_assert_eq(cqlmux_future_wait(closing), CQLMUX_OK);
+  /* Their futures completed before the close did; callbacks may still be
+   * running on the worker, so wait for the count, which must reach 100. */
+  wait_for(&t.ok, 100, 5);
+  cqlmux_future_free(closing);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
