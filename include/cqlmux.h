@@ -499,7 +499,8 @@ CQLMUX_API int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t micro
 CQLMUX_API int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms);
 /* Marks the statement safe to retry after a connection failure. */
 CQLMUX_API int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent);
-/* Protocol v5 per-request keyspace. */
+/* Protocol v5 per-request keyspace; protocol v4 cannot carry it, so there
+ * the statement runs in the session's keyspace (qualify table names). */
 CQLMUX_API int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace);
 
 
