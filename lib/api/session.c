@@ -342,8 +342,8 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   budget_release(s, call);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
-  /* relaxed + the lock in complete_close_if_idle: only the close future
-   * waits for this count to reach zero. */
+  /* acq_rel: whoever takes the count to zero has seen every earlier
+   * completion, so the close future it completes reports all of them done. */
   if (atomic_fetch_sub_explicit(&s->outstanding, 1, memory_order_acq_rel) == 1)
     complete_close_if_idle(s);
 }

@@ -344,8 +344,8 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   wait_for(&t.completed, submitted, 90);
   cr_assert_gt(atomic_load(&t.busy), 0, "the slow consumer was pushed back on");
   long growth = peak - before;
-  cr_log_info("RSS %ld kB -> %ld kB, session heap %ld -> %ld kB peak (%d BUSY of 200000)",
-              before, peak, heap_before / 1024, heap_peak / 1024, atomic_load(&t.busy));
+  cr_log_info("RSS %ld kB -> %ld kB (+%ld), session heap %ld -> %ld kB peak (%d BUSY of 200000)",
+              before, peak, growth, heap_before / 1024, heap_peak / 1024, atomic_load(&t.busy));
   /* 200,000 unbounded requests would take well over 100 MB. The session's
    * own heap is bounded by admission whatever the build; RSS is checked too
    * except under AddressSanitizer, whose quarantine keeps freed memory
@@ -471,6 +471,26 @@ Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
   cr_assert_eq(cqlmux_future_set_callback(after, count, &t), CQLMUX_OK);
   wait_for(&t.timeouts, 7, 10); /* the budget was given back: admitted again */
   cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  delay_queries(m, "SELECT held*", 500);
+  cqlmux_session *s = connect_to(config_for(m));
+  tally t = {0};
+  submit_many(s, "held", 100, &t);
+  cqlmux_future *closing = cqlmux_session_close(s);
+  cr_assert_not_null(closing);
+  cqlmux_future *late = cqlmux_session_query(s, "SELECT x FROM t");
+  cr_assert_eq(cqlmux_future_wait(late), CQLMUX_ERR_SHUTDOWN, "new requests are refused");
+  cqlmux_future_free(late);
+  cr_assert_eq(cqlmux_future_wait(closing), CQLMUX_OK);
+  /* Their futures completed before the close did; callbacks may still be
+   * running on the worker, so wait for the count, which must reach 100. */
+  wait_for(&t.ok, 100, 5);
+  cqlmux_future_free(closing);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
