@@ -1,1 +1,2 @@
 
+EXTRA_DIST += doc/mock-server.md

@@ -3,4 +3,5 @@
 if ENABLE_TESTS
 include tests/unit/local.mk
 include tests/integration/local.mk
+include tests/mock/local.mk
 endif
