@@ -93,6 +93,7 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   }
   call->pool = p;
   call->future = NULL;
+  call->host = NULL;
   call->attempts = 0;
   call->charged = 0;
   call->prepare_cql = NULL;

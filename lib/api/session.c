@@ -341,6 +341,9 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
   budget_release(s, call);
+  int32_t server_code = call->result.has_error ? call->result.error.code : 0;
+  cqlmux_metrics_record(call->host ? &call->host->metrics : &s->unrouted, error, server_code,
+                        cqlmux_clock_now_us() - call->net.submitted_us);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
   /* relaxed + the lock in complete_close_if_idle: only the close future
@@ -356,6 +359,7 @@ static void dispatch_call(cqlmux_session *s, cqlmux_call *call, const cqlmux_con
     complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
     return;
   }
+  call->host = slot->host;
   if (cqlmux_connection_admit(slot->conn) != CQLMUX_OK) {
     complete_call(call, CQLMUX_ERR_BUSY,
                   "busy: the connection's in-flight requests and wait queue are full");
@@ -525,6 +529,7 @@ static void on_call_failure(cqlmux_request *req, int error, const char *message,
   bool retry = !sent && error == CQLMUX_ERR_CONNECTION_CLOSED && call->attempts < MAX_ATTEMPTS &&
                session_state(s) == CQLMUX_SESSION_CONNECTED;
   if (retry) {
+    cqlmux_metrics_record_retry(&call->host->metrics);
     dispatch_call(s, call, req->conn);
     return;
   }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "api/config.h"
+#include "api/metrics.h"
 #include "api/result.h"
 #include "net/connection.h"
 #include "net/runtime.h"
@@ -34,6 +35,7 @@ typedef struct cqlmux_call {
   cqlmux_session *session;
   cqlmux_call_pool *pool;
   cqlmux_future *future;
+  struct cqlmux_host *host;     /* where it went last (metrics), or NULL */
   cqlmux_call_kind kind;
   unsigned attempts;            /* connections tried */
   size_t charged;               /* bytes against the memory budget */
@@ -60,6 +62,7 @@ typedef struct cqlmux_host {
   cqlmux_endpoint endpoint;
   cqlmux_conn_slot *slots;
   unsigned slot_count;
+  cqlmux_metrics_block metrics;
 } cqlmux_host;
 
 typedef enum cqlmux_session_state {
@@ -80,6 +83,7 @@ struct cqlmux_session {
   cqlmux_host *hosts;
   unsigned host_count;
   cqlmux_call_pool *calls;
+  cqlmux_metrics_block unrouted; /* requests that failed before reaching a host */
 
   atomic_int state;             /* cqlmux_session_state */
   atomic_uint round_robin;

@@ -10,3 +10,4 @@ include tests/unit/tls.mk
 include tests/unit/proto_frame.mk
 include tests/unit/proto_values.mk
 include tests/unit/runtime.mk
+include tests/unit/metrics.mk

@@ -1,0 +1,8 @@
+# Metrics (issue 7): the latency histogram and the metrics API with its
+# Prometheus rendering.
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = $(TEST_LDADD)
