@@ -32,9 +32,10 @@
  *   cqlmux_mock_fault_add(m, &f, NULL);
  *   ... run the client ...
  *   cqlmux_mock_filter q = CQLMUX_MOCK_FILTER_ANY;
- *   q.opcode = CQLMUX_OP_OPTIONS;
- *   size_t heartbeats = cqlmux_mock_request_count(m, &q);
- *   cqlmux_mock_free(m);
+ *   q.node = 1;
+ *   q.opcode = CQLMUX_OP_OPTIONS;               // heartbeats, plus any OPTIONS
+ *   size_t options = cqlmux_mock_request_count(m, &q); // sent before STARTUP
+ *   cqlmux_mock_free(m);                         // (see request.after_startup)
  *
  * Threads. The mock runs `threads` I/O threads of its own (config; default
  * 1, and in null mode one per core up to 8). Thread 0 also owns the listening
@@ -47,8 +48,10 @@
  * request hook (cqlmux_mock_set_request_hook), which documents its thread.
  *
  * Errors are the negative cqlmux_error codes of cqlmux.h: INVALID_ARGUMENT
- * (bad index or parameter), NOMEM, NOT_FOUND (no such fault id), TIMEOUT
- * (the wait functions), CONNECT_FAILED (a socket could not be bound).
+ * (bad index or parameter), NOT_FOUND (no such fault or connection id),
+ * TIMEOUT (the wait functions), CONNECT_FAILED (a socket could not be bound).
+ * Running out of memory aborts the process with a message: this is a test
+ * tool, and a half-working mock would only make tests lie.
  *
  * Memory: the mock copies every string and array it is given; the caller's
  * copies may be freed after the call.
@@ -130,7 +133,8 @@ typedef struct cqlmux_mock_config {
    * queries and events behave as in scripted mode. */
   bool null_mode;
 
-  /* Keep request records (true). Off, requests are only counted. */
+  /* Keep request records (true). Off, nothing is recorded about requests
+   * (connections and fault hits still are): for long runs in scripted mode. */
   bool record;
 
   /* Push STATUS_CHANGE DOWN/UP when a node stops/starts (true). */
@@ -146,7 +150,8 @@ void cqlmux_mock_config_init(cqlmux_mock_config *cfg);
 /* Binds every node and starts the I/O threads. On success *out owns the
  * cluster (free with cqlmux_mock_free); on failure nothing is left running
  * and *out is untouched. Errors: INVALID_ARGUMENT (bad config),
- * CONNECT_FAILED (an address or port could not be bound), NOMEM. */
+ * CONNECT_FAILED (an address or port could not be bound), INVALID_STATE
+ * (no epoll/eventfd/thread could be created). */
 int cqlmux_mock_start(const cqlmux_mock_config *cfg, cqlmux_mock **out);
 
 /* Stops the threads, closes every socket and frees everything, including
@@ -173,9 +178,12 @@ int cqlmux_mock_node_start(cqlmux_mock *m, int node);
 /* Stop now, start again after down_ms (0: immediately). Returns once stopped. */
 int cqlmux_mock_node_restart(cqlmux_mock *m, int node, unsigned down_ms);
 
-/* Adds a node to a DC (by name; created if new) and rack (NULL: rack1) and
- * starts it; the other nodes list it in system.peers and push
- * TOPOLOGY_CHANGE NEW_NODE. *node_out gets its index (may be NULL). */
+/* Adds a node (the next index) to a DC and rack (NULL: rack1), both just
+ * names, and starts it on the next address (or port); its tokens split the
+ * widest gaps of the ring. The other nodes list it in system.peers and push
+ * TOPOLOGY_CHANGE NEW_NODE. *node_out gets its index (may be NULL). Errors:
+ * INVALID_ARGUMENT (CQLMUX_MOCK_MAX_NODES reached), CONNECT_FAILED (the node
+ * exists but could not bind). */
 int cqlmux_mock_node_add(cqlmux_mock *m, const char *dc, const char *rack, int *node_out);
 
 /* Decommissions a node: stops it, drops it from system.peers and pushes
@@ -210,8 +218,9 @@ typedef struct cqlmux_mock_column {
 /* A primed answer. Cell values are text in CQL literal style, parsed by the
  * column type: 42, -1.5, true, 'it''s' or plain text, 0xCAFE (blob),
  * 123e4567-e89b-12d3-a456-426614174000, 127.0.0.1, [1,2] / {1,2} /
- * {'a':1}, (1,'x') for tuples; timestamps are milliseconds; NULL pointer =
- * null value. */
+ * {'a':1}, (1,'x') for tuples (null inside), '2024-01-31' (date),
+ * 1h30m (duration), 12.50 (decimal); timestamps are milliseconds and times
+ * nanoseconds; a NULL pointer is a null cell. */
 typedef struct cqlmux_mock_prime {
   /* What it answers: QUERY whose text equals `query` (exactly, or as a
    * prefix when query ends with '*'), and EXECUTE of a statement prepared
@@ -256,9 +265,10 @@ typedef struct cqlmux_mock_prime {
    * ("TABLE"), keyspace, table as the object name. */
   const char *change, *target;
 
-  /* Whether PREPARE of `query` is registered on every node at once, so
-   * EXECUTE works without a PREPARE on that node (false: as Cassandra, each
-   * node only knows what was prepared on it). */
+  /* EXECUTE of this statement's id (prepared_id, or the id the mock gives
+   * an exact `query`) is answered on every node, even one it was never
+   * prepared on. False (default): as in Cassandra, a node answers
+   * UNPREPARED for ids it has not prepared itself. */
   bool prepared_everywhere;
 } cqlmux_mock_prime;
 
@@ -320,8 +330,9 @@ typedef enum cqlmux_mock_fault_kind {
                                    whose payload CRC32 is wrong (arg 1: header
                                    CRC24). Unframed answers go out intact. */
   CQLMUX_MOCK_CLOSE,            /* close the connection instead of answering
-                                   (arg 1: with a TCP reset). Fired by time or
-                                   command: closes every connection in scope. */
+                                   (arg 1: with a TCP reset). Triggered NOW, by
+                                   time or by command: closes every connection
+                                   in scope, once. */
   /* State faults: apply to everything in scope from activation until cleared. */
   CQLMUX_MOCK_STOP_READING,     /* stop reading the socket (TCP backpressure) */
   CQLMUX_MOCK_REFUSE,           /* close the node's listener: connect() refused */
@@ -333,7 +344,11 @@ typedef enum cqlmux_mock_fault_kind {
 typedef enum cqlmux_mock_trigger {
   CQLMUX_MOCK_NOW = 0,        /* active at once */
   CQLMUX_MOCK_AFTER_REQUESTS, /* after `after` matching requests in scope were
-                                 served normally: the next one is the first hit */
+                                 served normally, the next one triggers it: a
+                                 response fault acts on that request,
+                                 STOP_READING stops right after it, RESTART and
+                                 CLOSE leave it unanswered, PUSH_EVENT follows
+                                 its answer, REFUSE closes the listener then */
   CQLMUX_MOCK_AFTER_MS,       /* `after` ms after cqlmux_mock_fault_add */
   CQLMUX_MOCK_ON_COMMAND      /* when cqlmux_mock_fault_fire is called */
 } cqlmux_mock_trigger;

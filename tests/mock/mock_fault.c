@@ -262,16 +262,11 @@ void mock_fault_activate(cqlmux_mock *m, int id) {
   cqlmux_mock_fault spec = f->spec;
   cqlmux_mock_event ev;
   mock_event_copy(&ev, &f->spec.event);
-  if (cls == FAULT_ONE_SHOT) {
+  if (cls != FAULT_ONE_SHOT) f->active = true;
+  if (cls != FAULT_RESPONSE) {
     f->hits++;
     mock_record_hit(m, f, spec.node, spec.connection == CQLMUX_MOCK_ANY ? 0 : spec.connection,
                     -1, 0);
-  } else {
-    f->active = true;
-    if (cls == FAULT_STATE) {
-      f->hits++;
-      mock_record_hit(m, f, spec.node, 0, -1, 0);
-    }
   }
   pthread_mutex_unlock(&m->mu);
   if (cls == FAULT_STATE) refresh_all(m);

@@ -250,6 +250,50 @@ static void update_record(cqlmux_mock *m, size_t index, uint64_t seq, const mock
   m->requests[index].error_code = error;
 }
 
+/* Records the request (when records are kept) and numbers it; returns its
+ * index in the records, SIZE_MAX when not kept. */
+static size_t record(cqlmux_mock *m, cqlmux_mock_request *rec) {
+  size_t index = SIZE_MAX;
+  pthread_mutex_lock(&m->mu);
+  if (m->cfg.record) {
+    index = m->request_count;
+    rec->seq = mock_record_request(m, rec)->seq;
+  } else {
+    rec->seq = ++m->next_seq;
+  }
+  pthread_mutex_unlock(&m->mu);
+  return index;
+}
+
+static void call_hook(cqlmux_mock *m, const cqlmux_mock_request *rec) {
+  pthread_mutex_lock(&m->mu);
+  cqlmux_mock_request_hook hook = m->hook;
+  void *hook_data = m->hook_data;
+  pthread_mutex_unlock(&m->mu);
+  if (hook) hook(m, rec, hook_data);
+}
+
+/* Does what the verdict says with the answer built in `body`. */
+static void act(mock_conn *c, const cqlmux_envelope *env, mock_verdict *v, mock_answer a,
+                const cqlmux_wbuf *body, bool stop_now) {
+  cqlmux_mock *m = c->loop->server;
+  if (stop_now) mock_conn_refresh(c); /* stops the parse loop after this request */
+  if (v->actions) mock_actions_run(m, v->actions);
+  if (v->refresh) {
+    mock_cmd cmd = {.kind = MOCK_CMD_REFRESH};
+    mock_post_all(m, &cmd);
+  }
+  if (v->disposition == MOCK_CLOSE || v->disposition == MOCK_CLOSE_RESET) {
+    mock_conn_close(c, true, v->disposition == MOCK_CLOSE_RESET);
+  } else if (v->disposition == MOCK_ANSWER && !c->dead) {
+    mock_resp *r = mock_resp_new(env->header.stream, a.opcode, body->data, body->len);
+    r->version = env->header.version;
+    r->start_framing = a.start_framing;
+    r->close_after = a.close_after;
+    deliver(c, r, v);
+  }
+}
+
 static void handle_request(mock_conn *c, const cqlmux_envelope *env,
                            const cqlmux_request_view *req) {
   cqlmux_mock *m = c->loop->server;
@@ -262,19 +306,8 @@ static void handle_request(mock_conn *c, const cqlmux_envelope *env,
                                    .after_startup = c->state != MOCK_CONN_INITIAL,
                                    .response_opcode = -1, .time_us = mock_now_us()};
   info_fill(c, req, &info);
-
-  pthread_mutex_lock(&m->mu);
-  size_t index = SIZE_MAX;
-  if (m->cfg.record) {
-    index = m->request_count;
-    info.rec.seq = mock_record_request(m, &info.rec)->seq;
-  } else {
-    info.rec.seq = ++m->next_seq;
-  }
-  cqlmux_mock_request_hook hook = m->hook;
-  void *hook_data = m->hook_data;
-  pthread_mutex_unlock(&m->mu);
-  if (hook) hook(m, &info.rec, hook_data);
+  size_t index = record(m, &info.rec);
+  call_hook(m, &info.rec);
 
   mock_request_view view = {.node = c->node, .connection = c->id, .opcode = info.rec.opcode,
                             .stream = info.rec.stream, .seq = info.rec.seq,
@@ -293,22 +326,7 @@ static void handle_request(mock_conn *c, const cqlmux_envelope *env,
   pthread_mutex_unlock(&m->mu);
   info_release(&info);
   mock_wbuf_check(&body);
-
-  if (stop_now) mock_conn_refresh(c); /* stops the parse loop after this request */
-  if (v.actions) mock_actions_run(m, v.actions);
-  if (v.refresh) {
-    mock_cmd cmd = {.kind = MOCK_CMD_REFRESH};
-    mock_post_all(m, &cmd);
-  }
-  if (v.disposition == MOCK_CLOSE || v.disposition == MOCK_CLOSE_RESET) {
-    mock_conn_close(c, true, v.disposition == MOCK_CLOSE_RESET);
-  } else if (v.disposition == MOCK_ANSWER && !c->dead) {
-    mock_resp *r = mock_resp_new(env->header.stream, a.opcode, body.data, body.len);
-    r->version = env->header.version;
-    r->start_framing = a.start_framing;
-    r->close_after = a.close_after;
-    deliver(c, r, &v);
-  }
+  act(c, env, &v, a, &body, stop_now);
   cqlmux_wbuf_free(&body);
 }
 

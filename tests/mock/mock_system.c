@@ -205,6 +205,73 @@ static mock_answer schema_table(const select_stmt *s, int version, cqlmux_wbuf *
 
 static int release_major(const cqlmux_mock *m) { return atoi(m->cfg.release_version); }
 
+typedef struct sys_choice {
+  sys_table table;
+  const sys_col *cols; /* the table's columns */
+  size_t ncols;
+  const sys_col *chosen[24]; /* the selected ones, in order */
+  size_t n;
+} sys_choice;
+
+/* Picks the table; false when it is not one of ours. peers_v2 exists from
+ * Cassandra 4.0 on: older releases answer "unconfigured table". */
+static bool choose_table(cqlmux_mock *m, const select_stmt *s, sys_choice *c) {
+  if (!strcmp(s->table, "local")) {
+    c->table = SYS_LOCAL, c->cols = local_cols, c->ncols = sizeof local_cols / sizeof *local_cols;
+  } else if (!strcmp(s->table, "peers")) {
+    c->table = SYS_PEERS, c->cols = peers_cols, c->ncols = sizeof peers_cols / sizeof *peers_cols;
+  } else if (!strcmp(s->table, "peers_v2") && release_major(m) >= 4) {
+    c->table = SYS_PEERS_V2, c->cols = peers_v2_cols;
+    c->ncols = sizeof peers_v2_cols / sizeof *peers_v2_cols;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* The selected columns; NULL, or the first unknown column name. */
+static const char *choose_columns(const select_stmt *s, sys_choice *c) {
+  size_t want = s->column_count ? (size_t)s->column_count : c->ncols;
+  for (c->n = 0; c->n < want; c->n++) {
+    const sys_col *col = s->column_count ? find_col(c->cols, c->ncols, s->columns[c->n])
+                                         : &c->cols[c->n];
+    if (!col) return s->columns[c->n];
+    c->chosen[c->n] = col;
+  }
+  return NULL;
+}
+
+/* One row per node the table describes, as `node` sees the cluster. */
+static void encode_rows(cqlmux_mock *m, int node, int version, const select_stmt *s,
+                        const sys_choice *c, cqlmux_wbuf *b) {
+  const char *names[24];
+  const cqlmux_typedesc *types[24];
+  for (size_t i = 0; i < c->n; i++) {
+    names[i] = c->chosen[i]->name;
+    types[i] = type_of(m, c->chosen[i]->type);
+  }
+  cqlmux_wbuf content;
+  cqlmux_wbuf_init(&content, NULL, 0);
+  const mock_node *self = &m->nodes[node];
+  int32_t rows = 0;
+  for (int r = 0; r < m->node_count; r++) {
+    const mock_node *row = &m->nodes[r];
+    if (c->table == SYS_LOCAL ? row != self : (row == self || row->removed)) continue;
+    for (size_t i = 0; i < c->n; i++) {
+      char buf[4096];
+      const char *v = cell_text(m, self, row, c->chosen[i]->name, buf, sizeof buf);
+      mock_value_parse(types[i], v, &content, NULL, 0);
+    }
+    rows++;
+  }
+  mock_wbuf_check(&content);
+  mock_rows out = {.keyspace = "system", .table = s->table, .column_count = c->n, .names = names,
+                   .types = types, .row_count = rows, .content = content.data,
+                   .content_len = content.len};
+  mock_body_rows(b, version, &out);
+  cqlmux_wbuf_free(&content);
+}
+
 bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text, cqlmux_wbuf *b,
                         mock_answer *a) {
   select_stmt s;
@@ -214,60 +281,20 @@ bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text,
     return true;
   }
   if (strcmp(s.keyspace, "system") != 0) return false;
-  const sys_col *cols;
-  size_t ncols;
-  sys_table table;
-  if (!strcmp(s.table, "local")) {
-    table = SYS_LOCAL, cols = local_cols, ncols = sizeof local_cols / sizeof *local_cols;
-  } else if (!strcmp(s.table, "peers")) {
-    table = SYS_PEERS, cols = peers_cols, ncols = sizeof peers_cols / sizeof *peers_cols;
-  } else if (!strcmp(s.table, "peers_v2") && release_major(m) >= 4) {
-    table = SYS_PEERS_V2, cols = peers_v2_cols, ncols = sizeof peers_v2_cols / sizeof *peers_v2_cols;
-  } else if (!strcmp(s.table, "peers_v2")) {
+  sys_choice c;
+  char msg[128];
+  if (!choose_table(m, &s, &c)) {
+    if (strcmp(s.table, "peers_v2") != 0) return false;
     *a = error(b, version, CQLMUX_CQL_INVALID, "unconfigured table peers_v2");
     return true;
-  } else {
-    return false;
   }
-  const sys_col *chosen[24];
-  size_t n = 0;
-  for (size_t i = 0; i < (s.column_count ? (size_t)s.column_count : ncols); i++) {
-    const sys_col *c = s.column_count ? find_col(cols, ncols, s.columns[i]) : &cols[i];
-    if (!c) {
-      char msg[128];
-      snprintf(msg, sizeof msg, "Undefined column name %s in table system.%s", s.columns[i],
-               s.table);
-      *a = error(b, version, CQLMUX_CQL_INVALID, msg);
-      return true;
-    }
-    chosen[n++] = c;
+  const char *unknown = choose_columns(&s, &c);
+  if (unknown) {
+    snprintf(msg, sizeof msg, "Undefined column name %s in table system.%s", unknown, s.table);
+    *a = error(b, version, CQLMUX_CQL_INVALID, msg);
+    return true;
   }
-  const char *names[24];
-  const cqlmux_typedesc *types[24];
-  for (size_t i = 0; i < n; i++) {
-    names[i] = chosen[i]->name;
-    types[i] = type_of(m, chosen[i]->type);
-  }
-  cqlmux_wbuf content;
-  cqlmux_wbuf_init(&content, NULL, 0);
-  const mock_node *self = &m->nodes[node];
-  int32_t rows = 0;
-  for (int r = 0; r < m->node_count; r++) {
-    const mock_node *row = &m->nodes[r];
-    if (table == SYS_LOCAL ? row != self : (row == self || row->removed)) continue;
-    for (size_t i = 0; i < n; i++) {
-      char buf[4096];
-      const char *v = cell_text(m, self, row, chosen[i]->name, buf, sizeof buf);
-      mock_value_parse(types[i], v, &content, NULL, 0);
-    }
-    rows++;
-  }
-  mock_wbuf_check(&content);
-  mock_rows out = {.keyspace = "system", .table = s.table, .column_count = n, .names = names,
-                   .types = types, .row_count = rows, .content = content.data,
-                   .content_len = content.len};
-  mock_body_rows(b, version, &out);
-  cqlmux_wbuf_free(&content);
+  encode_rows(m, node, version, &s, &c, b);
   *a = (mock_answer){.opcode = CQLMUX_OP_RESULT};
   return true;
 }

@@ -399,11 +399,49 @@ static int parse_vector_value(cursor *c, const cqlmux_typedesc *t, cqlmux_wbuf *
   return CQLMUX_OK;
 }
 
-static int parse_native(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wbuf *b) {
+/* The integer and floating point types; false for any other type. */
+static bool parse_number(cursor *c, const cqlmux_typedesc *t, cqlmux_wbuf *b, int *rc) {
   int64_t i = 0;
   double d = 0;
+  switch (t->id) {
+  case CQLMUX_TYPE_TINYINT:
+    if (!(*rc = parse_int(c, INT8_MIN, INT8_MAX, &i))) cqlmux_value_write_tinyint(b, (int8_t)i);
+    return true;
+  case CQLMUX_TYPE_SMALLINT:
+    if (!(*rc = parse_int(c, INT16_MIN, INT16_MAX, &i))) cqlmux_value_write_smallint(b, (int16_t)i);
+    return true;
+  case CQLMUX_TYPE_INT:
+    if (!(*rc = parse_int(c, INT32_MIN, INT32_MAX, &i))) cqlmux_value_write_int(b, (int32_t)i);
+    return true;
+  case CQLMUX_TYPE_BIGINT:
+  case CQLMUX_TYPE_COUNTER:
+  case CQLMUX_TYPE_TIMESTAMP:
+    if (!(*rc = parse_int(c, INT64_MIN, INT64_MAX, &i))) cqlmux_value_write_bigint(b, i);
+    return true;
+  case CQLMUX_TYPE_VARINT:
+    if (!(*rc = parse_int(c, INT64_MIN, INT64_MAX, &i))) cqlmux_value_write_varint(b, i);
+    return true;
+  case CQLMUX_TYPE_TIME:
+    if (!(*rc = parse_int(c, 0, INT64_MAX, &i))) cqlmux_value_write_time(b, i);
+    return true;
+  case CQLMUX_TYPE_FLOAT:
+    if (!(*rc = parse_double(c, &d))) cqlmux_value_write_float(b, (float)d);
+    return true;
+  case CQLMUX_TYPE_DOUBLE:
+    if (!(*rc = parse_double(c, &d))) cqlmux_value_write_double(b, d);
+    return true;
+  case CQLMUX_TYPE_DECIMAL:
+    *rc = parse_decimal(c, b);
+    return true;
+  default:
+    return false;
+  }
+}
+
+static int parse_native(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wbuf *b) {
   uint8_t uuid[16];
   int rc = CQLMUX_OK;
+  if (parse_number(c, t, b, &rc)) return rc;
   switch (t->id) {
   case CQLMUX_TYPE_ASCII:
   case CQLMUX_TYPE_TEXT:
@@ -417,34 +455,6 @@ static int parse_native(cursor *c, const cqlmux_typedesc *t, bool top, cqlmux_wb
     cqlmux_value_write_boolean(b, w[0] == 't');
     return CQLMUX_OK;
   }
-  case CQLMUX_TYPE_TINYINT:
-    if (!(rc = parse_int(c, INT8_MIN, INT8_MAX, &i))) cqlmux_value_write_tinyint(b, (int8_t)i);
-    return rc;
-  case CQLMUX_TYPE_SMALLINT:
-    if (!(rc = parse_int(c, INT16_MIN, INT16_MAX, &i))) cqlmux_value_write_smallint(b, (int16_t)i);
-    return rc;
-  case CQLMUX_TYPE_INT:
-    if (!(rc = parse_int(c, INT32_MIN, INT32_MAX, &i))) cqlmux_value_write_int(b, (int32_t)i);
-    return rc;
-  case CQLMUX_TYPE_BIGINT:
-  case CQLMUX_TYPE_COUNTER:
-  case CQLMUX_TYPE_TIMESTAMP:
-    if (!(rc = parse_int(c, INT64_MIN, INT64_MAX, &i))) cqlmux_value_write_bigint(b, i);
-    return rc;
-  case CQLMUX_TYPE_VARINT:
-    if (!(rc = parse_int(c, INT64_MIN, INT64_MAX, &i))) cqlmux_value_write_varint(b, i);
-    return rc;
-  case CQLMUX_TYPE_TIME:
-    if (!(rc = parse_int(c, 0, INT64_MAX, &i))) cqlmux_value_write_time(b, i);
-    return rc;
-  case CQLMUX_TYPE_FLOAT:
-    if (!(rc = parse_double(c, &d))) cqlmux_value_write_float(b, (float)d);
-    return rc;
-  case CQLMUX_TYPE_DOUBLE:
-    if (!(rc = parse_double(c, &d))) cqlmux_value_write_double(b, d);
-    return rc;
-  case CQLMUX_TYPE_DECIMAL:
-    return parse_decimal(c, b);
   case CQLMUX_TYPE_UUID:
   case CQLMUX_TYPE_TIMEUUID:
     if (!(rc = parse_uuid(c, uuid))) cqlmux_value_write_uuid(b, uuid);

@@ -86,6 +86,43 @@ Test(prime, rows_with_types) {
   cqlmux_mock_free(m);
 }
 
+Test(prime, dates_durations_decimals) {
+  cqlmux_mock *m = test_mock_start(1, NULL);
+  cqlmux_mock_column cols[] = {{"d", "date"}, {"du", "duration"}, {"dec", "decimal"},
+                               {"ip", "inet"}, {"big", "varint"}, {"t", "time"}};
+  const char *cells[] = {"'2024-01-31'", "1h30m", "-12.50", "::1", "300", "1000"};
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, "SELECT misc");
+  p.column_count = 6;
+  p.columns = cols;
+  p.row_count = 1;
+  p.cells = cells;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  mock_client c;
+  test_ready(m, 0, &c, 4, NULL);
+  decoded d;
+  query_result(&c, 1, "SELECT misc", &d);
+  uint32_t day;
+  cr_assert_eq(cqlmux_value_get_date(cell(&d, 0, 0), &day), CQLMUX_OK);
+  cr_assert_eq(day, 2147483648u + 19753u);
+  cqlmux_duration du;
+  cr_assert_eq(cqlmux_value_get_duration(cell(&d, 0, 1), &du), CQLMUX_OK);
+  cr_assert_eq(du.nanoseconds, 5400000000000LL);
+  cqlmux_decimal dec;
+  cr_assert_eq(cqlmux_value_get_decimal(cell(&d, 0, 2), &dec), CQLMUX_OK);
+  cr_assert_eq(dec.scale, 2);
+  int64_t unscaled;
+  cr_assert_eq(cqlmux_decimal_unscaled_i64(&dec, &unscaled), CQLMUX_OK);
+  cr_assert_eq(unscaled, -1250);
+  cr_assert_eq(cell(&d, 0, 3).len, 16);
+  int64_t big;
+  cr_assert_eq(cqlmux_value_get_varint(cell(&d, 0, 4), &big), CQLMUX_OK);
+  cr_assert_eq(big, 300);
+  cqlmux_arena_free(&d.arena);
+  mock_client_close(&c);
+  cqlmux_mock_free(m);
+}
+
 Test(prime, paging) {
   cqlmux_mock *m = test_mock_start(1, NULL);
   cqlmux_mock_column col = {"n", "int"};

@@ -277,6 +277,31 @@ Test(protocol, system_tables_are_consistent) {
   cqlmux_mock_free(m);
 }
 
+Test(protocol, system_table_errors_as_cassandra) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.distinct_addresses = false;
+  cfg.release_version = "3.11.17";
+  cqlmux_mock *m = test_mock_start(1, &cfg);
+  mock_client c;
+  test_ready(m, 0, &c, 4, NULL);
+  char msg[128];
+  mock_reply r;
+  cr_assert_eq(mock_client_query(&c, 1, "SELECT * FROM system.peers_v2", 1), CQLMUX_OK);
+  test_recv(&c, &r);
+  cr_assert_eq(mock_reply_error(&r, msg, sizeof msg), CQLMUX_CQL_INVALID);
+  cr_assert_str_eq(msg, "unconfigured table peers_v2");
+  cr_assert_eq(mock_client_query(&c, 2, "SELECT nope FROM system.local", 1), CQLMUX_OK);
+  test_recv(&c, &r);
+  cr_assert_eq(mock_reply_error(&r, msg, sizeof msg), CQLMUX_CQL_INVALID);
+  cr_assert_str_eq(msg, "Undefined column name nope in table system.local");
+  cr_assert_eq(mock_client_query(&c, 3, "SELECT keyspace_name FROM system_schema.keyspaces", 1),
+               CQLMUX_OK);
+  test_recv_result(&c, 3, CQLMUX_RESULT_ROWS);
+  mock_client_close(&c);
+  cqlmux_mock_free(m);
+}
+
 Test(protocol, register_and_events) {
   cqlmux_mock *m = test_mock_start(2, NULL);
   mock_client c;
