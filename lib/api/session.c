@@ -215,7 +215,6 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
     return failed_future(s, CQLMUX_ERR_INVALID_STATE, "connect may be called once per session");
   cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
   if (!f) return NULL;
-  cqlmux_future_retain(f);
   s->connect_future = f;
   int rc = CQLMUX_OK;
   char message[300] = "";
@@ -385,7 +384,6 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
     cqlmux_call_put(call);
     return NULL;
   }
-  cqlmux_future_retain(f);
   call->future = f;
   atomic_fetch_add_explicit(&s->outstanding, 1, memory_order_relaxed);
   if (budget && used + bytes > budget) {
@@ -573,7 +571,6 @@ cqlmux_future *cqlmux_session_close(cqlmux_session *s) {
   if (!s) return NULL;
   cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
   if (!f) return NULL;
-  cqlmux_future_retain(f);
   pthread_mutex_lock(&s->lock);
   if (s->close_future || session_state(s) >= CQLMUX_SESSION_CLOSING) {
     pthread_mutex_unlock(&s->lock);
