@@ -567,9 +567,10 @@ CQLMUX_API int cqlmux_result_column_index(const cqlmux_result *result, const cha
 /*
  * Cell getters. Each returns CQLMUX_OK, NOT_FOUND (row or column out of
  * range), TYPE_MISMATCH (the column's type is not one the getter reads),
- * MALFORMED (the cell's bytes do not fit its type), or INVALID_STATE when
- * the cell is null (test with cqlmux_result_is_null). Out-parameters are
- * untouched on failure.
+ * MALFORMED (the cell's bytes do not fit its type), NULL_VALUE when the
+ * cell is null (test with cqlmux_result_is_null), or EMPTY_VALUE when it
+ * holds zero bytes, which Cassandra allows for most types and which is not
+ * null. Out-parameters are untouched on failure.
  */
 CQLMUX_API int cqlmux_result_is_null(const cqlmux_result *result, size_t row, size_t column);
 CQLMUX_API int cqlmux_result_get_bool(const cqlmux_result *r, size_t row, size_t col, int *out);

@@ -3,5 +3,6 @@
 if ENABLE_TESTS
 include tests/unit/local.mk
 include tests/integration/local.mk
+include tests/net/local.mk
 include tests/mock/local.mk
 endif

@@ -297,6 +297,10 @@ void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
   out->io_threads = c->io_threads;
   out->callback_threads = c->callback_threads;
   out->backend = c->io_backend;
+  /* Twice the read-pause bound: connections stop reading at the bound, so
+   * the ring itself (where a full ring stalls the I/O thread) is not reached
+   * in normal operation. */
+  out->completion_capacity = 2 * (size_t)c->completion_queue_bound;
   out->allocator = &c->allocator;
   out->log_callback = c->log_callback;
   out->log_user_data = c->log_user_data;

@@ -154,7 +154,7 @@ static int cell(const cqlmux_result *r, size_t row, size_t col, const cqlmux_typ
     if (!ok) return CQLMUX_ERR_TYPE_MISMATCH;
   }
   cqlmux_bytes v = cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col);
-  if (v.len < 0) return CQLMUX_ERR_INVALID_STATE;
+  if (v.len < 0) return CQLMUX_ERR_NULL_VALUE;
   *out = v;
   return CQLMUX_OK;
 }
@@ -163,7 +163,7 @@ static int cell(const cqlmux_result *r, size_t row, size_t col, const cqlmux_typ
 
 int cqlmux_result_is_null(const cqlmux_result *r, size_t row, size_t col) {
   cqlmux_bytes v;
-  return cell(r, row, col, NULL, 0, &v) == CQLMUX_ERR_INVALID_STATE;
+  return cell(r, row, col, NULL, 0, &v) == CQLMUX_ERR_NULL_VALUE;
 }
 
 int cqlmux_result_get_bool(const cqlmux_result *r, size_t row, size_t col, int *out) {

@@ -1,6 +1,7 @@
 #include "net/connection.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,8 +43,12 @@ struct cqlmux_connection {
   bool version_forced;
   bool lz4;
   cqlmux_framing framing;
-  char keyspace[256]; /* wanted (USE) */
-  char current_keyspace[256];
+  char keyspace[256];          /* the one to be in (loop thread's copy) */
+  char current_keyspace[256];  /* the one the server confirmed */
+  char sending_keyspace[256];  /* the one of the USE in flight */
+  pthread_mutex_t wanted_lock; /* guards wanted_keyspace, set from any thread */
+  char wanted_keyspace[256];
+  atomic_bool keyspace_posted; /* keyspace_task is queued (post it once) */
 
   cqlmux_stream_table streams;
   cqlmux_request control;   /* handshake steps and USE, one at a time */
@@ -163,6 +168,7 @@ int cqlmux_connection_new(cqlmux_loop *loop, const cqlmux_conn_settings *setting
   cqlmux_timer_init(&c->pause_timer, on_pause_timer, c);
   cqlmux_task_init(&c->start_task, on_start_task);
   cqlmux_task_init(&c->keyspace_task, on_keyspace_task);
+  pthread_mutex_init(&c->wanted_lock, NULL);
   cqlmux_task_init(&c->flush_task, on_flush_task);
   c->stop_handler.fn = on_loop_stop;
   c->stop_handler.user_data = c;
@@ -179,6 +185,7 @@ void cqlmux_connection_free(cqlmux_connection *c) {
   cqlmux_wbuf_free(&c->control.envelope);
   cqlmux_wbuf_free(&c->heartbeat.envelope);
   cqlmux_rbuf_release(c->rbuf);
+  pthread_mutex_destroy(&c->wanted_lock);
   cqlmux_mem_free(alloc, c);
 }
 
@@ -437,6 +444,7 @@ static void flush(cqlmux_connection *c) {
     }
     c->wsent += (size_t)n;
     stat_add(&c->stats.bytes_out, (unsigned long)n);
+    stat_add(&c->stats.writes, 1);
   }
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;
@@ -520,7 +528,8 @@ static void send_auth_response(cqlmux_connection *c) {
 
 static void send_use(cqlmux_connection *c) {
   char cql[300];
-  int n = snprintf(cql, sizeof cql, "USE \"%s\"", c->keyspace);
+  snprintf(c->sending_keyspace, sizeof c->sending_keyspace, "%s", c->keyspace);
+  int n = snprintf(cql, sizeof cql, "USE \"%s\"", c->sending_keyspace);
   cqlmux_request_header h = {.version = c->version};
   cqlmux_query_params p = {.consistency = CQLMUX_CONSISTENCY_ONE};
   cqlmux_slice q = {(const uint8_t *)cql, (size_t)n};
@@ -663,8 +672,11 @@ static void handshake_answer(cqlmux_connection *c, uint8_t opcode, const uint8_t
   case CQLMUX_CONN_KEYSPACE:
   case CQLMUX_CONN_READY:
     if (opcode == CQLMUX_OP_RESULT) {
-      snprintf(c->current_keyspace, sizeof c->current_keyspace, "%s", c->keyspace);
-      if (c->state == CQLMUX_CONN_KEYSPACE) become_ready(c);
+      snprintf(c->current_keyspace, sizeof c->current_keyspace, "%s", c->sending_keyspace);
+      if (c->state == CQLMUX_CONN_KEYSPACE)
+        become_ready(c);
+      else if (strcmp(c->keyspace, c->current_keyspace) != 0)
+        send_use(c); /* the wanted keyspace changed while this USE was out */
       return;
     }
     break;
@@ -706,13 +718,19 @@ static void internal_failure(cqlmux_request *req, int error, const char *message
 }
 
 void cqlmux_connection_use_keyspace(cqlmux_connection *c, const char *keyspace) {
-  snprintf(c->keyspace, sizeof c->keyspace, "%s", keyspace);
-  if (c->state == CQLMUX_CONN_READY && strcmp(c->keyspace, c->current_keyspace) != 0)
-    cqlmux_loop_post(c->loop, &c->keyspace_task);
+  pthread_mutex_lock(&c->wanted_lock);
+  snprintf(c->wanted_keyspace, sizeof c->wanted_keyspace, "%s", keyspace);
+  pthread_mutex_unlock(&c->wanted_lock);
+  /* A task node may be queued only once at a time. */
+  if (!atomic_exchange(&c->keyspace_posted, true)) cqlmux_loop_post(c->loop, &c->keyspace_task);
 }
 
 static void on_keyspace_task(cqlmux_task *task, int status) {
   cqlmux_connection *c = cqlmux_container_of(task, cqlmux_connection, keyspace_task);
+  atomic_store(&c->keyspace_posted, false);
+  pthread_mutex_lock(&c->wanted_lock);
+  snprintf(c->keyspace, sizeof c->keyspace, "%s", c->wanted_keyspace);
+  pthread_mutex_unlock(&c->wanted_lock);
   if (status != CQLMUX_OK || c->state != CQLMUX_CONN_READY) return;
   if (strcmp(c->keyspace, c->current_keyspace) != 0 && c->control.stream < 0) send_use(c);
 }

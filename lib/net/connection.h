@@ -3,8 +3,8 @@
  * backpressure, heartbeats and timeouts.
  *
  * Threads. A connection belongs to one I/O loop. Everything here except
- * cqlmux_connection_new, cqlmux_connection_load and cqlmux_connection_admit
- * runs on that loop's thread; requests reach it through tasks posted to the
+ * cqlmux_connection_new, _start, _use_keyspace, _admit, _post and the
+ * statistics runs on that loop's thread; requests reach it through tasks posted to the
  * loop (see cqlmux_connection_post).
  *
  * States: CONNECTING (TCP) -> TLS (optional) -> OPTIONS -> STARTUP ->
@@ -92,6 +92,7 @@ typedef struct cqlmux_conn_stats {
   atomic_ulong busy_rejections;
   atomic_ulong timeouts;
   atomic_ulong bytes_out;
+  atomic_ulong writes;            /* send calls: fewer than requests = coalescing */
   atomic_ulong bytes_in;
   atomic_ulong heartbeats;
 } cqlmux_conn_stats;
@@ -111,7 +112,7 @@ void cqlmux_connection_start(cqlmux_connection *c);
 void cqlmux_connection_restart(cqlmux_connection *c, int version);
 
 /* Sets the keyspace the connection should be in (USE), now and after any
- * reconnect of its handshake. Loop thread. */
+ * reconnect of its handshake. Any thread: the name is handed to the loop. */
 void cqlmux_connection_use_keyspace(cqlmux_connection *c, const char *keyspace);
 
 /* Application side of submission: reserves room for one request, or

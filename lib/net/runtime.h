@@ -27,8 +27,10 @@
 #include "runtime/log.h"
 #include "runtime/workers.h"
 
-/* Completion ring slots when the config says 0. */
-#define CQLMUX_DEFAULT_COMPLETION_CAPACITY 8192
+/* Completion ring slots when the config says 0: twice the session config's
+ * default read-pause bound (completion_queue_bound, 16384), so that I/O
+ * threads stop reading sockets well before the ring is full. */
+#define CQLMUX_DEFAULT_COMPLETION_CAPACITY 32768
 
 typedef struct cqlmux_runtime cqlmux_runtime;
 

@@ -14,6 +14,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 TOOL=$REPO/tools/cassandra-local
 PROBE=$HERE/cql_probe.py
+# The native port the tool is asked to use (CASSANDRA_PORT), 9042 by default.
+export CQL_PORT=${CASSANDRA_PORT:-9042}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cassandra-local-check.XXXXXX")
 export CQLMUX_CASSANDRA_STATE=$WORK/state
@@ -126,11 +128,11 @@ phase_done
 phase "single node, no auth, no TLS"
 if start_cluster; then
     check "CONTACT_POINTS=127.0.0.1" test "$(block_value CONTACT_POINTS)" = 127.0.0.1
-    check "PORT=9042" test "$(block_value PORT)" = 9042
+    check "PORT=$CQL_PORT" test "$(block_value PORT)" = "$CQL_PORT"
     check "status exits 0" "$TOOL" status
     check "status says running" grep -qx 'STATUS=running' <<<"$("$TOOL" status 2>/dev/null)"
-    check "127.0.0.1:9042 accepts TCP" port_open 127.0.0.1 9042
-    check "CQL STARTUP -> READY (no auth)" python3 "$PROBE" 127.0.0.1 --expect ready
+    check "127.0.0.1:$CQL_PORT accepts TCP" port_open 127.0.0.1 "$CQL_PORT"
+    check "CQL STARTUP -> READY (no auth)" python3 "$PROBE" 127.0.0.1 --port "$CQL_PORT" --expect ready
     check_fails "second start is refused" "$TOOL" start
     check "still exactly one node running after refused start" test "$(leftover_jvms | wc -l)" -eq 1
     stop_cluster
@@ -145,16 +147,16 @@ if start_cluster --auth --tls; then
     check "WRONG_CA_PEM file exists" test -s "$WRONG_CA_PEM"
     check "USERNAME/PASSWORD printed" test "$(block_value USERNAME)/$(block_value PASSWORD)" = cassandra/cassandra
     check "TLS handshake verifies against CA_PEM (and SAN IP 127.0.0.1)" \
-        bash -c 'timeout 20 openssl s_client -connect 127.0.0.1:9042 -CAfile "$1" -verify_return_error -verify_ip 127.0.0.1 </dev/null' _ "$CA_PEM"
+        bash -c 'timeout 20 openssl s_client -connect 127.0.0.1:$CQL_PORT -CAfile "$1" -verify_return_error -verify_ip 127.0.0.1 </dev/null' _ "$CA_PEM"
     check_fails "TLS handshake fails against WRONG_CA_PEM" \
-        bash -c 'timeout 20 openssl s_client -connect 127.0.0.1:9042 -CAfile "$1" -verify_return_error </dev/null' _ "$WRONG_CA_PEM"
-    check_fails "plaintext CQL is refused (TLS not optional)" python3 "$PROBE" 127.0.0.1 --expect ready --timeout 5
+        bash -c 'timeout 20 openssl s_client -connect 127.0.0.1:$CQL_PORT -CAfile "$1" -verify_return_error </dev/null' _ "$WRONG_CA_PEM"
+    check_fails "plaintext CQL is refused (TLS not optional)" python3 "$PROBE" 127.0.0.1 --port "$CQL_PORT" --expect ready --timeout 5
     check "TLS CQL STARTUP -> AUTHENTICATE, good password -> AUTH_SUCCESS" \
-        python3 "$PROBE" 127.0.0.1 --cafile "$CA_PEM" --expect auth-ok --user cassandra --password cassandra
+        python3 "$PROBE" 127.0.0.1 --port "$CQL_PORT" --cafile "$CA_PEM" --expect auth-ok --user cassandra --password cassandra
     check "TLS CQL wrong password -> ERROR 0x0100" \
-        python3 "$PROBE" 127.0.0.1 --cafile "$CA_PEM" --expect auth-fail --user cassandra --password wrong
+        python3 "$PROBE" 127.0.0.1 --port "$CQL_PORT" --cafile "$CA_PEM" --expect auth-fail --user cassandra --password wrong
     check_fails "CQL probe trusting WRONG_CA_PEM fails" \
-        python3 "$PROBE" 127.0.0.1 --cafile "$WRONG_CA_PEM" --expect auth-ok
+        python3 "$PROBE" 127.0.0.1 --port "$CQL_PORT" --cafile "$WRONG_CA_PEM" --expect auth-ok
     stop_cluster
 fi
 phase_done
@@ -166,8 +168,8 @@ if start_cluster --nodes 3; then
     check "status exits 0" "$TOOL" status
     check "status shows 3 nodes running" test "$(grep -c '_STATUS=running$' <<<"$status_out")" -eq 3
     for addr in 127.0.0.1 127.0.0.2 127.0.0.3; do
-        check "$addr:9042 accepts TCP" port_open "$addr" 9042
-        check "$addr CQL STARTUP -> READY" python3 "$PROBE" "$addr" --expect ready
+        check "$addr:$CQL_PORT accepts TCP" port_open "$addr" "$CQL_PORT"
+        check "$addr CQL STARTUP -> READY" python3 "$PROBE" "$addr" --port "$CQL_PORT" --expect ready
     done
     stop_cluster
 fi

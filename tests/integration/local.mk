@@ -16,3 +16,13 @@ tests_integration_test_session_real_SOURCES = tests/integration/test_session_rea
 tests_integration_test_session_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_session_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_session_real_LDADD = $(TEST_LDADD)
+
+# The codec against a real Cassandra, through a small blocking client.
+check_PROGRAMS += tests/integration/test_codec_real
+INTEGRATION_TESTS += tests/integration/test_codec_real
+tests_integration_test_codec_real_SOURCES = tests/integration/test_codec_real.c \
+	tests/integration/raw_client.c tests/integration/raw_client.h \
+	tests/integration/codec_rows.c tests/integration/codec_rows.h
+tests_integration_test_codec_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_codec_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_codec_real_LDADD = $(TEST_LDADD)

@@ -277,6 +277,45 @@ Test(protocol, system_tables_are_consistent) {
   cqlmux_mock_free(m);
 }
 
+/* The default layout: node i on 127.0.0.(1+i), one port for all, and
+ * system.peers giving each peer's address. */
+Test(protocol, distinct_addresses_share_a_port) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.nodes_per_dc[0] = 3;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  char addr[64];
+  uint16_t port0, port;
+  cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port0);
+  cr_assert_str_eq(addr, "127.0.0.1");
+  cqlmux_mock_node_address(m, 2, addr, sizeof addr, &port);
+  cr_assert_str_eq(addr, "127.0.0.3");
+  cr_assert_eq(port, port0);
+  mock_client c;
+  test_ready(m, 2, &c, 4, NULL);
+  cr_assert_eq(mock_client_query(&c, 1, "SELECT peer, rpc_address FROM system.peers", 1),
+               CQLMUX_OK);
+  mock_reply r;
+  test_recv(&c, &r);
+  cqlmux_arena arena;
+  cqlmux_result_msg res;
+  decode_result(&r, &arena, &res);
+  cr_assert_eq(res.rows.rows_count, 2);
+  bool seen[3] = {false, false, false};
+  for (uint32_t row = 0; row < 2; row++) {
+    cqlmux_bytes v;
+    cr_assert_eq(cqlmux_rows_cell(&res.rows, row, 1, &v), CQLMUX_OK);
+    cr_assert_eq(v.len, 4);
+    cr_assert(v.data[0] == 127 && v.data[1] == 0 && v.data[2] == 0 && v.data[3] >= 1 && v.data[3] <= 2);
+    seen[v.data[3] - 1] = true;
+  }
+  cr_assert(seen[0] && seen[1]);
+  cqlmux_arena_free(&arena);
+  mock_client_close(&c);
+  cqlmux_mock_free(m);
+}
+
 Test(protocol, system_table_errors_as_cassandra) {
   cqlmux_mock_config cfg;
   cqlmux_mock_config_init(&cfg);

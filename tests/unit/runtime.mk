@@ -1,8 +1,15 @@
 # Runtime suites (issue 4): queues, workers, futures, timers, pools, logging,
 # the I/O loop on both backends, the runtime object and the config.
-# tsan_criterion.c is empty except in a ThreadSanitizer build, where it lets
-# Criterion's sandbox start (see the file).
-RUNTIME_TEST_HELPERS = tests/unit/rt_util.c tests/unit/rt_util.h tests/unit/tsan_criterion.c
+RUNTIME_TEST_HELPERS = tests/unit/rt_util.c tests/unit/rt_util.h
+
+# ThreadSanitizer and Criterion: tests/unit/tsan_criterion.c lets Criterion's
+# sandbox start under TSan (see the file; it is empty in other builds). Its
+# object is linked into every test program through TEST_LDADD: an archive
+# member would be dropped, since only libcriterion refers to rand_r. The
+# archive exists only to get the object built with the usual flags.
+check_LIBRARIES = tests/unit/libtsan_criterion.a
+tests_unit_libtsan_criterion_a_SOURCES = tests/unit/tsan_criterion.c
+TEST_LDADD += tests/unit/tsan_criterion.$(OBJEXT)
 
 check_PROGRAMS += tests/unit/test_queues
 TESTS += tests/unit/test_queues

@@ -87,6 +87,11 @@ Test(config, runtime_share_of_the_defaults) {
   cr_assert_eq(rc.backend, CQLMUX_IO_BACKEND_DEFAULT);
   cr_assert_eq(rc.log_level, CQLMUX_LOG_WARN);
   cr_assert_null(rc.log_callback);
+  /* The ring outgrows the read-pause bound, so reads pause first. */
+  cr_assert_eq(rc.completion_capacity, 2 * (size_t)c->completion_queue_bound);
+  cr_assert_eq(cqlmux_config_set_completion_queue_bound(c, 100), CQLMUX_OK);
+  cqlmux_config_runtime(c, &rc);
+  cr_assert_eq(rc.completion_capacity, 200);
   cqlmux_config_free(c);
   cqlmux_config_free(NULL);
 }

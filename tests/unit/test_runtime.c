@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "api/config.h"
 #include "net/runtime.h"
 #include "runtime/intrusive.h"
 #include "runtime/thread_role.h"
@@ -317,4 +318,32 @@ Test(runtime, allocation_failures_leave_nothing_running) {
     }
     cr_assert_eq(atomic_load(&a.live), 0, "leak when allocation %ld fails", fail_at);
   }
+}
+
+static void ignore_log(cqlmux_log_level level, const char *message, void *ud) {
+  (void)level;
+  (void)message;
+  (void)ud;
+}
+
+Test(runtime, built_from_the_session_config_outlives_it) {
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  cqlmux_config *c = cqlmux_config_new_with_allocator(&a.hook);
+  cr_assert_eq(cqlmux_config_set_io_threads(c, 3), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_callback_threads(c, 0), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_io_backend(c, CQLMUX_IO_BACKEND_POLL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_log_callback(c, ignore_log, &a), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_log_level(c, CQLMUX_LOG_NONE), CQLMUX_OK);
+  cqlmux_runtime_config rc;
+  cqlmux_config_runtime(c, &rc);
+  cqlmux_runtime *rt;
+  cr_assert_eq(cqlmux_runtime_new(&rc, &rt), CQLMUX_OK);
+  cqlmux_config_free(c); /* the runtime kept what it needs */
+  cr_assert_eq(cqlmux_runtime_loop_count(rt), 3);
+  cr_assert_eq(cqlmux_loop_backend(cqlmux_runtime_loop(rt, 2)), CQLMUX_IO_BACKEND_POLL);
+  cr_assert_eq(cqlmux_workers_threads(cqlmux_runtime_workers(rt)), 0);
+  cr_assert_gt(atomic_load(&a.live), 0, "the runtime allocates through the config's hook");
+  cqlmux_runtime_free(rt);
+  cr_assert_eq(atomic_load(&a.live), 0, "%ld blocks leaked", atomic_load(&a.live));
 }

@@ -1,0 +1,7 @@
+# The connection layer against the mock server's faults.
+check_PROGRAMS += tests/net/test_session_faults
+TESTS += tests/net/test_session_faults
+tests_net_test_session_faults_SOURCES = tests/net/test_session_faults.c
+tests_net_test_session_faults_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_session_faults_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_session_faults_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

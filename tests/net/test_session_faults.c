@@ -1,0 +1,476 @@
+/* The connection layer under faults only a scripted server can produce
+ * (tests/mock/, doc/mock-server.md): 32,768 streams on one connection with
+ * answers out of order, the watermark queue and BUSY, a silent server
+ * caught by heartbeats, late answers after timeouts, and slow callbacks
+ * against memory growth. Conformance itself is proven against a real
+ * Cassandra in tests/integration/. */
+#include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/session.h"
+#include "cqlmux.h"
+#include "mock/mock.h"
+
+static cqlmux_mock *start_mock(bool null_mode) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.null_mode = null_mode;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  return m;
+}
+
+static cqlmux_config *config_for(cqlmux_mock *m) {
+  char addr[64];
+  uint16_t port;
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  cqlmux_config *c = cqlmux_config_new();
+  cqlmux_config_set_contact_points(c, addr);
+  cqlmux_config_set_port(c, port);
+  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  return c;
+}
+
+static cqlmux_session *connect_to(cqlmux_config *c) {
+  cqlmux_session *s = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
+  cqlmux_config_free(c);
+  cqlmux_future *f = cqlmux_session_connect(s);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  return s;
+}
+
+/* The one connection of a single-host, single-connection session. */
+static const cqlmux_conn_stats *only_connection(cqlmux_session *s) {
+  cr_assert_eq(s->host_count, 1);
+  cr_assert_eq(s->hosts[0].slot_count, 1);
+  return cqlmux_connection_stats(s->hosts[0].slots[0].conn);
+}
+
+static unsigned relaxed(const atomic_uint *v) {
+  return atomic_load_explicit((atomic_uint *)v, memory_order_relaxed);
+}
+
+typedef struct tally {
+  atomic_int completed;
+  atomic_int ok;
+  atomic_int busy;
+  atomic_int timeouts;
+  atomic_int wrong;      /* a result that belongs to another request */
+  atomic_int sleep_us;   /* callbacks sleep this long (slow consumer) */
+} tally;
+
+static void count(cqlmux_future *f, void *user_data) {
+  tally *t = user_data;
+  int rc = cqlmux_future_error(f);
+  if (rc == CQLMUX_OK) atomic_fetch_add(&t->ok, 1);
+  if (rc == CQLMUX_ERR_BUSY) atomic_fetch_add(&t->busy, 1);
+  if (rc == CQLMUX_ERR_TIMEOUT) atomic_fetch_add(&t->timeouts, 1);
+  int pause = atomic_load(&t->sleep_us);
+  if (pause && rc == CQLMUX_OK) usleep((useconds_t)pause);
+  cqlmux_future_free(f);
+  atomic_fetch_add(&t->completed, 1);
+}
+
+static void wait_for(atomic_int *counter, int target, unsigned seconds) {
+  for (unsigned i = 0; i < seconds * 100 && atomic_load(counter) < target; i++) usleep(10000);
+  cr_assert_eq(atomic_load(counter), target);
+}
+
+static void submit(cqlmux_session *s, const char *cql, tally *t) {
+  cqlmux_future *f = cqlmux_session_query(s, cql);
+  cr_assert_not_null(f);
+  cr_assert_eq(cqlmux_future_set_callback(f, count, t), CQLMUX_OK);
+}
+
+Test(session_faults, all_32768_streams_of_one_connection_with_answers_reversed, .timeout = 120) {
+  cqlmux_mock *m = start_mock(false);
+  enum { N = 32768 };
+  /* The mock holds every answer until it has N of them, then sends them in
+   * reverse: all N are in flight at once on the one connection. */
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_OUT_OF_ORDER);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = "SELECT n*";
+  f.arg = N;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_VOID, "SELECT n*");
+  cqlmux_mock_prime_add(m, &p);
+
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_max_requests_per_connection(c, N);
+  cqlmux_config_set_watermarks(c, 100, 50);
+  cqlmux_config_set_request_timeout(c, 60000);
+  cqlmux_session *s = connect_to(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  tally t = {0};
+  char cql[32];
+  for (int i = 0; i < N; i++) {
+    snprintf(cql, sizeof cql, "SELECT n%d", i);
+    submit(s, cql, &t);
+  }
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT n*"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, N, 60000), CQLMUX_OK);
+  wait_for(&t.completed, N, 60);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  cr_assert_eq(relaxed(&st->in_flight), 0);
+  /* Every stream id 0..32767 was used, i.e. all were held at once. */
+  static uint8_t used[N];
+  size_t total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    cqlmux_mock_request_at(m, i, &r);
+    if (r.opcode == CQLMUX_OP_QUERY && r.query && strncmp(r.query, "SELECT n", 8) == 0)
+      used[r.stream] = 1;
+  }
+  for (int i = 0; i < N; i++) cr_assert(used[i], "stream %d never used", i);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static void delay_queries(cqlmux_mock *m, const char *prefix, uint32_t ms) {
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_DELAY);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = prefix;
+  f.delay_ms = ms;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+}
+
+static void submit_many(cqlmux_session *s, const char *stem, int n, tally *t) {
+  char cql[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(cql, sizeof cql, "SELECT %s%d", stem, i);
+    submit(s, cql, t);
+  }
+}
+
+static size_t seen(cqlmux_mock *m, const char *prefix) {
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, prefix};
+  return cqlmux_mock_request_count(m, &q);
+}
+
+Test(session_faults, watermarks_queue_at_80_drain_below_50_and_busy_past_the_queue,
+     .timeout = 60) {
+  cqlmux_mock *m = start_mock(false);
+  /* 30 answers after 0.5 s, the 31st after 2 s, the other 49 after 5 s:
+   * in flight goes 80 -> 50 (not below the low mark) -> 49 (below). */
+  delay_queries(m, "SELECT a*", 500);
+  delay_queries(m, "SELECT b*", 2000);
+  delay_queries(m, "SELECT c*", 5000);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_max_requests_per_connection(c, 100);
+  cqlmux_config_set_watermarks(c, 80, 50);
+  cqlmux_config_set_queue_size(c, 20);
+  cqlmux_session *s = connect_to(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  tally t = {0};
+  submit_many(s, "a", 30, &t);
+  submit_many(s, "b", 1, &t);
+  submit_many(s, "c", 49, &t);
+  submit_many(s, "d", 20, &t); /* 81st..100th: wait in the queue */
+  submit_many(s, "e", 1, &t);  /* past the queue's bound */
+  wait_for(&t.busy, 1, 5);
+  cr_assert_eq(seen(m, "SELECT e*"), 0, "a BUSY request is never sent");
+
+  cqlmux_mock_filter all = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT *"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &all, 80, 5000), CQLMUX_OK);
+  cr_assert_eq(relaxed(&st->in_flight), 80);
+  cr_assert_eq(relaxed(&st->queued), 20);
+  cr_assert_eq(seen(m, "SELECT d*"), 0, "the 81st request waits");
+
+  wait_for(&t.ok, 30, 10); /* in flight is now 50: not below the low mark */
+  usleep(300 * 1000);
+  cr_assert_eq(seen(m, "SELECT d*"), 0, "no drain at exactly the low watermark");
+  cr_assert_eq(relaxed(&st->queued), 20);
+
+  wait_for(&t.ok, 51, 10); /* the 31st answer: in flight 49, the queue drains */
+  cqlmux_mock_filter d = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT d*"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &d, 20, 5000), CQLMUX_OK);
+  wait_for(&t.completed, 101, 20);
+  cr_assert_eq(atomic_load(&t.ok), 100, "nothing admitted is lost");
+  cr_assert_eq(atomic_load(&t.busy), 1);
+  cr_assert_geq(atomic_load_explicit(&st->busy_rejections, memory_order_relaxed), 1);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_IGNORE_HEARTBEAT);
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_heartbeat(c, 1000, 500);
+  cqlmux_session *s = connect_to(c);
+  cqlmux_mock_connection first;
+  cr_assert_eq(cqlmux_mock_connection_at(m, 0, &first), CQLMUX_OK);
+  uint64_t start = first.opened_us;
+  cr_assert_eq(cqlmux_mock_wait_closed(m, first.id, 10000), CQLMUX_OK);
+  cr_assert_eq(cqlmux_mock_connection_get(m, first.id, &first), CQLMUX_OK);
+  cr_assert_not(first.closed_by_server, "the client gave up on the connection");
+  uint64_t detected_ms = (first.closed_us - start) / 1000;
+  /* Idle interval + answer timeout (1.5 s), plus the handshake's time. */
+  cr_assert_leq(detected_ms, 1500 + 1000, "detected after %llu ms",
+                (unsigned long long)detected_ms);
+  cqlmux_mock_filter hb = {CQLMUX_MOCK_ANY, first.id, CQLMUX_OP_OPTIONS, NULL};
+  cr_assert_geq(cqlmux_mock_request_count(m, &hb), 2, "OPTIONS probe then heartbeat");
+  /* The session reconnects in place. */
+  cr_assert_eq(cqlmux_mock_wait_connections(m, 0, 2, false, 5000), CQLMUX_OK);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, late_answers_never_complete_another_request, .timeout = 60) {
+  cqlmux_mock *m = start_mock(false);
+  delay_queries(m, "SELECT slow*", 1500);
+  static const cqlmux_mock_column col = {"v", "int"};
+  enum { FAST = 200 };
+  char cql[32], cell[16];
+  for (int i = 0; i < FAST; i++) {
+    snprintf(cql, sizeof cql, "SELECT fast%d", i);
+    snprintf(cell, sizeof cell, "%d", i);
+    const char *cells[1] = {cell};
+    cqlmux_mock_prime p;
+    cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, cql);
+    p.column_count = 1;
+    p.columns = &col;
+    p.row_count = 1;
+    p.cells = cells;
+    cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  }
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_request_timeout(c, 200);
+  cqlmux_session *s = connect_to(c);
+  tally t = {0};
+  submit_many(s, "slow", 20, &t);
+  wait_for(&t.timeouts, 20, 10);
+  /* While the 20 late answers arrive, fast requests reuse free stream ids;
+   * each must get its own answer. */
+  for (int round = 0; round < 8; round++) {
+    cqlmux_future *fs[FAST / 8];
+    for (int i = 0; i < FAST / 8; i++) {
+      snprintf(cql, sizeof cql, "SELECT fast%d", round * (FAST / 8) + i);
+      fs[i] = cqlmux_session_query(s, cql);
+    }
+    for (int i = 0; i < FAST / 8; i++) {
+      cr_assert_eq(cqlmux_future_wait(fs[i]), CQLMUX_OK, "%s",
+                   cqlmux_future_error_message(fs[i]));
+      int32_t v;
+      cr_assert_eq(cqlmux_result_get_int32(cqlmux_future_result(fs[i]), 0, 0, &v), CQLMUX_OK);
+      cr_assert_eq(v, round * (FAST / 8) + i, "an answer went to the wrong request");
+      cqlmux_future_free(fs[i]);
+    }
+    usleep(200 * 1000);
+  }
+  cqlmux_mock_filter slow = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT slow*"};
+  cr_assert_eq(cqlmux_mock_request_count(m, &slow), 20);
+  cr_assert_eq(atomic_load(&t.completed), 20, "each timed-out request completed once");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* Live bytes allocated by the session, through its allocator hook. Each
+ * block carries its size in front. */
+static atomic_long live_bytes;
+static void *counting_malloc(size_t n, void *ud) {
+  (void)ud;
+  size_t *p = malloc(n + sizeof(max_align_t));
+  if (!p) return NULL;
+  *p = n;
+  atomic_fetch_add(&live_bytes, (long)n);
+  return (char *)p + sizeof(max_align_t);
+}
+static void counting_free(void *ptr, void *ud) {
+  (void)ud;
+  if (!ptr) return;
+  size_t *p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+  atomic_fetch_sub(&live_bytes, (long)*p);
+  free(p);
+}
+static void *counting_realloc(void *ptr, size_t n, void *ud) {
+  if (!ptr) return counting_malloc(n, ud);
+  size_t *old = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+  size_t was = *old;
+  size_t *p = realloc(old, n + sizeof(max_align_t));
+  if (!p) return NULL;
+  *p = n;
+  atomic_fetch_add(&live_bytes, (long)n - (long)was);
+  return (char *)p + sizeof(max_align_t);
+}
+
+static long rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
+  if (f) fclose(f);
+  return kb;
+}
+
+Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout = 120) {
+  cqlmux_mock *m = start_mock(true);
+  cqlmux_config *c = config_for(m);
+  cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
+  cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
+  cqlmux_config_set_callback_threads(c, 1);
+  cqlmux_config_set_completion_queue_bound(c, 256);
+  cqlmux_session *s = connect_to(c);
+  tally t = {0};
+  atomic_store(&t.sleep_us, 200);
+  /* Warm up, then measure while the application submits far faster than
+   * its callbacks drain: admission (BUSY) and the paused socket must hold
+   * memory flat. */
+  submit_many(s, "warm", 2000, &t);
+  wait_for(&t.completed, 2000, 60);
+  long before = rss_kb();
+  long heap_before = atomic_load(&live_bytes), heap_peak = heap_before;
+  int submitted = 2000;
+  for (int i = 0; i < 200000; i++) {
+    submit(s, "SELECT x FROM t", &t);
+    submitted++;
+    long now = atomic_load(&live_bytes);
+    if (now > heap_peak) heap_peak = now;
+  }
+  long peak = rss_kb();
+  wait_for(&t.completed, submitted, 90);
+  cr_assert_gt(atomic_load(&t.busy), 0, "the slow consumer was pushed back on");
+  long growth = peak - before;
+  cr_log_info("RSS %ld kB -> %ld kB (+%ld), session heap %ld -> %ld kB peak (%d BUSY of 200000)",
+              before, peak, growth, heap_before / 1024, heap_peak / 1024, atomic_load(&t.busy));
+  /* 200,000 unbounded requests would take well over 100 MB. The session's
+   * own heap is bounded by admission whatever the build; RSS is checked too
+   * except under AddressSanitizer, whose quarantine keeps freed memory
+   * resident on purpose. */
+  cr_assert_lt(heap_peak - heap_before, 16L * 1024 * 1024, "session heap grew by %ld bytes",
+               heap_peak - heap_before);
+#if !defined(__SANITIZE_ADDRESS__)
+  cr_assert_lt(growth, 32 * 1024, "RSS grew by %ld kB", growth);
+#endif
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
+  cqlmux_mock *m = start_mock(true);
+  cqlmux_session *s = connect_to(config_for(m));
+  const cqlmux_conn_stats *st = only_connection(s);
+  unsigned long writes_before = atomic_load(&st->writes);
+  tally t = {0};
+  enum { N = 500 };
+  for (int i = 0; i < N; i++) submit(s, "SELECT x FROM t", &t);
+  wait_for(&t.completed, N, 20);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  unsigned long writes = atomic_load(&st->writes) - writes_before;
+  cr_log_info("%d requests went out in %lu writes", N, writes);
+  cr_assert_lt(writes, N / 4, "%lu writes for %d requests: no coalescing", writes, N);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, v5_refused_falls_back_to_v4, .timeout = 30) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.versions = (1u << 3) | (1u << 4); /* a server without v5 */
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  cqlmux_session *s = connect_to(config_for(m));
+  cr_assert_eq(cqlmux_session_protocol_version(s), 4);
+  cqlmux_future *f = cqlmux_session_query(s, "SELECT x FROM t");
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+  cqlmux_future_free(f);
+  cqlmux_session_free(s);
+  /* Forcing v5 against it is a clear version error. */
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_protocol_version(c, 5);
+  cqlmux_session *forced = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &forced), CQLMUX_OK);
+  cqlmux_config_free(c);
+  f = cqlmux_session_connect(forced);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_UNSUPPORTED_VERSION, "%s",
+               cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  cqlmux_session_free(forced);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, an_answer_on_an_unknown_stream_closes_the_connection, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_WRONG_STREAM);
+  f.opcode = CQLMUX_OP_QUERY;
+  f.query = "SELECT bad";
+  f.arg = 31000; /* an id no request holds */
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_mock_fault slow;
+  cqlmux_mock_fault_init(&slow, CQLMUX_MOCK_DELAY);
+  slow.query = "SELECT slow";
+  slow.delay_ms = 2000;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &slow, NULL), CQLMUX_OK);
+  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_future *pending = cqlmux_session_query(s, "SELECT slow");
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT slow"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, 1, 5000), CQLMUX_OK);
+  cqlmux_future *bad = cqlmux_session_query(s, "SELECT bad");
+  /* The stray answer is a protocol violation: the connection closes and
+   * what it held fails at once instead of waiting for answers. */
+  int rc_bad = cqlmux_future_wait(bad);
+  int rc_pending = cqlmux_future_wait(pending);
+  cr_assert_eq(rc_bad, CQLMUX_ERR_PROTOCOL, "%s", cqlmux_future_error_message(bad));
+  cr_assert_eq(rc_pending, CQLMUX_ERR_PROTOCOL);
+  cqlmux_future_free(bad);
+  cqlmux_future_free(pending);
+  /* ... and the session reconnects and works again. */
+  cr_assert_eq(cqlmux_mock_wait_connections(m, 0, 2, false, 5000), CQLMUX_OK);
+  cqlmux_future *again = NULL;
+  for (int i = 0; i < 100; i++) {
+    again = cqlmux_session_query(s, "SELECT x FROM t");
+    if (cqlmux_future_wait(again) == CQLMUX_OK) break;
+    cqlmux_future_free(again);
+    again = NULL;
+    usleep(50 * 1000);
+  }
+  cr_assert_not_null(again, "no request succeeded after the reconnect");
+  cqlmux_future_free(again);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_NO_RESPONSE);
+  f.query = "INSERT*";
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = config_for(m);
+  cqlmux_config_set_memory_budget(c, 64 * 1024);
+  cqlmux_config_set_request_timeout(c, 3000);
+  cqlmux_session *s = connect_to(c);
+  static char blob[10000];
+  memset(blob, 'x', sizeof blob);
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
+  cqlmux_statement_bind_blob(st, 0, blob, sizeof blob);
+  tally t = {0};
+  for (int i = 0; i < 10; i++) {
+    cqlmux_future *fut = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_set_callback(fut, count, &t), CQLMUX_OK);
+  }
+  /* Six 10 KB requests fit in 64 KiB; the rest are refused at once. */
+  wait_for(&t.busy, 4, 5);
+  wait_for(&t.timeouts, 6, 10);
+  cr_assert_eq(atomic_load(&t.completed), 10);
+  cqlmux_future *after = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_set_callback(after, count, &t), CQLMUX_OK);
+  wait_for(&t.timeouts, 7, 10); /* the budget was given back: admitted again */
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
