@@ -423,9 +423,11 @@ static void shrink_write_buffer(cqlmux_connection *c) {
   }
 }
 
-/* Writes what is buffered until done or the socket pushes back. */
+/* Writes what is buffered until done or the socket pushes back. It leaves
+ * flush_scheduled alone: only the flush task clears it when it runs, since a
+ * task still queued must never be posted a second time (that would corrupt
+ * the loop's intrusive queue). */
 static void flush(cqlmux_connection *c) {
-  c->flush_scheduled = false;
   if (c->fd < 0 || c->state == CQLMUX_CONN_CONNECTING || c->state == CQLMUX_CONN_TLS) return;
   if (c->framing != CQLMUX_FRAMING_NONE && cqlmux_frame_v5_writer_flush(&c->frames) != CQLMUX_OK) {
     cqlmux_connection_close(c, CQLMUX_ERR_NOMEM, "cannot frame outgoing requests");
