@@ -429,9 +429,10 @@ CQLMUX_API int cqlmux_session_protocol_version(const cqlmux_session *session);
 CQLMUX_API int cqlmux_session_compression_active(const cqlmux_session *session);
 
 /*
- * Graceful close: stops taking requests (they fail with SHUTDOWN), lets
- * in-flight ones complete, then closes connections. The future completes
- * once everything submitted before has completed.
+ * Graceful close: new requests fail at once with SHUTDOWN, in-flight ones
+ * complete normally, and the future completes once everything submitted
+ * before has completed. Connections and threads stay up until
+ * cqlmux_session_free, which is then quick and fails nothing.
  */
 CQLMUX_API cqlmux_future *cqlmux_session_close(cqlmux_session *session);
 
@@ -498,7 +499,8 @@ CQLMUX_API int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t micro
 CQLMUX_API int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms);
 /* Marks the statement safe to retry after a connection failure. */
 CQLMUX_API int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent);
-/* Protocol v5 per-request keyspace. */
+/* Protocol v5 per-request keyspace; protocol v4 cannot carry it, so there
+ * the statement runs in the session's keyspace (qualify table names). */
 CQLMUX_API int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace);
 
 

@@ -97,7 +97,7 @@ void cqlmux_result_describe_error(const cqlmux_result *r, char *out, size_t cap)
 /* ------------------------------------------------------------ public access */
 
 cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *r) {
-  return (cqlmux_result_kind)r->msg.kind;
+  return r ? (cqlmux_result_kind)r->msg.kind : CQLMUX_RESULT_VOID;
 }
 
 static const cqlmux_rows *rows_of(const cqlmux_result *r) {

@@ -17,6 +17,8 @@
 /* Reconnection: immediate, then 1 s doubling to 60 s, +-20 % jitter. */
 #define RECONNECT_FIRST_US 1000000ull
 #define RECONNECT_MAX_US 60000000ull
+/* A connection up this long resets its reconnection backoff. */
+#define STABLE_CONNECTION_US 5000000ull
 /* Idle calls kept for reuse. */
 #define CALL_CACHE 4096
 /* Connections a request may be offered to before it fails. */
@@ -198,12 +200,18 @@ static int create_slots(cqlmux_session *s, cqlmux_host *h) {
   return CQLMUX_OK;
 }
 
-/* Completes the connect future once (lock held). */
-static void finish_connect_locked(cqlmux_session *s, int error, const char *message) {
+/* Takes the connect future out for completion (lock held). The caller
+ * completes it after unlocking: a callback set on it may run inline, and
+ * must be free to call back into the session. */
+static cqlmux_future *take_connect_future_locked(cqlmux_session *s, int error) {
   cqlmux_future *f = s->connect_future;
-  if (!f) return;
   s->connect_future = NULL;
-  if (error == CQLMUX_OK) set_state(s, CQLMUX_SESSION_CONNECTED);
+  if (f) set_state(s, error == CQLMUX_OK ? CQLMUX_SESSION_CONNECTED : CQLMUX_SESSION_CLOSED);
+  return f;
+}
+
+static void complete_plain_future(cqlmux_future *f, int error, const char *message) {
+  if (!f) return;
   cqlmux_future_complete(f, error, message, NULL, NULL);
   cqlmux_future_release(f);
 }
@@ -214,7 +222,10 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
   if (!atomic_compare_exchange_strong(&s->state, &expected, CQLMUX_SESSION_CONNECTING))
     return failed_future(s, CQLMUX_ERR_INVALID_STATE, "connect may be called once per session");
   cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
-  if (!f) return NULL;
+  if (!f) {
+    set_state(s, CQLMUX_SESSION_NEW);
+    return NULL;
+  }
   s->connect_future = f;
   int rc = CQLMUX_OK;
   char message[300] = "";
@@ -225,14 +236,15 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
       snprintf(message, sizeof message, "%s", cqlmux_strerror(rc));
   }
   pthread_mutex_lock(&s->lock);
-  if (rc != CQLMUX_OK) {
-    set_state(s, CQLMUX_SESSION_CLOSED);
-    finish_connect_locked(s, rc, message);
-    pthread_mutex_unlock(&s->lock);
+  cqlmux_future *failed = rc != CQLMUX_OK ? take_connect_future_locked(s, rc) : NULL;
+  for (unsigned i = 0; !failed && i < s->host_count; i++)
+    s->slots_unreported += s->hosts[i].slot_count;
+  pthread_mutex_unlock(&s->lock);
+  if (failed) {
+    /* The caller's reference stays; the library's goes with completion. */
+    complete_plain_future(failed, rc, message);
     return f;
   }
-  for (unsigned i = 0; i < s->host_count; i++) s->slots_unreported += s->hosts[i].slot_count;
-  pthread_mutex_unlock(&s->lock);
   for (unsigned i = 0; i < s->host_count; i++)
     for (unsigned j = 0; j < s->hosts[i].slot_count; j++)
       cqlmux_connection_start(s->hosts[i].slots[j].conn);
@@ -241,34 +253,63 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
 
 /* ================================================================ connection events */
 
+/* Counts a slot's first outcome for the connect future (lock held). */
+static void report_first_outcome_locked(cqlmux_conn_slot *slot) {
+  if (slot->reported) return;
+  slot->reported = true;
+  slot->session->slots_unreported--;
+}
+
+/* The session encodes requests before choosing a connection, so every
+ * connection must speak the version and compression of the first one. */
+static bool negotiated_like_the_session(cqlmux_session *s, cqlmux_connection *c) {
+  unsigned none = 0;
+  unsigned version = cqlmux_connection_version(c);
+  bool lz4 = cqlmux_connection_compressed(c);
+  if (atomic_compare_exchange_strong(&s->version, &none, version)) {
+    atomic_store(&s->lz4, lz4);
+    return true;
+  }
+  return version == atomic_load(&s->version) && lz4 == atomic_load(&s->lz4);
+}
+
 static void on_conn_ready(cqlmux_connection *c, void *owner) {
   cqlmux_conn_slot *slot = owner;
   cqlmux_session *s = slot->session;
-  slot->failures = 0;
-  unsigned none = 0;
-  /* The first connection's negotiated version becomes the session's, and
-   * later connections are opened with it (requests are encoded before a
-   * connection is chosen). */
-  atomic_compare_exchange_strong(&s->version, &none, cqlmux_connection_version(c));
-  if (cqlmux_connection_version(c) == atomic_load(&s->version))
-    atomic_store(&s->lz4, cqlmux_connection_compressed(c));
+  if (!negotiated_like_the_session(s, c)) {
+    /* Reconnects (with the session's version forced) through on_conn_closed. */
+    cqlmux_connection_close(c, CQLMUX_ERR_UNSUPPORTED_VERSION,
+                            "negotiated another protocol version or compression than the "
+                            "session's other connections");
+    return;
+  }
+  slot->ready_since_us = cqlmux_clock_now_us();
   /* release: pairs with the acquire load in pick_connection. */
   atomic_store_explicit(&slot->ready, true, memory_order_release);
   pthread_mutex_lock(&s->lock);
-  if (!slot->reported) {
-    slot->reported = true;
-    s->slots_unreported--;
-  }
-  finish_connect_locked(s, CQLMUX_OK, NULL);
+  report_first_outcome_locked(slot);
+  cqlmux_future *f = take_connect_future_locked(s, CQLMUX_OK);
   pthread_mutex_unlock(&s->lock);
+  complete_plain_future(f, CQLMUX_OK, NULL);
 }
 
-static uint64_t reconnect_delay_us(unsigned failures) {
+/* xorshift64: jitter for reconnection delays, per slot (one thread each). */
+static uint64_t next_random(cqlmux_conn_slot *slot) {
+  uint64_t x = slot->random ? slot->random : (uint64_t)(uintptr_t)slot ^ cqlmux_clock_now_us();
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  slot->random = x;
+  return x;
+}
+
+static uint64_t reconnect_delay_us(cqlmux_conn_slot *slot) {
+  unsigned failures = slot->failures;
   if (failures <= 1) return 0;
   uint64_t d = RECONNECT_FIRST_US << (failures - 2 < 6 ? failures - 2 : 6);
   if (d > RECONNECT_MAX_US) d = RECONNECT_MAX_US;
   uint64_t jitter = d / 5;
-  return d - jitter + (uint64_t)rand() % (2 * jitter + 1);
+  return d - jitter + next_random(slot) % (2 * jitter + 1);
 }
 
 static void on_reconnect_timer(cqlmux_timer *timer, int status) {
@@ -281,26 +322,35 @@ static void on_conn_closed(cqlmux_connection *c, int error, const char *message,
   cqlmux_conn_slot *slot = owner;
   cqlmux_session *s = slot->session;
   atomic_store_explicit(&slot->ready, false, memory_order_release);
+  /* A connection that stayed up a while starts its backoff over; one that
+   * drops right after its handshake keeps backing off (a flapping node). */
+  uint64_t now = cqlmux_clock_now_us();
+  if (slot->ready_since_us && now - slot->ready_since_us >= STABLE_CONNECTION_US)
+    slot->failures = 0;
+  slot->ready_since_us = 0;
   slot->failures++;
+  cqlmux_future *failed = NULL;
+  char why[sizeof s->first_message];
   pthread_mutex_lock(&s->lock);
   if (!slot->reported) {
-    slot->reported = true;
-    s->slots_unreported--;
+    report_first_outcome_locked(slot);
     if (!s->first_error) {
       s->first_error = error;
       snprintf(s->first_message, sizeof s->first_message, "%s",
                message ? message : cqlmux_strerror(error));
     }
-    if (s->slots_unreported == 0) {
-      set_state(s, CQLMUX_SESSION_CLOSED);
-      finish_connect_locked(s, s->first_error, s->first_message);
-    }
+    /* Every contact point failed before any became ready. */
+    if (s->slots_unreported == 0 && s->connect_future)
+      failed = take_connect_future_locked(s, s->first_error);
   }
+  int first_error = s->first_error;
+  memcpy(why, s->first_message, sizeof why);
   pthread_mutex_unlock(&s->lock);
+  complete_plain_future(failed, first_error, why);
   if (session_state(s) >= CQLMUX_SESSION_CLOSING || error == CQLMUX_ERR_SHUTDOWN) return;
   cqlmux_timer_init(&slot->reconnect_timer, on_reconnect_timer, slot);
   cqlmux_loop_timer_start(cqlmux_connection_loop(c), &slot->reconnect_timer,
-                          reconnect_delay_us(slot->failures));
+                          reconnect_delay_us(slot));
 }
 
 /* ================================================================ submission */
@@ -345,19 +395,14 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
                         cqlmux_clock_now_us() - call->net.submitted_us);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
-  /* relaxed + the lock in complete_close_if_idle: only the close future
-   * waits for this count to reach zero. */
+  /* acq_rel: whoever takes the count to zero has seen every earlier
+   * completion, so the close future it completes reports all of them done. */
   if (atomic_fetch_sub_explicit(&s->outstanding, 1, memory_order_acq_rel) == 1)
     complete_close_if_idle(s);
 }
 
 /* Offers the call to a connection; completes it when none takes it. */
-static void dispatch_call(cqlmux_session *s, cqlmux_call *call, const cqlmux_connection *avoid) {
-  cqlmux_conn_slot *slot = pick_connection(s, avoid);
-  if (!slot) {
-    complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
-    return;
-  }
+static void dispatch_to(cqlmux_call *call, cqlmux_conn_slot *slot) {
   call->host = slot->host;
   if (cqlmux_connection_admit(slot->conn) != CQLMUX_OK) {
     complete_call(call, CQLMUX_ERR_BUSY,
@@ -367,6 +412,15 @@ static void dispatch_call(cqlmux_session *s, cqlmux_call *call, const cqlmux_con
   call->attempts++;
   cqlmux_request_reset(&call->net, &call_ops, call);
   cqlmux_connection_post(slot->conn, &call->net);
+}
+
+static void dispatch_call(cqlmux_session *s, cqlmux_call *call) {
+  cqlmux_conn_slot *slot = pick_connection(s, NULL);
+  if (!slot) {
+    complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
+    return;
+  }
+  dispatch_to(call, slot);
 }
 
 /* Common path of execute and prepare once the envelope is encoded. */
@@ -385,12 +439,19 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
     return NULL;
   }
   call->future = f;
-  atomic_fetch_add_explicit(&s->outstanding, 1, memory_order_relaxed);
+  /* seq_cst, with the state check after it and the CLOSING store and count
+   * check in cqlmux_session_close: either close sees this request counted,
+   * or this request sees the session closing (a Dekker handshake). */
+  atomic_fetch_add(&s->outstanding, 1);
+  if (atomic_load(&s->state) != CQLMUX_SESSION_CONNECTED) {
+    complete_call(call, CQLMUX_ERR_SHUTDOWN, "the session is closing");
+    return f;
+  }
   if (budget && used + bytes > budget) {
     complete_call(call, CQLMUX_ERR_BUSY, "busy: the session's memory budget is exhausted");
     return f;
   }
-  dispatch_call(s, call, NULL);
+  dispatch_call(s, call);
   return f;
 }
 
@@ -523,12 +584,17 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {
   cqlmux_call *call = (cqlmux_call *)req;
   cqlmux_session *s = call->session;
-  /* A request that never reached the socket is safe to send elsewhere. */
-  bool retry = !sent && error == CQLMUX_ERR_CONNECTION_CLOSED && call->attempts < MAX_ATTEMPTS &&
-               session_state(s) == CQLMUX_SESSION_CONNECTED;
-  if (retry) {
+  /* A request that never reached the socket is safe to send elsewhere when
+   * its connection failed (not when it was refused or timed out waiting). */
+  bool connection_failed =
+      error != CQLMUX_ERR_BUSY && error != CQLMUX_ERR_TIMEOUT && error != CQLMUX_ERR_SHUTDOWN;
+  cqlmux_conn_slot *other = NULL;
+  if (!sent && connection_failed && call->attempts < MAX_ATTEMPTS &&
+      session_state(s) == CQLMUX_SESSION_CONNECTED)
+    other = pick_connection(s, req->conn);
+  if (other) {
     cqlmux_metrics_record_retry(&call->host->metrics);
-    dispatch_call(s, call, req->conn);
+    dispatch_to(call, other);
     return;
   }
   complete_call(call, error, message);
@@ -579,7 +645,8 @@ cqlmux_future *cqlmux_session_close(cqlmux_session *s) {
     cqlmux_future_release(f);
     return f;
   }
-  set_state(s, CQLMUX_SESSION_CLOSING);
+  /* seq_cst: see submit(). */
+  atomic_store(&s->state, CQLMUX_SESSION_CLOSING);
   s->close_future = f;
   pthread_mutex_unlock(&s->lock);
   complete_close_if_idle(s);
@@ -593,8 +660,9 @@ void cqlmux_session_free(cqlmux_session *s) {
    * the workers run every callback before they are joined. */
   if (s->runtime) cqlmux_runtime_shutdown(s->runtime, CQLMUX_STOP_IMMEDIATE);
   pthread_mutex_lock(&s->lock);
-  finish_connect_locked(s, CQLMUX_ERR_SHUTDOWN, "session freed");
+  cqlmux_future *pending = take_connect_future_locked(s, CQLMUX_ERR_SHUTDOWN);
   pthread_mutex_unlock(&s->lock);
+  complete_plain_future(pending, CQLMUX_ERR_SHUTDOWN, "session freed");
   complete_close_if_idle(s);
   for (unsigned i = 0; s->hosts && i < s->host_count; i++) {
     for (unsigned j = 0; s->hosts[i].slots && j < s->hosts[i].slot_count; j++)

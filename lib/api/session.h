@@ -53,6 +53,8 @@ typedef struct cqlmux_conn_slot {
   cqlmux_connection *conn;
   cqlmux_timer reconnect_timer;
   unsigned failures;            /* consecutive failed attempts */
+  uint64_t ready_since_us;      /* when the connection last became ready; 0 if not */
+  uint64_t random;              /* jitter state (loop thread) */
   atomic_bool ready;
   bool reported;                /* first outcome counted for the connect future */
 } cqlmux_conn_slot;

@@ -18,8 +18,7 @@ static cqlmux_statement *statement_alloc(size_t value_count) {
   s->page_size = 5000;
   if (value_count) {
     s->values = cqlmux_mem_calloc(STATEMENT_ALLOC, value_count, sizeof *s->values);
-    s->wire_values = cqlmux_mem_calloc(STATEMENT_ALLOC, value_count, sizeof *s->wire_values);
-    if (!s->values || !s->wire_values) {
+    if (!s->values) {
       cqlmux_statement_free(s);
       return NULL;
     }
@@ -54,7 +53,6 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   for (size_t i = 0; s->values && i < s->value_count; i++)
     cqlmux_mem_free(STATEMENT_ALLOC, s->values[i].heap);
   cqlmux_mem_free(STATEMENT_ALLOC, s->values);
-  cqlmux_mem_free(STATEMENT_ALLOC, s->wire_values);
   cqlmux_mem_free(STATEMENT_ALLOC, s->cql);
   cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
   cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
@@ -253,15 +251,18 @@ static cqlmux_slice text_slice(const char *p, size_t n) {
   return sl;
 }
 
-static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_query_params *p) {
+/* values: the caller's array of value_count entries, filled here (the
+ * statement itself is only read, so two threads may encode it at once). */
+static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_bytes *values,
+                        cqlmux_query_params *p) {
   memset(p, 0, sizeof *p);
   p->consistency = s->consistency;
   for (size_t i = 0; i < s->value_count; i++) {
     const cqlmux_value_slot *slot = &s->values[i];
-    s->wire_values[i].len = slot->len;
-    s->wire_values[i].data = slot->len >= 0 ? slot_bytes(slot) : NULL;
+    values[i].len = slot->len;
+    values[i].data = slot->len >= 0 ? slot_bytes(slot) : NULL;
   }
-  p->values = s->wire_values;
+  p->values = values;
   p->value_count = (uint16_t)s->value_count;
   p->has_page_size = s->page_size > 0;
   p->page_size = s->page_size;
@@ -278,13 +279,24 @@ static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_query
 int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
                             bool compress) {
   cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
+  /* Most statements have few values: those fit on the stack. */
+  cqlmux_bytes local[64];
+  cqlmux_bytes *values = local;
+  if (s->value_count > sizeof local / sizeof local[0]) {
+    values = cqlmux_mem_malloc(STATEMENT_ALLOC, s->value_count * sizeof *values);
+    if (!values) return CQLMUX_ERR_NOMEM;
+  }
   cqlmux_query_params params;
-  fill_params(s, version, &params);
+  fill_params(s, version, values, &params);
+  int rc;
   if (s->prepared) {
     const cqlmux_prepared *p = s->prepared;
     cqlmux_slice id = {p->id, p->id_len};
     cqlmux_slice meta = {p->result_metadata_id, p->result_metadata_id_len};
-    return cqlmux_request_execute(out, &h, id, meta, &params);
+    rc = cqlmux_request_execute(out, &h, id, meta, &params);
+  } else {
+    rc = cqlmux_request_query(out, &h, text_slice(s->cql, s->cql_len), &params);
   }
-  return cqlmux_request_query(out, &h, text_slice(s->cql, s->cql_len), &params);
+  if (values != local) cqlmux_mem_free(STATEMENT_ALLOC, values);
+  return rc;
 }

@@ -30,7 +30,6 @@ struct cqlmux_statement {
   const cqlmux_prepared *prepared;
   size_t value_count;
   cqlmux_value_slot *values;
-  cqlmux_bytes *wire_values; /* filled at encode time, points into values */
   cqlmux_consistency consistency;
   bool has_serial_consistency;
   cqlmux_consistency serial_consistency;

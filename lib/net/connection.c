@@ -235,7 +235,15 @@ static void release_socket(cqlmux_connection *c) {
   }
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;
-  if (c->rbuf) c->rbuf->start = c->rbuf->end = 0;
+  c->read_paused = false;
+  /* Results may still borrow the old bytes: a new socket gets a new buffer
+   * unless nothing does. */
+  if (c->rbuf && !cqlmux_rbuf_exclusive(c->rbuf)) {
+    cqlmux_rbuf_release(c->rbuf);
+    c->rbuf = NULL;
+  } else if (c->rbuf) {
+    c->rbuf->start = c->rbuf->end = 0;
+  }
 }
 
 static void fail_request(cqlmux_request *req, int error, const char *message) {
@@ -423,10 +431,7 @@ static void shrink_write_buffer(cqlmux_connection *c) {
   }
 }
 
-/* Writes what is buffered until done or the socket pushes back. It leaves
- * flush_scheduled alone: only the flush task clears it when it runs, since a
- * task still queued must never be posted a second time (that would corrupt
- * the loop's intrusive queue). */
+/* Writes what is buffered until done or the socket pushes back. */
 static void flush(cqlmux_connection *c) {
   if (c->fd < 0 || c->state == CQLMUX_CONN_CONNECTING || c->state == CQLMUX_CONN_TLS) return;
   if (c->framing != CQLMUX_FRAMING_NONE && cqlmux_frame_v5_writer_flush(&c->frames) != CQLMUX_OK) {
@@ -437,7 +442,7 @@ static void flush(cqlmux_connection *c) {
     unsigned want;
     ssize_t n = transport_send(c, c->wbuf.data + c->wsent, c->wbuf.len - c->wsent, &want);
     if (n == CQLMUX_IO_AGAIN) {
-      watch_for(c, CQLMUX_IO_READ | want);
+      watch_for(c, (c->read_paused ? 0 : CQLMUX_IO_READ) | want);
       return;
     }
     if (n < 0) {
@@ -455,7 +460,9 @@ static void flush(cqlmux_connection *c) {
 }
 
 /* Requests arriving in one loop turn share one write: the flush task is
- * queued behind them on the loop's own submission queue. */
+ * queued behind them on the loop's own submission queue. flush_scheduled
+ * means "the task is queued" and only the task clears it: a task node must
+ * never be in the queue twice. */
 static void schedule_flush(cqlmux_connection *c) {
   if (c->wbuf.len - c->wsent >= EAGER_FLUSH_BYTES) {
     flush(c);
@@ -675,9 +682,8 @@ static void handshake_answer(cqlmux_connection *c, uint8_t opcode, const uint8_t
   case CQLMUX_CONN_READY:
     if (opcode == CQLMUX_OP_RESULT) {
       snprintf(c->current_keyspace, sizeof c->current_keyspace, "%s", c->sending_keyspace);
-      if (c->state == CQLMUX_CONN_KEYSPACE)
-        become_ready(c);
-      else if (strcmp(c->keyspace, c->current_keyspace) != 0)
+      if (c->state == CQLMUX_CONN_KEYSPACE) become_ready(c);
+      if (c->state == CQLMUX_CONN_READY && strcmp(c->keyspace, c->current_keyspace) != 0)
         send_use(c); /* the wanted keyspace changed while this USE was out */
       return;
     }
@@ -729,11 +735,13 @@ void cqlmux_connection_use_keyspace(cqlmux_connection *c, const char *keyspace) 
 
 static void on_keyspace_task(cqlmux_task *task, int status) {
   cqlmux_connection *c = cqlmux_container_of(task, cqlmux_connection, keyspace_task);
+  /* With SHUTDOWN this may run on another thread while the loop finishes. */
+  if (status != CQLMUX_OK) return;
   atomic_store(&c->keyspace_posted, false);
   pthread_mutex_lock(&c->wanted_lock);
   snprintf(c->keyspace, sizeof c->keyspace, "%s", c->wanted_keyspace);
   pthread_mutex_unlock(&c->wanted_lock);
-  if (status != CQLMUX_OK || c->state != CQLMUX_CONN_READY) return;
+  if (c->state != CQLMUX_CONN_READY) return;
   if (strcmp(c->keyspace, c->current_keyspace) != 0 && c->control.stream < 0) send_use(c);
 }
 
@@ -743,6 +751,11 @@ static void on_heartbeat_timer(cqlmux_timer *timer, int status) {
   cqlmux_connection *c = timer->user_data;
   if (status != CQLMUX_OK || c->state != CQLMUX_CONN_READY) return;
   uint64_t now = cqlmux_loop_now_us(c->loop);
+  if (c->heartbeat_outstanding && c->read_paused) {
+    /* The answer may be waiting behind our own pause: check again later. */
+    cqlmux_loop_timer_start(c->loop, &c->heartbeat_timer, c->settings->heartbeat_timeout_us);
+    return;
+  }
   if (c->heartbeat_outstanding) {
     char message[128];
     snprintf(message, sizeof message, "%s did not answer a heartbeat within %llu ms", c->peer,
@@ -750,7 +763,9 @@ static void on_heartbeat_timer(cqlmux_timer *timer, int status) {
     cqlmux_connection_close(c, CQLMUX_ERR_HEARTBEAT_TIMEOUT, message);
     return;
   }
-  uint64_t idle = now - c->last_read_us;
+  /* While reads are paused for slow callbacks the server is not idle, we
+   * are: its answers wait in the socket. */
+  uint64_t idle = c->read_paused ? 0 : now - c->last_read_us;
   if (idle < c->settings->heartbeat_interval_us) {
     cqlmux_loop_timer_start(c->loop, &c->heartbeat_timer,
                             c->settings->heartbeat_interval_us - idle);

@@ -10,7 +10,7 @@ cqlmux_rbuf *cqlmux_rbuf_new(const cqlmux_allocator *alloc, size_t cap) {
   cqlmux_rbuf *b = cqlmux_mem_malloc(alloc, sizeof *b + cap);
   if (!b) return NULL;
   atomic_init(&b->refs, 1);
-  b->alloc = alloc;
+  b->alloc = alloc ? *alloc : *cqlmux_default_allocator();
   b->cap = cap;
   b->start = b->end = 0;
   return b;
@@ -20,8 +20,10 @@ void cqlmux_rbuf_release(cqlmux_rbuf *b) {
   if (!b) return;
   /* acq_rel: release publishes this holder's reads of the bytes; acquire
    * (for the last one) orders them before the free. */
-  if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
-    cqlmux_mem_free(b->alloc, b);
+  if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+    cqlmux_allocator a = b->alloc;
+    cqlmux_mem_free(&a, b);
+  }
 }
 
 cqlmux_rbuf *cqlmux_rbuf_prepare(cqlmux_rbuf *b, size_t want, size_t min_cap) {
@@ -40,7 +42,7 @@ cqlmux_rbuf *cqlmux_rbuf_prepare(cqlmux_rbuf *b, size_t want, size_t min_cap) {
     if (cap > SIZE_MAX / 2) return NULL;
     cap *= 2;
   }
-  cqlmux_rbuf *fresh = cqlmux_rbuf_new(b->alloc, cap);
+  cqlmux_rbuf *fresh = cqlmux_rbuf_new(&b->alloc, cap);
   if (!fresh) return NULL;
   memcpy(fresh->data, b->data + b->start, pending);
   fresh->end = pending;

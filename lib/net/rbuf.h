@@ -21,7 +21,7 @@
 
 typedef struct cqlmux_rbuf {
   atomic_uint refs;
-  const cqlmux_allocator *alloc;
+  cqlmux_allocator alloc; /* a copy: results may outlive the session's config */
   size_t cap;
   size_t start; /* first byte not yet decoded */
   size_t end;   /* one past the last byte read */

@@ -19,10 +19,9 @@ tests_mock_cqlmux_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_cqlmux_mock_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
 tests_mock_cqlmux_mock_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(DEPS_LIBS)
 
-# The mock's own suite, driven by a raw-socket client.
-# tsan_criterion.c lets Criterion run under ThreadSanitizer (empty otherwise).
-MOCK_TEST_SOURCES = tests/mock/mock_client.c tests/mock/mock_client.h tests/mock/test_mock.h \
-	tests/unit/tsan_criterion.c
+# The mock's own suite, driven by a raw-socket client. (TEST_LDADD already
+# links tests/unit/tsan_criterion.c, which lets Criterion run under TSan.)
+MOCK_TEST_SOURCES = tests/mock/mock_client.c tests/mock/mock_client.h tests/mock/test_mock.h
 MOCK_TEST_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 
 check_PROGRAMS += tests/mock/test_mock_protocol

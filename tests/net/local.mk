@@ -13,3 +13,10 @@ tests_net_test_session_load_SOURCES = tests/net/test_session_load.c
 tests_net_test_session_load_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_load_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_load_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+check_PROGRAMS += tests/net/test_session_regressions
+TESTS += tests/net/test_session_regressions
+tests_net_test_session_regressions_SOURCES = tests/net/test_session_regressions.c
+tests_net_test_session_regressions_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_session_regressions_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_session_regressions_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

@@ -78,6 +78,12 @@ static void count(cqlmux_future *f, void *user_data) {
   atomic_fetch_add(&t->completed, 1);
 }
 
+/* Waits for a connection statistic the I/O thread publishes. */
+static void wait_stat(const atomic_uint *stat, unsigned target, unsigned seconds) {
+  for (unsigned i = 0; i < seconds * 100 && relaxed(stat) != target; i++) usleep(10000);
+  cr_assert_eq(relaxed(stat), target);
+}
+
 static void wait_for(atomic_int *counter, int target, unsigned seconds) {
   for (unsigned i = 0; i < seconds * 100 && atomic_load(counter) < target; i++) usleep(10000);
   cr_assert_eq(atomic_load(counter), target);
@@ -182,8 +188,8 @@ Test(session_faults, watermarks_queue_at_80_drain_below_50_and_busy_past_the_que
 
   cqlmux_mock_filter all = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT *"};
   cr_assert_eq(cqlmux_mock_wait_requests(m, &all, 80, 5000), CQLMUX_OK);
-  cr_assert_eq(relaxed(&st->in_flight), 80);
-  cr_assert_eq(relaxed(&st->queued), 20);
+  wait_stat(&st->in_flight, 80, 5);
+  wait_stat(&st->queued, 20, 5);
   cr_assert_eq(seen(m, "SELECT d*"), 0, "the 81st request waits");
 
   wait_for(&t.ok, 30, 10); /* in flight is now 50: not below the low mark */
@@ -471,6 +477,26 @@ Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
   cr_assert_eq(cqlmux_future_set_callback(after, count, &t), CQLMUX_OK);
   wait_for(&t.timeouts, 7, 10); /* the budget was given back: admitted again */
   cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 30) {
+  cqlmux_mock *m = start_mock(false);
+  delay_queries(m, "SELECT held*", 500);
+  cqlmux_session *s = connect_to(config_for(m));
+  tally t = {0};
+  submit_many(s, "held", 100, &t);
+  cqlmux_future *closing = cqlmux_session_close(s);
+  cr_assert_not_null(closing);
+  cqlmux_future *late = cqlmux_session_query(s, "SELECT x FROM t");
+  cr_assert_eq(cqlmux_future_wait(late), CQLMUX_ERR_SHUTDOWN, "new requests are refused");
+  cqlmux_future_free(late);
+  cr_assert_eq(cqlmux_future_wait(closing), CQLMUX_OK);
+  /* Their futures completed before the close did; callbacks may still be
+   * running on the worker, so wait for the count, which must reach 100. */
+  wait_for(&t.ok, 100, 5);
+  cqlmux_future_free(closing);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
