@@ -91,6 +91,12 @@ typedef struct bench_result {
   double bytes_out_per_req;    /* from the session's metrics (driver only) */
   double bytes_in_per_req;
   double raw_rps;              /* 0: unknown */
+  /* Thread hand-offs per request over the whole run (driver only): eventfd
+   * writes waking an I/O loop, sleeps of the loops, and wake-ups of sleeping
+   * callback workers: each costs a system call or two. */
+  double loop_wakeups_per_req;
+  double loop_sleeps_per_req;
+  double worker_signals_per_req;
   int protocol;                /* negotiated */
   bool lz4;
 } bench_result;

@@ -9,6 +9,8 @@
  * never change). */
 #include "bench.h"
 
+#include "api/session.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,15 +255,33 @@ static void teardown(driver_run *d) {
   cqlmux_prepared_free(d->prepared);
 }
 
-/* Bytes on the wire per request, from the session's metrics, over every
- * request of the run (warm-up included). */
-static void wire_bytes(driver_run *d, const cqlmux_metrics *before, bench_result *r) {
+/* Thread hand-offs so far (internal statistics of the runtime; the
+ * benchmark links the library's archive, see tools/local.mk). */
+static void handoffs(driver_run *d, uint64_t out[3]) {
+  cqlmux_runtime *rt = d->session->runtime;
+  out[0] = out[1] = 0;
+  for (unsigned i = 0; i < cqlmux_runtime_loop_count(rt); i++) {
+    out[0] += cqlmux_loop_wakeups(cqlmux_runtime_loop(rt, i));
+    out[1] += cqlmux_loop_sleeps(cqlmux_runtime_loop(rt, i));
+  }
+  out[2] = cqlmux_workers_signals(cqlmux_runtime_workers(rt));
+}
+
+/* Bytes on the wire and hand-offs per request, from the session's
+ * metrics, over every request of the run (warm-up included). */
+static void per_request(driver_run *d, const cqlmux_metrics *before, const uint64_t ho[3],
+                        bench_result *r) {
   cqlmux_metrics after;
   cqlmux_session_metrics(d->session, &after);
+  uint64_t now[3];
+  handoffs(d, now);
   uint64_t done = atomic_load(&d->counters.completed);
   double n = done ? (double)done : 1;
   r->bytes_out_per_req = (double)(after.bytes_out - before->bytes_out) / n;
   r->bytes_in_per_req = (double)(after.bytes_in - before->bytes_in) / n;
+  r->loop_wakeups_per_req = (double)(now[0] - ho[0]) / n;
+  r->loop_sleeps_per_req = (double)(now[1] - ho[1]) / n;
+  r->worker_signals_per_req = (double)(now[2] - ho[2]) / n;
 }
 
 int bench_run_driver(const bench_options *o, bench_result *r) {
@@ -283,6 +303,8 @@ int bench_run_driver(const bench_options *o, bench_result *r) {
     r->lz4 = cqlmux_session_compression_active(d->session);
     cqlmux_metrics before;
     cqlmux_session_metrics(d->session, &before);
+    uint64_t ho[3];
+    handoffs(d, ho);
     atomic_store(&d->active, o->concurrency);
     for (unsigned i = 0; i < o->concurrency; i++) {
       slots[i].run = d;
@@ -290,7 +312,7 @@ int bench_run_driver(const bench_options *o, bench_result *r) {
     }
     bench_measure(o, &d->counters, r);
     wait_retired(d);
-    wire_bytes(d, &before, r);
+    per_request(d, &before, ho, r);
     if (atomic_load(&d->statement_failed))
       fprintf(stderr, "cqlmux-bench: some requests could not be submitted (out of memory)\n");
   }

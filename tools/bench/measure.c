@@ -241,6 +241,10 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
   if (r->bytes_out_per_req > 0)
     printf("  %-22s out %.1f  in %.1f\n", "wire bytes per req", r->bytes_out_per_req,
            r->bytes_in_per_req);
+  if (!o->raw)
+    printf("  %-22s loop wake-ups %.3f, loop sleeps %.3f, worker wake-ups %.3f\n",
+           "hand-offs per req", r->loop_wakeups_per_req, r->loop_sleeps_per_req,
+           r->worker_signals_per_req);
   if (r->errors) {
     printf("  %-22s", "errors by kind");
     for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++)
@@ -275,8 +279,11 @@ void bench_report_json(const bench_options *o, const bench_result *r) {
          (unsigned long long)cqlmux_histogram_mean(h));
   printf("\"max_rss_kb\":%ld,\"allocs_per_req\":%.4f,\"alloc_bytes_per_req\":%.1f,", r->max_rss_kb,
          o->raw ? 0.0 : r->allocs_per_req, o->raw ? 0.0 : r->alloc_bytes_per_req);
-  printf("\"bytes_out_per_req\":%.1f,\"bytes_in_per_req\":%.1f", r->bytes_out_per_req,
+  printf("\"bytes_out_per_req\":%.1f,\"bytes_in_per_req\":%.1f,", r->bytes_out_per_req,
          r->bytes_in_per_req);
+  printf("\"loop_wakeups_per_req\":%.4f,\"loop_sleeps_per_req\":%.4f,"
+         "\"worker_wakeups_per_req\":%.4f",
+         r->loop_wakeups_per_req, r->loop_sleeps_per_req, r->worker_signals_per_req);
   if (r->raw_rps > 0)
     printf(",\"raw_throughput_rps\":%.1f,\"ratio_to_raw\":%.4f", r->raw_rps,
            r->throughput / r->raw_rps);

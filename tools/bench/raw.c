@@ -48,6 +48,8 @@ typedef struct raw_conn {
   size_t in_start, in_end;
   cqlmux_wbuf request;   /* the workload's envelope, stream 0 */
   uint64_t *sent_us;     /* per stream id */
+  uint8_t *pending;      /* per stream id: a request is out (replies are checked) */
+  uint64_t unexpected;   /* replies on a stream with nothing out */
   unsigned streams;      /* this connection's share of the concurrency */
   unsigned in_flight;
   bool failed;
@@ -248,8 +250,9 @@ static int conn_open(raw_conn *c, const bench_options *o, unsigned streams) {
   cqlmux_wbuf_init(&c->out, NULL, 0);
   c->in = malloc(IN_CAP);
   c->sent_us = calloc(streams ? streams : 1, sizeof *c->sent_us);
+  c->pending = calloc(streams ? streams : 1, 1);
   c->fd = dial(o);
-  if (!c->in || !c->sent_us || c->fd < 0) {
+  if (!c->in || !c->sent_us || !c->pending || c->fd < 0) {
     fprintf(stderr, "cqlmux-bench: raw mode: cannot connect to %s:%d\n", o->host, o->port);
     return 1;
   }
@@ -275,6 +278,7 @@ static void conn_close(raw_conn *c) {
   cqlmux_wbuf_free(&c->request);
   free(c->in);
   free(c->sent_us);
+  free(c->pending);
 }
 
 /* ------------------------------------------------------------ the run */
@@ -290,6 +294,7 @@ static bool may_send(raw_run *r) {
 static void send_stream(raw_conn *c, int16_t stream, uint64_t now) {
   enqueue(c, c->request.data, c->request.len, stream);
   c->sent_us[stream] = now;
+  c->pending[stream] = 1;
   c->in_flight++;
 }
 
@@ -297,7 +302,12 @@ static void send_stream(raw_conn *c, int16_t stream, uint64_t now) {
 static void on_reply(raw_run *r, raw_conn *c, const uint8_t *p, uint64_t now, uint64_t from,
                      uint64_t until, uint64_t *ok) {
   int16_t stream = (int16_t)cqlmux_load_u16(p + 2);
-  if (stream < 0 || (unsigned)stream >= c->streams) return; /* an event, or not ours */
+  if (stream < 0) return; /* an event */
+  if ((unsigned)stream >= c->streams || !c->pending[stream]) {
+    c->unexpected++;
+    return;
+  }
+  c->pending[stream] = 0;
   c->in_flight--;
   uint64_t sent = c->sent_us[stream];
   if (p[4] == CQLMUX_OP_ERROR)
@@ -466,7 +476,14 @@ int bench_run_raw(const bench_options *o, bench_result *r) {
     }
     bench_measure(o, &run.counters, r);
     for (unsigned i = 0; i < nthreads; i++) pthread_join(threads[i].thread, NULL);
-    for (unsigned i = 0; i < run.nconns; i++) failed |= run.conns[i].failed;
+    for (unsigned i = 0; i < run.nconns; i++) {
+      failed |= run.conns[i].failed;
+      if (run.conns[i].unexpected) {
+        fprintf(stderr, "cqlmux-bench: raw mode: %llu replies on streams with no request out\n",
+                (unsigned long long)run.conns[i].unexpected);
+        failed = 1;
+      }
+    }
   }
   for (unsigned i = 0; run.conns && i < run.nconns; i++) conn_close(&run.conns[i]);
   free(run.conns);
