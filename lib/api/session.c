@@ -432,12 +432,10 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
   size_t budget = s->config->memory_budget;
   size_t used = atomic_fetch_add_explicit(&s->budget_used, bytes, memory_order_relaxed);
   call->charged = bytes;
-  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
-  if (!f) {
-    budget_release(s, call);
-    cqlmux_call_put(call);
-    return NULL;
-  }
+  /* The call's own future: completing it makes the call its payload, and
+   * dropping its last reference gives the call back to the pool. */
+  cqlmux_future *f = &call->embedded_future;
+  cqlmux_future_embed_arm(f, cqlmux_runtime_workers(s->runtime));
   call->future = f;
   /* seq_cst, with the state check after it and the CLOSING store and count
    * check in cqlmux_session_close: either close sees this request counted,

@@ -25,6 +25,7 @@
 #include "net/connection.h"
 #include "net/runtime.h"
 #include "net/tls.h"
+#include "runtime/future.h"
 
 typedef struct cqlmux_call_pool cqlmux_call_pool;
 
@@ -34,7 +35,8 @@ typedef struct cqlmux_call {
   cqlmux_request net;           /* first: the connection's view */
   cqlmux_session *session;
   cqlmux_call_pool *pool;
-  cqlmux_future *future;
+  cqlmux_future *future;        /* &embedded_future while in use */
+  cqlmux_future embedded_future; /* the request's future: no allocation per request */
   struct cqlmux_host *host;     /* where it went last (metrics), or NULL */
   cqlmux_call_kind kind;
   unsigned attempts;            /* connections tried */
