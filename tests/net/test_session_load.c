@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,11 +21,32 @@ static cqlmux_mock *start_null_mock(void) {
   return m;
 }
 
+static _Atomic long allocations;
+
+static void *counted_malloc(size_t size, void *user_data) {
+  (void)user_data;
+  atomic_fetch_add(&allocations, 1);
+  return malloc(size);
+}
+
+static void *counted_realloc(void *p, size_t size, void *user_data) {
+  (void)user_data;
+  atomic_fetch_add(&allocations, 1);
+  return realloc(p, size);
+}
+
+static void counted_free(void *p, void *user_data) {
+  (void)user_data;
+  free(p);
+}
+
+static const cqlmux_allocator counting = {counted_malloc, counted_realloc, counted_free, NULL};
+
 static cqlmux_session *connect_to(cqlmux_mock *m, unsigned max_requests) {
   char addr[64];
   uint16_t port;
   cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
-  cqlmux_config *c = cqlmux_config_new();
+  cqlmux_config *c = cqlmux_config_new_with_allocator(&counting);
   cqlmux_config_set_contact_points(c, addr);
   cqlmux_config_set_port(c, port);
   cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
@@ -102,6 +124,32 @@ Test(session_load, constant_concurrency_loses_no_request, .timeout = 120) {
   cr_assert_eq(mt.latency.count, mt.requests);
   cr_assert_leq(mt.latency.p50_us, mt.latency.p99_us);
   cr_assert_leq(mt.latency.p99_us, mt.latency.max_us);
+  cqlmux_session_free(s);
+  cqlmux_prepared_free(l.prepared);
+  cqlmux_mock_free(m);
+}
+
+/* After a warm-up, requests on one connection allocate nothing: futures live
+ * in pooled calls, small results are copied into the call, buffers are
+ * reused. Counted through the allocator hook (statements use libc's and are
+ * not counted). */
+Test(session_load, steady_state_allocates_nothing_per_request, .timeout = 120) {
+  cqlmux_mock *m = start_null_mock();
+  cqlmux_session *s = connect_to(m, 1024);
+  cqlmux_future *pf = cqlmux_session_prepare(s, "SELECT * FROM ks.t WHERE k = ?");
+  cr_assert_eq(cqlmux_future_wait(pf), CQLMUX_OK);
+  load l = {.session = s, .prepared = cqlmux_future_take_prepared(pf), .total = 20000};
+  cqlmux_future_free(pf);
+  for (int i = 0; i < 256; i++) issue_next(&l);
+  wait_completed(&l.completed, l.total, 60);
+  long before = atomic_load(&allocations);
+  atomic_store(&l.issued, 0);
+  atomic_store(&l.completed, 0);
+  for (int i = 0; i < 256; i++) issue_next(&l);
+  wait_completed(&l.completed, l.total, 60);
+  long during = atomic_load(&allocations) - before;
+  cr_assert_eq(atomic_load(&l.ok), 2 * l.total);
+  cr_assert_lt(during, 10, "%ld allocations for %d requests", during, l.total);
   cqlmux_session_free(s);
   cqlmux_prepared_free(l.prepared);
   cqlmux_mock_free(m);
