@@ -15,3 +15,11 @@ tests_unit_test_result_SOURCES = tests/unit/test_result.c
 tests_unit_test_result_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_result_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_result_LDADD = $(TEST_LDADD)
+
+# Deferred worker wake-ups (issue 7: one futex wake per batch of completions).
+check_PROGRAMS += tests/unit/test_workers_defer
+TESTS += tests/unit/test_workers_defer
+tests_unit_test_workers_defer_SOURCES = tests/unit/test_workers_defer.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_workers_defer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_workers_defer_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_workers_defer_LDADD = $(TEST_LDADD)
