@@ -998,6 +998,112 @@ CQLMUX_API int cqlmux_statement_bind_decimal_int64(cqlmux_statement *s, size_t i
 CQLMUX_API int cqlmux_statement_bind_builder(cqlmux_statement *s, size_t index,
                                              const cqlmux_builder *builder);
 
+/* ======================================================================== */
+/* Metrics                                                                  */
+/* ======================================================================== */
+
+/*
+ * Counters, gauges and a latency histogram per session and per host. They
+ * are kept all the time (recording is a few relaxed atomic additions on the
+ * thread completing the request, lock-free) and read on demand into plain
+ * structs. Counters start at 0 when the session is created and only grow;
+ * gauges (in_flight, queued, connections_open) are the value at the time of
+ * the call. Values read while requests run are each exact or a few requests
+ * behind: the snapshot is not one atomic instant.
+ *
+ * Latency is measured from cqlmux_session_execute (or _prepare, _query) to
+ * the completion of the future, before its callback is scheduled, for every
+ * request that completes (errors included). It is kept in a log-linear
+ * histogram (buckets at most 1/32 of their value wide), and percentiles are
+ * read from it: within about 3 % of the exact value.
+ */
+
+/* Why requests failed. */
+typedef enum cqlmux_metrics_error_kind {
+  CQLMUX_METRICS_ERR_TIMEOUT = 0,          /* CQLMUX_ERR_TIMEOUT (no answer in time) */
+  CQLMUX_METRICS_ERR_BUSY = 1,             /* CQLMUX_ERR_BUSY (backpressure) */
+  CQLMUX_METRICS_ERR_CONNECTION = 2,       /* the connection band: closed, protocol, TLS ... */
+  CQLMUX_METRICS_ERR_NO_HOSTS = 3,         /* CQLMUX_ERR_NO_HOSTS */
+  CQLMUX_METRICS_ERR_SHUTDOWN = 4,         /* CQLMUX_ERR_SHUTDOWN */
+  CQLMUX_METRICS_ERR_SERVER_READ_TIMEOUT = 5,  /* CQL error 0x1200 */
+  CQLMUX_METRICS_ERR_SERVER_WRITE_TIMEOUT = 6, /* CQL error 0x1100 */
+  CQLMUX_METRICS_ERR_SERVER_UNAVAILABLE = 7,   /* CQL error 0x1000 */
+  CQLMUX_METRICS_ERR_SERVER_OVERLOADED = 8,    /* CQL error 0x1001 */
+  CQLMUX_METRICS_ERR_SERVER_OTHER = 9,     /* any other CQL error */
+  CQLMUX_METRICS_ERR_OTHER = 10,           /* codec, memory, invalid state ... */
+  CQLMUX_METRICS_ERROR_KINDS = 11
+} cqlmux_metrics_error_kind;
+
+/* A short snake_case name ("timeout", "server_read_timeout" ...), used as
+ * the Prometheus label; "unknown" out of range. Static storage. */
+CQLMUX_API const char *cqlmux_metrics_error_kind_name(cqlmux_metrics_error_kind kind);
+
+/* Percentiles of a latency histogram, in microseconds. */
+typedef struct cqlmux_latency {
+  uint64_t count;
+  uint64_t sum_us;   /* of every latency: differences of two reads give rates */
+  uint64_t mean_us;
+  uint64_t p50_us;
+  uint64_t p90_us;
+  uint64_t p99_us;
+  uint64_t p999_us;
+  uint64_t max_us;
+} cqlmux_latency;
+
+typedef struct cqlmux_metrics {
+  uint64_t requests;        /* completed, with success or error */
+  uint64_t errors;          /* of those, failed (the sum of errors_by_kind) */
+  uint64_t errors_by_kind[CQLMUX_METRICS_ERROR_KINDS];
+  uint64_t timeouts;        /* requests whose timeout fired on a connection */
+  uint64_t retries;         /* requests sent again to another connection */
+  uint64_t speculative_executions; /* extra executions started early (none yet) */
+  uint64_t busy_rejections; /* requests refused by a connection's backpressure */
+  uint64_t in_flight;       /* gauge: requests holding a stream id */
+  uint64_t queued;          /* gauge: requests waiting above the high watermark */
+  uint64_t connections_open; /* gauge: connections ready for requests */
+  uint64_t bytes_in;        /* received on the connections, as on the wire */
+  uint64_t bytes_out;
+  uint64_t heartbeats;      /* OPTIONS pings sent on idle connections */
+  cqlmux_latency latency;
+} cqlmux_metrics;
+
+/*
+ * Fills *out with the session's totals: the sum over its hosts, plus the
+ * requests that failed before reaching any host. Any thread, including
+ * callbacks; never blocks. Returns CQLMUX_OK or INVALID_ARGUMENT (NULL).
+ */
+CQLMUX_API int cqlmux_session_metrics(const cqlmux_session *session, cqlmux_metrics *out);
+
+/* The number of hosts with metrics (the contact points; fixed per session). */
+CQLMUX_API size_t cqlmux_session_host_count(const cqlmux_session *session);
+
+/*
+ * The metrics of host `index` (< cqlmux_session_host_count) into *out, and
+ * its address ("ip:port", NUL-terminated, truncated to address_cap) into
+ * address unless it is NULL. Before connect the address is the contact
+ * point as configured. Returns CQLMUX_OK, INVALID_ARGUMENT or NOT_FOUND
+ * (index out of range; *out untouched).
+ */
+CQLMUX_API int cqlmux_session_host_metrics(const cqlmux_session *session, size_t index,
+                                           cqlmux_metrics *out, char *address,
+                                           size_t address_cap);
+
+/*
+ * Renders every metric of the session and of each host in the Prometheus
+ * text exposition format (version 0.0.4) into buf: families named
+ * cqlmux_session_* (no labels) and cqlmux_host_* (label host="ip:port"),
+ * counters with a _total suffix, errors with a kind label, latency as a
+ * summary in seconds (quantiles 0.5, 0.9, 0.99, 0.999, with _sum and
+ * _count). Any thread; never blocks.
+ * *length (if not NULL) receives the length of the whole text, without the
+ * terminating NUL. Returns CQLMUX_OK when it fits with its NUL in cap bytes;
+ * CQLMUX_ERR_BUFFER_TOO_SMALL otherwise (buf then holds a NUL-terminated
+ * prefix when cap > 0; call again with *length + 1 bytes; buf may be NULL
+ * with cap 0 to ask for the size); INVALID_ARGUMENT for a NULL session.
+ */
+CQLMUX_API int cqlmux_session_metrics_prometheus(const cqlmux_session *session, char *buf,
+                                                 size_t cap, size_t *length);
+
 #ifdef __cplusplus
 }
 #endif

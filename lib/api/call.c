@@ -35,6 +35,7 @@ cqlmux_call_pool *cqlmux_call_pool_new(const cqlmux_allocator *alloc, size_t max
 /* alloc is a copy of the pool's: the pool may be gone by now, so the
  * buffers' own pointers to its allocator are not followed. */
 static void destroy_call(const cqlmux_allocator *alloc, cqlmux_call *call) {
+  cqlmux_future_embed_destroy(&call->embedded_future);
   call->net.envelope.alloc = alloc;
   call->result.arena.alloc = alloc;
   cqlmux_wbuf_free(&call->net.envelope);
@@ -90,9 +91,11 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
     }
     cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
     cqlmux_result_init(&call->result, &p->alloc);
+    cqlmux_future_embed_init(&call->embedded_future, &p->alloc);
   }
   call->pool = p;
   call->future = NULL;
+  call->host = NULL;
   call->attempts = 0;
   call->charged = 0;
   call->prepare_cql = NULL;

@@ -33,9 +33,29 @@ static void copy_slice(char *out, size_t cap, cqlmux_slice s) {
   out[n] = '\0';
 }
 
+/* A small body is copied into the arena's inline space (next to what its
+ * decoding needs) rather than pinning the receive buffer: a pinned buffer
+ * makes the connection move to a freshly allocated one, and the reference
+ * is two atomic operations on a line the I/O thread writes. NULL when it
+ * does not fit; the arena is then as it was. */
+static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t len) {
+  if (len > CQLMUX_RESULT_SMALL_BODY) return NULL;
+  size_t mark = cqlmux_arena_mark(&r->arena);
+  uint8_t *p = cqlmux_arena_alloc(&r->arena, len);
+  if (!p) {
+    cqlmux_arena_rewind(&r->arena, mark);
+    return NULL;
+  }
+  memcpy(p, body, len);
+  return p;
+}
+
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
                        size_t len, cqlmux_rbuf *buffer) {
-  if (buffer) {
+  const uint8_t *small = copy_small(r, body, len);
+  if (small) {
+    body = small;
+  } else if (buffer) {
     cqlmux_rbuf_retain(buffer);
     r->buffer = buffer;
   } else if (len) {

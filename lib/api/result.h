@@ -5,7 +5,8 @@
  * any thread may read it after the future completes (the future's
  * completion publishes it). It keeps the bytes alive through a reference on
  * the connection's receive buffer, or through a private copy when the bytes
- * came from a decompression or reassembly buffer that is reused. */
+ * came from a decompression or reassembly buffer that is reused; small
+ * bodies are always copied, into the arena (CQLMUX_RESULT_SMALL_BODY). */
 #ifndef CQLMUX_API_RESULT_H
 #define CQLMUX_API_RESULT_H
 
@@ -20,6 +21,9 @@ typedef struct cqlmux_rbuf cqlmux_rbuf;
 
 /* Decoded metadata of a typical result fits here without an allocation. */
 #define CQLMUX_RESULT_ARENA_INLINE 768
+/* Bodies up to this size are copied into the arena instead of keeping the
+ * connection's receive buffer (see result.c). */
+#define CQLMUX_RESULT_SMALL_BODY 256
 
 struct cqlmux_result {
   const cqlmux_allocator *alloc;

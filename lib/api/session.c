@@ -390,6 +390,9 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
   budget_release(s, call);
+  int32_t server_code = call->result.has_error ? call->result.error.code : 0;
+  cqlmux_metrics_record(call->host ? &call->host->metrics : &s->unrouted, error, server_code,
+                        cqlmux_clock_now_us() - call->net.submitted_us);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
   /* acq_rel: whoever takes the count to zero has seen every earlier
@@ -400,6 +403,7 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
 
 /* Offers the call to a connection; completes it when none takes it. */
 static void dispatch_to(cqlmux_call *call, cqlmux_conn_slot *slot) {
+  call->host = slot->host;
   if (cqlmux_connection_admit(slot->conn) != CQLMUX_OK) {
     complete_call(call, CQLMUX_ERR_BUSY,
                   "busy: the connection's in-flight requests and wait queue are full");
@@ -428,12 +432,10 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
   size_t budget = s->config->memory_budget;
   size_t used = atomic_fetch_add_explicit(&s->budget_used, bytes, memory_order_relaxed);
   call->charged = bytes;
-  cqlmux_future *f = cqlmux_runtime_future_new(s->runtime);
-  if (!f) {
-    budget_release(s, call);
-    cqlmux_call_put(call);
-    return NULL;
-  }
+  /* The call's own future: completing it makes the call its payload, and
+   * dropping its last reference gives the call back to the pool. */
+  cqlmux_future *f = &call->embedded_future;
+  cqlmux_future_embed_arm(f, cqlmux_runtime_workers(s->runtime));
   call->future = f;
   /* seq_cst, with the state check after it and the CLOSING store and count
    * check in cqlmux_session_close: either close sees this request counted,
@@ -589,6 +591,7 @@ static void on_call_failure(cqlmux_request *req, int error, const char *message,
       session_state(s) == CQLMUX_SESSION_CONNECTED)
     other = pick_connection(s, req->conn);
   if (other) {
+    cqlmux_metrics_record_retry(&call->host->metrics);
     dispatch_to(call, other);
     return;
   }

@@ -20,10 +20,12 @@
 #include <stdbool.h>
 
 #include "api/config.h"
+#include "api/metrics.h"
 #include "api/result.h"
 #include "net/connection.h"
 #include "net/runtime.h"
 #include "net/tls.h"
+#include "runtime/future.h"
 
 typedef struct cqlmux_call_pool cqlmux_call_pool;
 
@@ -33,7 +35,9 @@ typedef struct cqlmux_call {
   cqlmux_request net;           /* first: the connection's view */
   cqlmux_session *session;
   cqlmux_call_pool *pool;
-  cqlmux_future *future;
+  cqlmux_future *future;        /* &embedded_future while in use */
+  cqlmux_future embedded_future; /* the request's future: no allocation per request */
+  struct cqlmux_host *host;     /* where it went last (metrics), or NULL */
   cqlmux_call_kind kind;
   unsigned attempts;            /* connections tried */
   size_t charged;               /* bytes against the memory budget */
@@ -62,6 +66,7 @@ typedef struct cqlmux_host {
   cqlmux_endpoint endpoint;
   cqlmux_conn_slot *slots;
   unsigned slot_count;
+  cqlmux_metrics_block metrics;
 } cqlmux_host;
 
 typedef enum cqlmux_session_state {
@@ -82,6 +87,7 @@ struct cqlmux_session {
   cqlmux_host *hosts;
   unsigned host_count;
   cqlmux_call_pool *calls;
+  cqlmux_metrics_block unrouted; /* requests that failed before reaching a host */
 
   atomic_int state;             /* cqlmux_session_state */
   atomic_uint round_robin;

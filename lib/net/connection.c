@@ -57,6 +57,8 @@ struct cqlmux_connection {
 
   cqlmux_wbuf wbuf;         /* outgoing bytes; [wsent, len) not yet sent */
   size_t wsent;
+  size_t appended;          /* envelope bytes buffered since the last full flush */
+  uint64_t large_flush_us;  /* loop time of the last flush of a large burst */
   cqlmux_frame_v5_writer frames;
   cqlmux_wbuf scratch;      /* v4 decompression */
   bool flush_scheduled;
@@ -235,6 +237,7 @@ static void release_socket(cqlmux_connection *c) {
   }
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;
+  c->appended = 0;
   c->read_paused = false;
   /* Results may still borrow the old bytes: a new socket gets a new buffer
    * unless nothing does. */
@@ -405,6 +408,7 @@ static int append_envelope(cqlmux_connection *c, const uint8_t *env, size_t len,
   size_t at = 0;
   if (c->framing != CQLMUX_FRAMING_NONE) at = cqlmux_frame_v5_writer_begin(&c->frames);
   size_t start = c->wbuf.len;
+  c->appended += len;
   cqlmux_write_raw(&c->wbuf, env, len);
   if (c->wbuf.error) return c->wbuf.error;
   cqlmux_store_u16(c->wbuf.data + start + 2, (uint16_t)stream);
@@ -424,8 +428,20 @@ static ssize_t transport_send(cqlmux_connection *c, const uint8_t *p, size_t n, 
   return rc;
 }
 
-static void shrink_write_buffer(cqlmux_connection *c) {
-  if (c->wbuf.cap > 4 * c->settings->write_buffer_size) {
+/* After a burst, a buffer that grew past 4 x its usual size goes back to
+ * nothing; but only once no large burst (more than the usual size of
+ * envelope bytes, before any LZ4) was flushed for a second, so that a steady
+ * high load keeps its buffer instead of freeing and growing it again and
+ * again. */
+#define SHRINK_AFTER_US 1000000
+
+static void shrink_write_buffer(cqlmux_connection *c, size_t flushed) {
+  uint64_t now = cqlmux_loop_now_us(c->loop);
+  if (flushed >= c->settings->write_buffer_size) {
+    c->large_flush_us = now;
+    return;
+  }
+  if (c->wbuf.cap > 4 * c->settings->write_buffer_size && now - c->large_flush_us > SHRINK_AFTER_US) {
     cqlmux_wbuf_free(&c->wbuf);
     cqlmux_wbuf_init(&c->wbuf, c->settings->alloc, 0);
   }
@@ -454,8 +470,10 @@ static void flush(cqlmux_connection *c) {
     stat_add(&c->stats.writes, 1);
   }
   cqlmux_wbuf_reset(&c->wbuf);
+  size_t flushed = c->appended;
   c->wsent = 0;
-  shrink_write_buffer(c);
+  c->appended = 0;
+  shrink_write_buffer(c, flushed);
   if (!c->read_paused) watch_for(c, CQLMUX_IO_READ);
 }
 

@@ -20,6 +20,7 @@
 #include "runtime/intrusive.h"
 #include "runtime/mpsc.h"
 #include "runtime/thread_role.h"
+#include "runtime/workers.h"
 
 /* Tasks run per turn before the loop polls its descriptors again, so that a
  * flood of posts cannot starve I/O. */
@@ -362,12 +363,16 @@ static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
 }
 
 static void poll_io(cqlmux_loop *loop, int timeout_ms) {
+  /* Completions of this turn's timers and tasks reach their workers before
+   * the loop may block (wake-ups are deferred on I/O threads: workers.h). */
+  cqlmux_workers_flush_wakeups();
   loop->backend->wait(loop->backend_state, prepare_sleep(loop, timeout_ms));
   /* wake_pending stays set until the next sleep: a producer that still saw
    * `sleeping` just before this store must not write again. */
   atomic_store(&loop->sleeping, false);
   loop->now_us = cqlmux_clock_now_us();
   loop->backend->dispatch(loop->backend_state);
+  cqlmux_workers_flush_wakeups();
 }
 
 /* Fail everything still pending and leave the loop unusable for new work. */
@@ -397,9 +402,11 @@ static void *loop_main(void *arg) {
   cqlmux_loop *loop = arg;
   current_loop = loop;
   cqlmux_thread_set_role(CQLMUX_THREAD_IO);
+  cqlmux_workers_defer_wakeups(true);
   cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u running (%s)", loop->index,
              loop->backend->name);
   loop_run(loop);
+  cqlmux_workers_defer_wakeups(false); /* wakes for what finishing completed */
   cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u stopped", loop->index);
   return NULL;
 }

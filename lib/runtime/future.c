@@ -19,22 +19,6 @@ enum {
   FUT_FREED = 1u << 5
 };
 
-struct cqlmux_future {
-  _Atomic unsigned state;
-  _Atomic unsigned refs;
-  cqlmux_allocator alloc;
-  cqlmux_workers *workers;
-  cqlmux_task task; /* carries the callback to a worker */
-  cqlmux_future_callback callback;
-  void *callback_data;
-  int error;
-  char *message;
-  void *payload;
-  cqlmux_payload_free_fn payload_free;
-  pthread_mutex_t mutex; /* only for sleeping in wait */
-  pthread_cond_t cond;
-};
-
 static pthread_once_t condattr_once = PTHREAD_ONCE_INIT;
 static pthread_condattr_t condattr;
 
@@ -68,10 +52,46 @@ cqlmux_future *cqlmux_future_new(const cqlmux_allocator *alloc, cqlmux_workers *
   return f;
 }
 
+void cqlmux_future_embed_init(cqlmux_future *f, const cqlmux_allocator *alloc) {
+  if (!alloc) alloc = cqlmux_default_allocator();
+  memset(f, 0, sizeof *f);
+  pthread_once(&condattr_once, condattr_init);
+  f->alloc = *alloc;
+  f->embedded = true;
+  cqlmux_task_init(&f->task, run_callback);
+  pthread_mutex_init(&f->mutex, NULL);
+  pthread_cond_init(&f->cond, &condattr);
+}
+
+void cqlmux_future_embed_arm(cqlmux_future *f, cqlmux_workers *workers) {
+  /* relaxed: the future is not shared yet; the hand-off to another thread
+   * (the post to an I/O loop: an MPSC push, seq_cst) publishes these. */
+  atomic_store_explicit(&f->state, 0, memory_order_relaxed);
+  atomic_store_explicit(&f->refs, 2, memory_order_relaxed);
+  f->workers = workers;
+  f->callback = NULL;
+  f->callback_data = NULL;
+  f->error = CQLMUX_OK;
+  f->message = NULL;
+  f->payload = NULL;
+  f->payload_free = NULL;
+}
+
+void cqlmux_future_embed_destroy(cqlmux_future *f) {
+  pthread_cond_destroy(&f->cond);
+  pthread_mutex_destroy(&f->mutex);
+}
+
 static void destroy(cqlmux_future *f) {
   cqlmux_allocator alloc = f->alloc;
-  if (f->payload && f->payload_free) f->payload_free(f->payload);
   cqlmux_mem_free(&alloc, f->message);
+  f->message = NULL;
+  if (f->embedded) {
+    /* Gives back the object holding f: f is not touched after this. */
+    if (f->payload_free) f->payload_free(f->payload);
+    return;
+  }
+  if (f->payload && f->payload_free) f->payload_free(f->payload);
   pthread_cond_destroy(&f->cond);
   pthread_mutex_destroy(&f->mutex);
   cqlmux_mem_free(&alloc, f);

@@ -23,7 +23,11 @@
 #ifndef CQLMUX_RUNTIME_FUTURE_H
 #define CQLMUX_RUNTIME_FUTURE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "cqlmux.h"
+#include "runtime/task.h"
 #include "runtime/workers.h"
 
 /* Frees a payload. Runs on whichever thread drops the last reference to the
@@ -31,11 +35,45 @@
  * depend on the thread, and it must not call back into the future. */
 typedef void (*cqlmux_payload_free_fn)(void *payload);
 
+/* The future itself, visible so that a pooled request object can embed one
+ * (see cqlmux_future_embed_init); only future.c touches the fields. */
+struct cqlmux_future {
+  _Atomic unsigned state;
+  _Atomic unsigned refs;
+  cqlmux_allocator alloc;
+  cqlmux_workers *workers;
+  cqlmux_task task; /* carries the callback to a worker */
+  cqlmux_future_callback callback;
+  void *callback_data;
+  int error;
+  char *message;
+  void *payload;
+  cqlmux_payload_free_fn payload_free;
+  bool embedded;         /* memory owned by the payload's object, not freed here */
+  pthread_mutex_t mutex; /* only for sleeping in wait */
+  pthread_cond_t cond;
+};
+
 /* A pending future; the allocator is copied into it, so the future may
  * outlive whatever provided the allocator. `workers` runs callbacks set before
  * completion (NULL = inline on the completing thread) and must stay alive
  * until the future completes. NULL when memory runs out. */
 cqlmux_future *cqlmux_future_new(const cqlmux_allocator *alloc, cqlmux_workers *workers);
+
+/* Embedded futures: a future living inside another object (the session's
+ * pooled calls), so that a request allocates nothing for its future.
+ *   embed_init   once, when the containing object is created (mutex and
+ *                condition variable; `alloc` is copied, for error messages);
+ *   embed_arm    before each use: pending, with the two references
+ *                cqlmux_future_new gives; the previous use must be over;
+ *   embed_destroy once, when the containing object is freed (not armed).
+ * An armed embedded future must be completed with a payload whose
+ * payload_free gives the containing object back: dropping the last
+ * reference calls it, and then touches the future no more (the object, and
+ * the future in it, may be reused or freed at once). */
+void cqlmux_future_embed_init(cqlmux_future *future, const cqlmux_allocator *alloc);
+void cqlmux_future_embed_arm(cqlmux_future *future, cqlmux_workers *workers);
+void cqlmux_future_embed_destroy(cqlmux_future *future);
 
 /* Complete the future: `error` is CQLMUX_OK or a negative code, `message`
  * (copied; may be NULL) describes an error, `payload` is the result handed to

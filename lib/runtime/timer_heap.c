@@ -6,6 +6,7 @@ void cqlmux_timer_init(cqlmux_timer *t, cqlmux_timer_fn fn, void *user_data) {
   t->deadline_us = 0;
   t->seq = 0;
   t->heap_index = CQLMUX_TIMER_IDLE;
+  t->lane_prev = t->lane_next = NULL;
   t->fn = fn;
   t->user_data = user_data;
 }
@@ -15,11 +16,18 @@ void cqlmux_timer_heap_init(cqlmux_timer_heap *h, const cqlmux_allocator *alloc)
   h->len = 0;
   h->cap = 0;
   h->next_seq = 0;
+  for (int k = 0; k < CQLMUX_TIMER_LANES; k++) h->lanes[k].head = h->lanes[k].tail = NULL;
+  h->lane_len = 0;
   h->alloc = alloc;
 }
 
 void cqlmux_timer_heap_destroy(cqlmux_timer_heap *h) {
   for (size_t i = 0; i < h->len; i++) h->items[i]->heap_index = CQLMUX_TIMER_IDLE;
+  for (int k = 0; k < CQLMUX_TIMER_LANES; k++) {
+    for (cqlmux_timer *t = h->lanes[k].head; t; t = t->lane_next) t->heap_index = CQLMUX_TIMER_IDLE;
+    h->lanes[k].head = h->lanes[k].tail = NULL;
+  }
+  h->lane_len = 0;
   cqlmux_mem_free(h->alloc, h->items);
   h->items = NULL;
   h->len = h->cap = 0;
@@ -58,9 +66,57 @@ static void sift_down(cqlmux_timer_heap *h, size_t i) {
   place(h, i, t);
 }
 
+static bool in_lane(const cqlmux_timer *t, int *lane) {
+  size_t i = t->heap_index;
+  if (i == CQLMUX_TIMER_IDLE || i < CQLMUX_TIMER_IN_LANE(CQLMUX_TIMER_LANES - 1)) return false;
+  *lane = (int)(SIZE_MAX - 1 - i);
+  return true;
+}
+
+/* The lane a deadline may end: the one whose last deadline is the latest
+ * not after it, else an empty one; -1 when none. */
+static int pick_lane(const cqlmux_timer_heap *h, uint64_t deadline_us) {
+  int best = -1, empty = -1;
+  for (int k = 0; k < CQLMUX_TIMER_LANES; k++) {
+    const cqlmux_timer *tail = h->lanes[k].tail;
+    if (!tail) {
+      if (empty < 0) empty = k;
+    } else if (tail->deadline_us <= deadline_us &&
+               (best < 0 || tail->deadline_us > h->lanes[best].tail->deadline_us)) {
+      best = k;
+    }
+  }
+  return best >= 0 ? best : empty;
+}
+
+static void lane_append(cqlmux_timer_heap *h, int k, cqlmux_timer *t) {
+  t->heap_index = CQLMUX_TIMER_IN_LANE(k);
+  t->lane_next = NULL;
+  t->lane_prev = h->lanes[k].tail;
+  if (h->lanes[k].tail)
+    h->lanes[k].tail->lane_next = t;
+  else
+    h->lanes[k].head = t;
+  h->lanes[k].tail = t;
+  h->lane_len++;
+}
+
+static void lane_unlink(cqlmux_timer_heap *h, int k, cqlmux_timer *t) {
+  if (t->lane_prev)
+    t->lane_prev->lane_next = t->lane_next;
+  else
+    h->lanes[k].head = t->lane_next;
+  if (t->lane_next)
+    t->lane_next->lane_prev = t->lane_prev;
+  else
+    h->lanes[k].tail = t->lane_prev;
+  t->lane_prev = t->lane_next = NULL;
+  h->lane_len--;
+}
+
 int cqlmux_timer_heap_insert(cqlmux_timer_heap *h, cqlmux_timer *t, uint64_t deadline_us) {
   if (cqlmux_timer_armed(t)) return CQLMUX_ERR_INVALID_STATE;
-  if (h->len == h->cap) {
+  if (h->len + h->lane_len == h->cap) {
     size_t cap = h->cap ? h->cap * 2 : 16;
     cqlmux_timer **items = cqlmux_mem_realloc(h->alloc, h->items, cap * sizeof *items);
     if (!items) return CQLMUX_ERR_NOMEM;
@@ -69,6 +125,13 @@ int cqlmux_timer_heap_insert(cqlmux_timer_heap *h, cqlmux_timer *t, uint64_t dea
   }
   t->deadline_us = deadline_us;
   t->seq = h->next_seq++;
+  /* Not before a lane's last deadline (and a later seq): its place is that
+   * lane's end. */
+  int k = pick_lane(h, deadline_us);
+  if (k >= 0) {
+    lane_append(h, k, t);
+    return CQLMUX_OK;
+  }
   place(h, h->len++, t);
   sift_up(h, t->heap_index);
   return CQLMUX_OK;
@@ -76,6 +139,12 @@ int cqlmux_timer_heap_insert(cqlmux_timer_heap *h, cqlmux_timer *t, uint64_t dea
 
 void cqlmux_timer_heap_remove(cqlmux_timer_heap *h, cqlmux_timer *t) {
   if (!cqlmux_timer_armed(t)) return;
+  int k;
+  if (in_lane(t, &k)) {
+    lane_unlink(h, k, t);
+    t->heap_index = CQLMUX_TIMER_IDLE;
+    return;
+  }
   size_t i = t->heap_index;
   t->heap_index = CQLMUX_TIMER_IDLE;
   cqlmux_timer *last = h->items[--h->len];
@@ -90,7 +159,12 @@ void cqlmux_timer_heap_remove(cqlmux_timer_heap *h, cqlmux_timer *t) {
 }
 
 cqlmux_timer *cqlmux_timer_heap_peek(const cqlmux_timer_heap *h) {
-  return h->len ? h->items[0] : NULL;
+  cqlmux_timer *first = h->len ? h->items[0] : NULL;
+  for (int k = 0; k < CQLMUX_TIMER_LANES; k++) {
+    cqlmux_timer *head = h->lanes[k].head;
+    if (head && (!first || earlier(head, first))) first = head;
+  }
+  return first;
 }
 
 cqlmux_timer *cqlmux_timer_heap_pop(cqlmux_timer_heap *h) {

@@ -31,8 +31,8 @@ struct cqlmux_workers {
   const cqlmux_logger *logger;
 };
 
-/* Claim one idle worker, if any, and hand it a token. */
-static void wake_one(cqlmux_workers *w) {
+/* Claim one idle worker, if any, and hand it a token. True if one was. */
+static bool wake_one(cqlmux_workers *w) {
   /* seq_cst: this load follows the push's seq_cst claim in the single total
    * order; the worker increments idle and then checks for claims, so one of
    * the two sides always sees the other (no lost wake-up). */
@@ -45,9 +45,41 @@ static void wake_one(cqlmux_workers *w) {
       pthread_mutex_unlock(&w->mutex);
       /* relaxed: a statistic. */
       atomic_fetch_add_explicit(&w->signals, 1, memory_order_relaxed);
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+/* This thread's deferred wake-ups (workers.h): the pool it pushed to
+ * without waking, and how many tasks since the last wake. */
+static _Thread_local bool deferring;
+static _Thread_local cqlmux_workers *deferred_pool;
+static _Thread_local unsigned deferred_tasks;
+
+void cqlmux_workers_flush_wakeups(void) {
+  cqlmux_workers *w = deferred_pool;
+  unsigned n = deferred_tasks;
+  deferred_pool = NULL;
+  deferred_tasks = 0;
+  while (n-- > 0 && wake_one(w)) {
+  }
+}
+
+void cqlmux_workers_defer_wakeups(bool on) {
+  if (!on) cqlmux_workers_flush_wakeups();
+  deferring = on;
+}
+
+/* After a push: wake a worker now, or count it for the next flush. */
+static void wake_after_push(cqlmux_workers *w) {
+  if (!deferring) {
+    wake_one(w);
+    return;
+  }
+  if (deferred_pool != w) cqlmux_workers_flush_wakeups();
+  deferred_pool = w;
+  if (++deferred_tasks >= CQLMUX_WORKERS_DEFER_MAX) cqlmux_workers_flush_wakeups();
 }
 
 /* Take back this worker's idle announcement. If a producer already claimed
@@ -108,13 +140,14 @@ void cqlmux_workers_submit(cqlmux_workers *w, cqlmux_task *task) {
   }
   unsigned attempt = 0;
   while (!cqlmux_ring_push(&w->ring, task)) {
+    cqlmux_workers_flush_wakeups(); /* the workers must be awake to make room */
     if (cqlmux_thread_get_role() == CQLMUX_THREAD_WORKER) {
       task->run(task, CQLMUX_OK);
       return;
     }
     backoff(&attempt);
   }
-  wake_one(w);
+  wake_after_push(w);
 }
 
 static int start_threads(cqlmux_workers *w) {

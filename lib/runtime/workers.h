@@ -19,6 +19,7 @@
 #ifndef CQLMUX_RUNTIME_WORKERS_H
 #define CQLMUX_RUNTIME_WORKERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,19 @@ int cqlmux_workers_new(const cqlmux_allocator *alloc, const cqlmux_logger *logge
 /* Run `task` (with status CQLMUX_OK) on a worker, or inline when the pool has
  * no threads or has stopped, or when `workers` is NULL. Any thread. */
 void cqlmux_workers_submit(cqlmux_workers *workers, cqlmux_task *task);
+
+/* Deferred wake-ups, for the I/O threads. A thread that turns deferral on
+ * still pushes every task at once, but wakes a sleeping worker only every
+ * CQLMUX_WORKERS_DEFER_MAX tasks and when it calls
+ * cqlmux_workers_flush_wakeups() (an I/O loop does, after each dispatch of
+ * its descriptors and before it blocks). Without it, a worker faster than
+ * the I/O thread falls asleep after nearly every completion and each one
+ * costs a futex wake-up (two system calls and a context switch); with it,
+ * one per batch. A full ring flushes first, so nothing waits on a worker
+ * that was never woken. Thread-local; any pool. */
+#define CQLMUX_WORKERS_DEFER_MAX 32
+void cqlmux_workers_defer_wakeups(bool on);
+void cqlmux_workers_flush_wakeups(void);
 
 /* Completions queued and not yet taken by a worker (approximate). */
 size_t cqlmux_workers_depth(cqlmux_workers *workers);

@@ -127,7 +127,8 @@ typedef struct cqlmux_mock_config {
   /* Null mode, for benchmarks: QUERY, EXECUTE and BATCH on anything but the
    * system tables are answered with one canned RESULT of 1 row x 6 columns
    * (k text, c1 int, c2 bigint, c3 double, c4 boolean, c5 blob) and PREPARE
-   * with a canned PREPARED result (one int bind marker, the same 6 columns),
+   * with a canned PREPARED result (one bind marker per '?' of the text, up
+   * to 16, typed c1 int, c2 bigint ... in turn; the same 6 columns),
    * straight from the connection's I/O thread, without priming, faults or
    * recording: only counted (cqlmux_mock_null_count). The handshake, system
    * queries and events behave as in scripted mode. */

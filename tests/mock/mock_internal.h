@@ -111,6 +111,9 @@ typedef struct mock_prime {
 } mock_prime;
 
 /* A rows result to encode (mock_body_rows): borrowed pieces. */
+/* Bind markers a null-mode PREPARED can declare (one per '?' of the text). */
+#define MOCK_NULL_MAX_PARAMS 16
+
 typedef struct mock_rows {
   const char *keyspace, *table;
   size_t column_count;
@@ -420,8 +423,9 @@ struct cqlmux_mock {
   const cqlmux_typedesc *sys_truncated_type; /* map<uuid,blob> */
 
   /* Null mode canned bodies (mock_null.c): rows with and without metadata,
-   * PREPARED for v4 and v5, VOID. */
-  cqlmux_wbuf null_rows, null_rows_nometa, null_prepared[2], null_void;
+   * PREPARED for v4 and v5 with 0 .. MOCK_NULL_MAX_PARAMS bind markers, VOID. */
+  cqlmux_wbuf null_rows, null_rows_nometa, null_void;
+  cqlmux_wbuf null_prepared[2][MOCK_NULL_MAX_PARAMS + 1];
 };
 
 /* Topology (mock_node.c), server->mu held unless said otherwise. */

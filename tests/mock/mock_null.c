@@ -14,6 +14,30 @@ static const char *const null_cells[6] = {"key0", "42", "4242", "3.25", "true", 
 static const uint16_t null_types[6] = {CQLMUX_TYPE_TEXT, CQLMUX_TYPE_INT, CQLMUX_TYPE_BIGINT,
                                        CQLMUX_TYPE_DOUBLE,  CQLMUX_TYPE_BOOLEAN, CQLMUX_TYPE_BLOB};
 
+/* PREPARED bodies with 0 .. MOCK_NULL_MAX_PARAMS bind markers, so that a
+ * benchmark's INSERT of five values binds five; marker i takes the type of
+ * result column (i + 1) % 6: one marker is `c1 int`, five are c1 .. k. */
+static void null_prepared_init(cqlmux_mock *m, const cqlmux_typedesc *const *types,
+                               const mock_rows *rows) {
+  const char *names[MOCK_NULL_MAX_PARAMS];
+  const cqlmux_typedesc *param_types[MOCK_NULL_MAX_PARAMS];
+  for (int i = 0; i < MOCK_NULL_MAX_PARAMS; i++) {
+    names[i] = null_names[(i + 1) % 6];
+    param_types[i] = types[(i + 1) % 6];
+  }
+  uint8_t id[16];
+  mock_query_id("null", 4, id);
+  for (int v = 0; v < 2; v++)
+    for (int n = 0; n <= MOCK_NULL_MAX_PARAMS; n++) {
+      mock_rows params = {.keyspace = "ks", .table = "null", .column_count = (size_t)n,
+                          .names = names, .types = param_types};
+      cqlmux_wbuf *b = &m->null_prepared[v][n];
+      cqlmux_wbuf_init(b, NULL, 0);
+      mock_body_prepared(b, 4 + v, id, sizeof id, &params, rows);
+      mock_wbuf_check(b);
+    }
+}
+
 int mock_null_init(cqlmux_mock *m) {
   const cqlmux_typedesc *types[6];
   cqlmux_wbuf content;
@@ -26,33 +50,36 @@ int mock_null_init(cqlmux_mock *m) {
   mock_rows rows = {.keyspace = "ks", .table = "null", .column_count = 6, .names = null_names,
                     .types = types, .row_count = 1, .content = content.data,
                     .content_len = content.len};
-  cqlmux_wbuf *bufs[] = {&m->null_rows, &m->null_rows_nometa, &m->null_prepared[0],
-                         &m->null_prepared[1], &m->null_void};
+  cqlmux_wbuf *bufs[] = {&m->null_rows, &m->null_rows_nometa, &m->null_void};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) cqlmux_wbuf_init(bufs[i], NULL, 0);
   mock_body_rows(&m->null_rows, 4, &rows);
   rows.no_metadata = true;
   mock_body_rows(&m->null_rows_nometa, 4, &rows);
   rows.no_metadata = false;
-  const char *param_name = "c1";
-  const cqlmux_typedesc *param_type = types[1];
-  mock_rows params = {.keyspace = "ks", .table = "null", .column_count = 1, .names = &param_name,
-                      .types = &param_type};
-  uint8_t id[16];
-  mock_query_id("null", 4, id);
-  mock_body_prepared(&m->null_prepared[0], 4, id, sizeof id, &params, &rows);
-  mock_body_prepared(&m->null_prepared[1], 5, id, sizeof id, &params, &rows);
   mock_body_void(&m->null_void);
-  cqlmux_wbuf_free(&content);
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) mock_wbuf_check(bufs[i]);
+  null_prepared_init(m, types, &rows);
+  cqlmux_wbuf_free(&content);
   return CQLMUX_OK;
 }
 
 void mock_null_free(cqlmux_mock *m) {
   cqlmux_wbuf_free(&m->null_rows);
   cqlmux_wbuf_free(&m->null_rows_nometa);
-  cqlmux_wbuf_free(&m->null_prepared[0]);
-  cqlmux_wbuf_free(&m->null_prepared[1]);
+  for (int v = 0; v < 2; v++)
+    for (int n = 0; n <= MOCK_NULL_MAX_PARAMS; n++) cqlmux_wbuf_free(&m->null_prepared[v][n]);
   cqlmux_wbuf_free(&m->null_void);
+}
+
+/* The bind markers of a text: its '?' outside quotes, capped. */
+static size_t count_markers(const uint8_t *q, size_t n) {
+  size_t count = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < n; i++) {
+    if (q[i] == '\'') quoted = !quoted;
+    if (q[i] == '?' && !quoted) count++;
+  }
+  return count < MOCK_NULL_MAX_PARAMS ? count : MOCK_NULL_MAX_PARAMS;
 }
 
 /* System queries and USE keep their real answers even in null mode. */
@@ -94,7 +121,7 @@ bool mock_null_answer(mock_conn *c, const cqlmux_envelope *env) {
     break;
   case CQLMUX_OP_PREPARE:
     if (cqlmux_read_long_string(&r, &s) || is_special(s.data, s.len)) return false;
-    body = &m->null_prepared[h->version >= 5];
+    body = &m->null_prepared[h->version >= 5][count_markers(s.data, s.len)];
     break;
   case CQLMUX_OP_BATCH:
     body = &m->null_void;

@@ -144,6 +144,17 @@ Test(clients, null_mode) {
   cqlmux_arena_free(&arena);
   cr_assert_eq(mock_client_execute(&c, 3, id, sizeof id, 1), CQLMUX_OK);
   test_recv_result(&c, 3, CQLMUX_RESULT_ROWS);
+  /* One bind marker per '?' (not those inside quotes): an INSERT of five. */
+  cr_assert_eq(mock_client_prepare(&c, 5, "INSERT INTO ks.t (k, c1, c2, c3, c4) VALUES "
+                                          "(?, ?, ?, ?, ?) USING TTL 5 -- '?'"),
+               CQLMUX_OK);
+  test_recv(&c, &r);
+  cqlmux_arena_init(&arena, NULL, NULL, 0);
+  cr_assert_eq(cqlmux_result_decode(5, r.body, r.len, &arena, &res), CQLMUX_OK);
+  cr_assert_eq(res.prepared.bind_count, 5);
+  cr_assert_eq(res.prepared.bind_columns[0].type->id, CQLMUX_TYPE_INT);
+  cr_assert_eq(res.prepared.bind_columns[4].type->id, CQLMUX_TYPE_BLOB);
+  cqlmux_arena_free(&arena);
   /* System tables keep working for the client's discovery. */
   cr_assert_eq(mock_client_query(&c, 4, "SELECT * FROM system.peers", 1), CQLMUX_OK);
   test_recv(&c, &r);

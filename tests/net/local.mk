@@ -6,6 +6,14 @@ tests_net_test_session_faults_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_faults_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 
+# Sessions under sustained load (issue 7): no request lost, metrics add up.
+check_PROGRAMS += tests/net/test_session_load
+TESTS += tests/net/test_session_load
+tests_net_test_session_load_SOURCES = tests/net/test_session_load.c
+tests_net_test_session_load_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_session_load_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_session_load_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
 check_PROGRAMS += tests/net/test_session_regressions
 TESTS += tests/net/test_session_regressions
 tests_net_test_session_regressions_SOURCES = tests/net/test_session_regressions.c

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/future.h"
 #include "runtime/thread_role.h"
@@ -308,4 +309,67 @@ Test(future, allocation_failure_returns_null) {
   cqlmux_future_release(f);
   cqlmux_future_free(f);
   cr_assert_eq(atomic_load(&a.live), 0);
+}
+
+/* An embedded future: the object holding it is its payload, given back when
+ * the last reference goes; then it is armed again for another use, with no
+ * allocation but the error message's copy. */
+typedef struct holder {
+  cqlmux_future future;
+  _Atomic int recycled;
+} holder;
+
+static void recycle_holder(void *payload) { atomic_fetch_add(&((holder *)payload)->recycled, 1); }
+
+Test(future, embedded_future_is_reused_without_allocating) {
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  holder h;
+  cqlmux_future_embed_init(&h.future, &a.hook);
+  atomic_init(&h.recycled, 0);
+  for (int use = 0; use < 3; use++) {
+    cqlmux_future_embed_arm(&h.future, NULL);
+    cqlmux_future *f = &h.future;
+    cr_assert_eq(cqlmux_future_ready(f), 0);
+    cr_assert_eq(cqlmux_future_error(f), CQLMUX_ERR_NOT_READY);
+    int error = use == 1 ? CQLMUX_ERR_TIMEOUT : CQLMUX_OK;
+    cr_assert_eq(cqlmux_future_complete(f, error, "late", &h, recycle_holder), CQLMUX_OK);
+    cqlmux_future_release(f); /* the library's reference */
+    cr_assert_eq(cqlmux_future_error(f), error);
+    if (use == 1) cr_assert_str_eq(cqlmux_future_error_message(f), "late");
+    cr_assert_eq(cqlmux_future_payload(f), &h);
+    cr_assert_eq(atomic_load(&h.recycled), use, "still held by the caller");
+    cqlmux_future_free(f);
+    cr_assert_eq(atomic_load(&h.recycled), use + 1, "the last reference gives the holder back");
+  }
+  cr_assert_eq(atomic_load(&a.live), 0, "the message copy is freed with its use");
+  cr_assert_eq(atomic_load(&a.total), 1, "only the one error message was allocated");
+  cqlmux_future_embed_destroy(&h.future);
+}
+
+static void embedded_cb(cqlmux_future *f, void *ud) {
+  atomic_fetch_add((_Atomic int *)ud, 1);
+  cqlmux_future_free(f);
+}
+
+Test(future, embedded_future_callback_runs_on_a_worker_then_recycles) {
+  rt_counting_alloc a;
+  rt_counting_alloc_init(&a);
+  cqlmux_workers *w = NULL;
+  cr_assert_eq(cqlmux_workers_new(&a.hook, NULL, 1, 16, &w), CQLMUX_OK);
+  holder h;
+  _Atomic int calls = 0;
+  cqlmux_future_embed_init(&h.future, &a.hook);
+  atomic_init(&h.recycled, 0);
+  for (int use = 0; use < 100; use++) {
+    cqlmux_future_embed_arm(&h.future, w);
+    cr_assert_eq(cqlmux_future_set_callback(&h.future, embedded_cb, &calls), CQLMUX_OK);
+    cqlmux_future_complete(&h.future, CQLMUX_OK, NULL, &h, recycle_holder);
+    cqlmux_future_release(&h.future);
+    for (int i = 0; i < 5000 && atomic_load(&h.recycled) <= use; i++) usleep(1000);
+    cr_assert_eq(atomic_load(&h.recycled), use + 1);
+  }
+  cr_assert_eq(atomic_load(&calls), 100);
+  cqlmux_workers_free(w);
+  cqlmux_future_embed_destroy(&h.future);
 }

@@ -77,3 +77,25 @@ Test(proto_crc, crc24_detects_every_single_bit_flip_of_a_header) {
     cr_assert_neq(cqlmux_crc24(c, 5), good, "bit %d", bit);
   }
 }
+
+/* The seeded CRC32 equals zlib's for every length up to 1100 (below and
+ * above the 64-byte threshold of the carry-less multiplication path, every
+ * remainder mod 16) at every alignment, and for 1 MiB. */
+Test(proto_crc, crc32_equals_zlib_for_every_length_and_alignment) {
+  static uint8_t buf[(1u << 20) + 16];
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i < sizeof buf; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    buf[i] = (uint8_t)x;
+  }
+  static const Bytef seed[4] = {0xFA, 0x2D, 0x55, 0xCA};
+  uLong seeded = crc32(0L, seed, 4);
+  for (size_t off = 0; off < 16; off++)
+    for (size_t n = 0; n <= 1100; n++)
+      cr_assert_eq(cqlmux_crc32_v5(buf + off, n), (uint32_t)crc32(seeded, buf + off, (uInt)n),
+                   "length %zu at offset %zu", n, off);
+  cr_assert_eq(cqlmux_crc32_v5(buf + 3, 1u << 20),
+               (uint32_t)crc32(seeded, buf + 3, (uInt)(1u << 20)));
+}

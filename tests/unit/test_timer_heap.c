@@ -125,3 +125,54 @@ Test(timer_heap, destroy_disarms_remaining) {
   cqlmux_timer_heap_destroy(&h);
   for (int i = 0; i < 3; i++) cr_assert_not(cqlmux_timer_armed(&t[i]));
 }
+
+/* Deadlines that only grow (request timeouts) take a FIFO lane; a timer
+ * that fits no lane's end starts another lane, and once every lane is
+ * taken, the heap. Pops interleave lanes and heap in deadline order, ties in
+ * arming order, and a cancel from a lane's head, middle or tail keeps it
+ * linked. */
+static bool lane_of(const cqlmux_timer *t, int *k) {
+  for (*k = 0; *k < CQLMUX_TIMER_LANES; (*k)++)
+    if (t->heap_index == CQLMUX_TIMER_IN_LANE(*k)) return true;
+  return false;
+}
+
+Test(timer_heap, lanes_and_heap_pop_in_order_and_cancel_anywhere) {
+  cqlmux_timer_heap h;
+  cqlmux_timer_heap_init(&h, NULL);
+  /* 0..4 grow: lane 0 (7 equals its tail: lane 0 too). 5 starts lane 1,
+   * 6 lane 2, 8 fits lane 1's end (15 <= 20) best, 9 starts lane 3; 10 and
+   * 11 fit no lane's end and every lane is taken: the heap. */
+  static const uint64_t deadlines[] = {10, 20, 30, 30, 40, 15, 5, 40, 20, 3, 2, 1};
+  static const int lane[] = {0, 0, 0, 0, 0, 1, 2, 0, 1, 3, -1, -1};
+  enum { N = sizeof deadlines / sizeof deadlines[0] };
+  cqlmux_timer t[N];
+  for (int i = 0; i < N; i++) {
+    cqlmux_timer_init(&t[i], never_called, NULL);
+    cr_assert_eq(cqlmux_timer_heap_insert(&h, &t[i], deadlines[i]), CQLMUX_OK);
+    int k;
+    bool laned = lane_of(&t[i], &k);
+    cr_assert_eq(laned ? k : -1, lane[i], "timer %d in lane %d, expected %d", i, laned ? k : -1,
+                 lane[i]);
+  }
+  cr_assert_eq(cqlmux_timer_heap_size(&h), N);
+  cqlmux_timer_heap_remove(&h, &t[2]); /* lane middle */
+  cqlmux_timer_heap_remove(&h, &t[0]); /* lane head */
+  cqlmux_timer_heap_remove(&h, &t[7]); /* lane tail */
+  cqlmux_timer_heap_remove(&h, &t[7]); /* no longer armed: no-op */
+  cqlmux_timer_heap_remove(&h, &t[10]); /* heap */
+  cr_assert_eq(cqlmux_timer_heap_size(&h), N - 4);
+  static const int expect[] = {11, 9, 6, 5, 1, 8, 3, 4};
+  for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
+    cqlmux_timer *p = cqlmux_timer_heap_pop(&h);
+    cr_assert_eq(p, &t[expect[i]], "pop %zu gave timer %d", i, (int)(p - t));
+    cr_assert_not(cqlmux_timer_armed(p));
+  }
+  cr_assert_null(cqlmux_timer_heap_pop(&h));
+  /* Empty again: the next timer starts a lane. */
+  cr_assert_eq(cqlmux_timer_heap_insert(&h, &t[0], 1), CQLMUX_OK);
+  int k;
+  cr_assert(lane_of(&t[0], &k));
+  cqlmux_timer_heap_destroy(&h);
+  cr_assert_not(cqlmux_timer_armed(&t[0]));
+}

@@ -1,0 +1,89 @@
+/* Where a result keeps the bytes it borrows: a small body is copied into
+ * the result's arena (the connection's receive buffer is not pinned), a
+ * large one keeps a reference on the buffer, a body from a reused scratch
+ * buffer (buffer NULL) gets a private copy. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "api/result.h"
+#include "net/rbuf.h"
+#include "proto/opcode.h"
+#include "proto/types.h"
+
+/* A ROWS body of one row with one blob cell of `cell` bytes. */
+static void rows_body(cqlmux_wbuf *b, size_t cell) {
+  cqlmux_column_spec col = {.keyspace = {(const uint8_t *)"ks", 2},
+                            .table = {(const uint8_t *)"t", 1},
+                            .name = {(const uint8_t *)"v", 1},
+                            .type = cqlmux_type_native(CQLMUX_TYPE_BLOB)};
+  cqlmux_rows_metadata meta = {.columns_count = 1, .paging_state = {NULL, -1}, .columns = &col};
+  static uint8_t value[8192];
+  memset(value, 0xab, sizeof value);
+  cqlmux_bytes v = {value, (int32_t)cell};
+  cqlmux_wbuf_init(b, NULL, 0);
+  cqlmux_rows_encode(b, 4, &meta, 1, &v);
+  cr_assert_eq(b->error, 0);
+}
+
+/* Fills r from a body placed in a fresh receive buffer. */
+static cqlmux_rbuf *fill_from_buffer(cqlmux_result *r, const cqlmux_wbuf *body) {
+  cqlmux_rbuf *buf = cqlmux_rbuf_new(NULL, 16384);
+  memcpy(buf->data, body->data, body->len);
+  buf->end = body->len;
+  cr_assert_eq(cqlmux_result_fill(r, 4, CQLMUX_OP_RESULT, buf->data, body->len, buf), CQLMUX_OK);
+  return buf;
+}
+
+static void assert_cell(const cqlmux_result *r, size_t len) {
+  const uint8_t *data;
+  int32_t n;
+  cr_assert_eq(cqlmux_result_get_serialized(r, 0, 0, &data, &n), CQLMUX_OK);
+  cr_assert_eq(n, (int32_t)len);
+  for (size_t i = 0; i < len; i++) cr_assert_eq(data[i], 0xab);
+}
+
+Test(result, small_body_is_copied_and_does_not_pin_the_buffer) {
+  cqlmux_wbuf body;
+  rows_body(&body, 16);
+  cr_assert_leq(body.len, CQLMUX_RESULT_SMALL_BODY);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_rbuf *buf = fill_from_buffer(&r, &body);
+  cr_assert(cqlmux_rbuf_exclusive(buf), "the connection may reuse its buffer at once");
+  memset(buf->data, 0, buf->cap); /* overwritten by the next read */
+  assert_cell(&r, 16);
+  cr_assert_eq(r.arena.blocks, NULL, "copied into the inline arena");
+  cqlmux_result_clear(&r);
+  cqlmux_rbuf_release(buf);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, large_body_keeps_a_reference_on_the_buffer) {
+  cqlmux_wbuf body;
+  rows_body(&body, 4000);
+  cr_assert_gt(body.len, CQLMUX_RESULT_SMALL_BODY);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_rbuf *buf = fill_from_buffer(&r, &body);
+  cr_assert_not(cqlmux_rbuf_exclusive(buf), "zero copy: the result holds the buffer");
+  assert_cell(&r, 4000);
+  cqlmux_result_clear(&r);
+  cr_assert(cqlmux_rbuf_exclusive(buf), "clear lets go of it");
+  cqlmux_rbuf_release(buf);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, body_from_scratch_gets_a_private_copy) {
+  cqlmux_wbuf body;
+  rows_body(&body, 4000);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  memset(body.data, 0, body.len); /* the scratch buffer is reused */
+  assert_cell(&r, 4000);
+  cqlmux_result_clear(&r);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# run-matrix.sh: the fixed benchmark matrix of doc/performance.md (`make bench`).
+#
+#   run-matrix.sh --bench BENCH --mock MOCK --doc DOCDIR [--seconds S]
+#   run-matrix.sh --bench BENCH --doc DOCDIR --cassandra [--seconds S]
+#
+# Mock matrix: starts the mock server's null mode as its own process
+# (cqlmux-mock --null, 2 threads, an OS-chosen port), then runs cqlmux-bench
+# over concurrency 1, 128, 4096 x I/O threads 1, 2 (one connection per I/O
+# thread) x protocol v4, v5 x LZ4 off, on, in driver mode (1 callback thread)
+# and in raw mode, plus the inline-callback and insert/query variants the
+# targets need. It writes the Markdown table and the target checks between
+# the matrix markers of DOCDIR/performance.md, the plot DOCDIR/performance.png
+# (gnuplot) and the raw JSON lines to DOCDIR/performance-matrix.jsonl.
+#
+# --cassandra: starts a real Cassandra with tools/cassandra-local on its own
+# port and state directory (so it never meets another one on this machine),
+# runs the select workload against it, writes the cassandra section of
+# performance.md, and stops it.
+#
+# Each run measures S seconds (default 2, or $CQLMUX_BENCH_SECONDS) after a
+# 0.5 s warm-up: the mock matrix takes about 3 minutes.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bench= mock= doc= cassandra=0
+seconds=${CQLMUX_BENCH_SECONDS:-2}
+warmup=0.5
+
+while (($#)); do
+  case $1 in
+    --bench) bench=$2; shift 2 ;;
+    --mock) mock=$2; shift 2 ;;
+    --doc) doc=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --cassandra) cassandra=1; shift ;;
+    *) echo "usage: $0 --bench BENCH (--mock MOCK | --cassandra) --doc DOCDIR [--seconds S]" >&2
+       exit 2 ;;
+  esac
+done
+[[ -x $bench && -d $doc ]] || { echo "run-matrix: --bench and --doc are required" >&2; exit 2; }
+((cassandra)) || [[ -x $mock ]] || { echo "run-matrix: --mock is required" >&2; exit 2; }
+
+work=$(mktemp -d)
+server_pid=
+cassandra_started=0
+cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  if ((cassandra_started)); then "$root/tools/cassandra-local" stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# field JSON NAME: the value of a top-level number or string field.
+field() { sed -E "s/.*\"$2\":\"?([^,\"}]*).*/\1/" <<<"$1"; }
+
+# run LABEL ARGS...: one cqlmux-bench run, its JSON line tagged and kept.
+run() {
+  local label=$1 out
+  shift
+  printf '  %-44s' "$label" >&2
+  if ! out=$("$bench" --host "$host" --port "$port" --no-progress --json -d "$seconds" \
+      --warmup "$warmup" "$@" 2>"$work/err"); then
+    echo " FAILED: $(tail -n 3 "$work/err" | tr '\n' ' ')" >&2
+    return 0
+  fi
+  printf ' %10.0f req/s  p99 %6s us  cpu %6s us/req\n' "$(field "$out" throughput_rps)" \
+    "$(field "$out" p99_us)" "$(field "$out" cpu_us_per_req)" >&2
+  echo "{\"label\":\"$label\",${out#\{}" >>"$results"
+}
+
+# lookup LABEL NAME: a field of the run called LABEL ("" when it failed).
+lookup() {
+  local line
+  line=$(grep -F "\"label\":\"$1\"," "$results" | head -n 1) || true
+  [[ -n $line ]] && field "$line" "$2"
+}
+
+fmt() { [[ -n $1 ]] && printf "$2" "$1" || printf 'n/a'; }
+ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}' || printf 'n/a'; }
+
+# replace_section FILE NAME CONTENT-FILE: swaps what lies between
+# <!-- NAME:begin --> and <!-- NAME:end --> (appended when absent).
+replace_section() {
+  local file=$1 name=$2 content=$3
+  [[ -f $file ]] || : >"$file"
+  if ! grep -q "<!-- $name:begin -->" "$file"; then
+    printf '\n<!-- %s:begin -->\n<!-- %s:end -->\n' "$name" "$name" >>"$file"
+  fi
+  awk -v name="$name" -v content="$content" '
+    $0 == "<!-- " name ":begin -->" { print; while ((getline line < content) > 0) print line; skip = 1; next }
+    $0 == "<!-- " name ":end -->" { skip = 0 }
+    !skip { print }' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
+machine() {
+  printf '%s, %s CPU(s) (%s), load average %s before the run; %s.\n' "$(uname -sr)" "$(nproc)" \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
+start_mock() {
+  "$mock" --null --threads 2 --port 0 >"$work/mock.out" 2>&1 </dev/null &
+  server_pid=$!
+  for _ in $(seq 100); do grep -q '^ready' "$work/mock.out" && break; sleep 0.1; done
+  grep -q '^ready' "$work/mock.out" || { echo "run-matrix: the mock did not start" >&2; exit 1; }
+  local addr
+  addr=$(sed -n 's/^node 0 //p' "$work/mock.out")
+  host=${addr%:*} port=${addr##*:}
+}
+
+# ------------------------------------------------------------------ mock matrix
+
+mock_matrix() {
+  start_mock
+  echo "mock null server pid $server_pid on $host:$port; $seconds s per run" >&2
+  local c io v lz4 lz flags
+  for v in 4 5; do
+    for lz4 in off on; do
+      flags=(-p "$v")
+      [[ $lz4 == on ]] && flags+=(--lz4)
+      for io in 1 2; do
+        for c in 1 128 4096; do
+          lz="v$v lz4-$lz4 io$io c$c"
+          run "raw $lz" --raw -c "$c" --io-threads "$io" --connections "$io" "${flags[@]}"
+          run "driver $lz" -c "$c" --io-threads "$io" --connections "$io" "${flags[@]}"
+        done
+      done
+    done
+  done
+  for v in 4 5; do
+    for c in 1 4096; do
+      run "inline v$v lz4-off io1 c$c" -c "$c" --callback-threads 0 -p "$v"
+    done
+  done
+  for w in insert query; do
+    run "raw $w v5 lz4-off io1 c4096" --raw -c 4096 -p 5 "$w"
+    run "driver $w v5 lz4-off io1 c4096" -c 4096 -p 5 "$w"
+  done
+}
+
+matrix_table() {
+  echo "Measured on: $(machine)"
+  echo
+  echo "Command: \`make bench\` (tools/bench/run-matrix.sh; ${seconds} s per run after a ${warmup} s" \
+    "warm-up; select workload unless said otherwise; driver runs use 1 callback thread)."
+  echo
+  echo "| proto | LZ4 | I/O thr | in flight | driver req/s | raw req/s | driver/raw | driver p50 / p99 us | raw p50 / p99 us | driver CPU us/req | raw CPU us/req | allocs/req | driver RSS KiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  local v lz4 io c d r
+  for v in 4 5; do
+    for lz4 in off on; do
+      for io in 1 2; do
+        for c in 1 128 4096; do
+          d="driver v$v lz4-$lz4 io$io c$c" r="raw v$v lz4-$lz4 io$io c$c"
+          printf '| v%s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s | %s |\n' \
+            "$v" "$lz4" "$io" "$c" "$(fmt "$(lookup "$d" throughput_rps)" '%.0f')" \
+            "$(fmt "$(lookup "$r" throughput_rps)" '%.0f')" \
+            "$(ratio "$(lookup "$d" throughput_rps)" "$(lookup "$r" throughput_rps)")" \
+            "$(lookup "$d" p50_us)" "$(lookup "$d" p99_us)" "$(lookup "$r" p50_us)" \
+            "$(lookup "$r" p99_us)" "$(fmt "$(lookup "$d" cpu_us_per_req)" '%.2f')" \
+            "$(fmt "$(lookup "$r" cpu_us_per_req)" '%.2f')" \
+            "$(fmt "$(lookup "$d" allocs_per_req)" '%.3f')" "$(lookup "$d" max_rss_kb)"
+        done
+      done
+    done
+  done
+  echo
+  echo "Other variants (v5, LZ4 off, 1 I/O thread):"
+  echo
+  echo "| run | req/s | p50 / p99 us | CPU us/req | allocs/req | bytes out / in per req |"
+  echo "|---|---|---|---|---|---|"
+  local label
+  for label in "inline v4 lz4-off io1 c1" "inline v5 lz4-off io1 c1" "inline v4 lz4-off io1 c4096" \
+      "inline v5 lz4-off io1 c4096" "raw insert v5 lz4-off io1 c4096" \
+      "driver insert v5 lz4-off io1 c4096" "raw query v5 lz4-off io1 c4096" \
+      "driver query v5 lz4-off io1 c4096"; do
+    printf '| %s | %s | %s / %s | %s | %s | %s / %s |\n' "$label" \
+      "$(fmt "$(lookup "$label" throughput_rps)" '%.0f')" "$(lookup "$label" p50_us)" \
+      "$(lookup "$label" p99_us)" "$(fmt "$(lookup "$label" cpu_us_per_req)" '%.2f')" \
+      "$(fmt "$(lookup "$label" allocs_per_req)" '%.3f')" \
+      "$(fmt "$(lookup "$label" bytes_out_per_req)" '%.0f')" \
+      "$(fmt "$(lookup "$label" bytes_in_per_req)" '%.0f')"
+  done
+}
+
+# verdict OK-EXPRESSION(awk) VALUES...: "holds" / "does not hold".
+verdict() { awk "BEGIN{exit !($1)}" && echo holds || echo "**does not hold**"; }
+
+matrix_targets() {
+  local cpu4 cpu5 min_ratio worst ra rp p50 rp50 ip50 maxalloc v lz4 io c
+  cpu5=$(lookup "driver v5 lz4-off io1 c4096" cpu_us_per_req)
+  cpu4=$(lookup "driver v4 lz4-off io1 c4096" cpu_us_per_req)
+  min_ratio=9 worst=
+  maxalloc=0
+  for v in 4 5; do for lz4 in off on; do for io in 1 2; do for c in 1 128 4096; do
+    ra=$(lookup "driver v$v lz4-$lz4 io$io c$c" throughput_rps)
+    rp=$(lookup "raw v$v lz4-$lz4 io$io c$c" throughput_rps)
+    if [[ -n $ra && -n $rp ]] && awk "BEGIN{exit !($ra/$rp < $min_ratio)}"; then
+      min_ratio=$(ratio "$ra" "$rp") worst="v$v lz4-$lz4 io$io c$c"
+    fi
+    a=$(lookup "driver v$v lz4-$lz4 io$io c$c" allocs_per_req)
+    [[ -n $a ]] && maxalloc=$(awk -v a="$a" -v m="$maxalloc" 'BEGIN{print (a > m ? a : m)}')
+  done; done; done; done
+  echo "| target | measured in this run | verdict |"
+  echo "|---|---|---|"
+  echo "| CPU per request <= 1.5 us at 4096 in flight, 1 I/O + 1 callback thread | v5 $(fmt "$cpu5" '%.2f') us, v4 $(fmt "$cpu4" '%.2f') us | v5 $(verdict "${cpu5:-99} <= 1.5"), v4 $(verdict "${cpu4:-99} <= 1.5") |"
+  echo "| throughput >= 0.7 x raw | lowest ratio $min_ratio ($worst) | $(verdict "$min_ratio >= 0.7") |"
+  for v in 4 5; do
+    p50=$(lookup "driver v$v lz4-off io1 c1" p50_us)
+    ip50=$(lookup "inline v$v lz4-off io1 c1" p50_us)
+    rp50=$(lookup "raw v$v lz4-off io1 c1" p50_us)
+    echo "| v$v concurrency 1: p50 <= raw + 20 us (callback thread), + 10 us (inline) | raw ${rp50:-n/a}, callback thread ${p50:-n/a}, inline ${ip50:-n/a} us | callback $(verdict "${p50:-999} <= ${rp50:-0} + 20"), inline $(verdict "${ip50:-999} <= ${rp50:-0} + 10") |"
+  done
+  echo "| 0 heap allocations per request in steady state | highest over the driver runs: $maxalloc | $(verdict "$maxalloc < 0.001") |"
+  echo "| v5 framing costs <= 10 % more CPU per request than v4 (4096 in flight, LZ4 off) | v5/v4 = $(ratio "${cpu5:-}" "${cpu4:-}") | $(verdict "${cpu5:-99} <= 1.10 * ${cpu4:-0}") |"
+}
+
+plot() {
+  local dat=$work/plot.dat c
+  echo "# concurrency driver_v4 driver_v5 raw_v4 raw_v5 driver_v5_io2 | p99: same order" >"$dat"
+  for c in 1 128 4096; do
+    printf '%s' "$c" >>"$dat"
+    for n in throughput_rps p99_us; do
+      for l in "driver v4 lz4-off io1" "driver v5 lz4-off io1" "raw v4 lz4-off io1" \
+          "raw v5 lz4-off io1" "driver v5 lz4-off io2"; do
+        printf ' %s' "$(lookup "$l c$c" "$n" || true)" >>"$dat"
+      done
+    done
+    echo >>"$dat"
+  done
+  if command -v gnuplot >/dev/null; then
+    gnuplot -e "datafile='$dat'; outfile='$doc/performance.png'" "$here/plot.gp"
+  else
+    echo "run-matrix: gnuplot not found; no plot" >&2
+  fi
+}
+
+# ------------------------------------------------------------------ real Cassandra
+
+cassandra_runs() {
+  export CQLMUX_CASSANDRA_STATE=${CQLMUX_CASSANDRA_STATE:-/tmp/cqlmux-bench-cassandra-state}
+  export CASSANDRA_PORT=${CASSANDRA_PORT:-9142} CASSANDRA_STORAGE_PORT=${CASSANDRA_STORAGE_PORT:-7100}
+  "$root/tools/cassandra-local" start >"$work/cassandra.out"
+  cassandra_started=1
+  host=127.0.0.1 port=$CASSANDRA_PORT
+  echo "real Cassandra on $host:$port; $seconds s per run" >&2
+  # A first pass warms the server's JIT and caches; only the second is kept.
+  run "warm-up driver v5 c128" -c 128 -p 5 -d 10
+  local v c
+  for v in 4 5; do
+    for c in 1 32 256; do
+      run "cassandra raw v$v c$c" --raw -c "$c" -p "$v"
+      run "cassandra driver v$v c$c" -c "$c" -p "$v"
+    done
+  done
+}
+
+cassandra_table() {
+  echo "Measured on: $(machine) Server: Cassandra $(sed -n 's/^VERSION=//p' "$work/cassandra.out" | head -n1) from tools/cassandra-local (one node, default heap) on the same 2 cores."
+  echo
+  echo "Command: \`make bench-cassandra\` (tools/bench/run-matrix.sh --cassandra; select workload, ${seconds} s per run, 1 I/O + 1 callback thread, 1 connection)."
+  echo
+  echo "| proto | in flight | driver req/s | raw req/s | driver/raw | driver p50 / p99 us | raw p50 / p99 us | driver CPU us/req | raw CPU us/req |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  local v c d r
+  for v in 4 5; do
+    for c in 1 32 256; do
+      d="cassandra driver v$v c$c" r="cassandra raw v$v c$c"
+      printf '| v%s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s |\n' "$v" "$c" \
+        "$(fmt "$(lookup "$d" throughput_rps)" '%.0f')" "$(fmt "$(lookup "$r" throughput_rps)" '%.0f')" \
+        "$(ratio "$(lookup "$d" throughput_rps)" "$(lookup "$r" throughput_rps)")" \
+        "$(lookup "$d" p50_us)" "$(lookup "$d" p99_us)" "$(lookup "$r" p50_us)" "$(lookup "$r" p99_us)" \
+        "$(fmt "$(lookup "$d" cpu_us_per_req)" '%.2f')" "$(fmt "$(lookup "$r" cpu_us_per_req)" '%.2f')"
+    done
+  done
+}
+
+# ------------------------------------------------------------------ main
+
+if ((cassandra)); then
+  results=$doc/performance-cassandra.jsonl
+  : >"$results"
+  cassandra_runs
+  cassandra_table >"$work/section"
+  replace_section "$doc/performance.md" cassandra "$work/section"
+else
+  results=$doc/performance-matrix.jsonl
+  : >"$results"
+  start=$(date +%s)
+  mock_matrix
+  matrix_table >"$work/section"
+  replace_section "$doc/performance.md" matrix "$work/section"
+  matrix_targets >"$work/targets"
+  replace_section "$doc/performance.md" targets "$work/targets"
+  plot
+  echo "matrix done in $(($(date +%s) - start)) s: $doc/performance.md, $doc/performance.png" >&2
+fi
