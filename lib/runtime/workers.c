@@ -62,7 +62,9 @@ void cqlmux_workers_flush_wakeups(void) {
   unsigned n = deferred_tasks;
   deferred_pool = NULL;
   deferred_tasks = 0;
-  while (n-- > 0 && wake_one(w)) {
+  /* One wake-up per deferred task while idle workers remain, but none once
+   * the ring is empty: a woken worker may already have drained the batch. */
+  while (n-- > 0 && cqlmux_workers_depth(w) > 0 && wake_one(w)) {
   }
 }
 
