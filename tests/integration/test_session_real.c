@@ -278,17 +278,23 @@ typedef struct tally {
 } tally;
 
 /* Runs on a callback worker: counts and frees. */
+static char first_failure[256];
 static void count_completion(cqlmux_future *f, void *user_data) {
   tally *t = user_data;
-  if (cqlmux_future_error(f) != CQLMUX_OK) atomic_fetch_add(&t->failed, 1);
+  if (cqlmux_future_error(f) != CQLMUX_OK && atomic_fetch_add(&t->failed, 1) == 0)
+    snprintf(first_failure, sizeof first_failure, "%s", cqlmux_future_error_message(f));
   atomic_fetch_add(&t->completed, 1);
   cqlmux_future_free(f);
 }
 
-Test(session_real, twenty_thousand_concurrent_requests_complete_once, .timeout = 120) {
+Test(session_real, twenty_thousand_concurrent_requests_complete_once, .timeout = 200) {
   cqlmux_config *c = base_config();
   cqlmux_config_set_max_requests_per_connection(c, 4096);
   cqlmux_config_set_queue_size(c, 32768);
+  /* Exactly-once completion is the point here, not latency: on a starved
+   * 2-core machine the server may need more than the default 12 s for the
+   * last of 20,000 queued requests. */
+  cqlmux_config_set_request_timeout(c, 120000);
   cqlmux_session *s = open_session(c, CQLMUX_OK);
   tally t = {0, 0};
   enum { N = 20000 };
@@ -297,9 +303,9 @@ Test(session_real, twenty_thousand_concurrent_requests_complete_once, .timeout =
     cr_assert_not_null(f);
     cr_assert_eq(cqlmux_future_set_callback(f, count_completion, &t), CQLMUX_OK);
   }
-  for (int i = 0; i < 1200 && atomic_load(&t.completed) < N; i++) usleep(50 * 1000);
+  for (int i = 0; i < 3000 && atomic_load(&t.completed) < N; i++) usleep(50 * 1000);
   cr_assert_eq(atomic_load(&t.completed), N);
-  cr_assert_eq(atomic_load(&t.failed), 0);
+  cr_assert_eq(atomic_load(&t.failed), 0, "first failure: %s", first_failure);
   cqlmux_session_free(s);
   cr_assert_eq(atomic_load(&t.completed), N, "no callback ran twice");
 }
