@@ -57,13 +57,15 @@ static _Thread_local bool deferring;
 static _Thread_local cqlmux_workers *deferred_pool;
 static _Thread_local unsigned deferred_tasks;
 
+/* One worker is woken per batch; a worker that finds more work queued
+ * wakes the next one (worker_main), so a batch spreads over the pool
+ * without the producer paying a wake-up per sleeping worker. */
 void cqlmux_workers_flush_wakeups(void) {
   cqlmux_workers *w = deferred_pool;
   unsigned n = deferred_tasks;
   deferred_pool = NULL;
   deferred_tasks = 0;
-  while (n-- > 0 && wake_one(w)) {
-  }
+  if (n > 0) wake_one(w);
 }
 
 void cqlmux_workers_defer_wakeups(bool on) {
@@ -103,8 +105,14 @@ static void worker_sleep(cqlmux_workers *w) {
     if (claims) sched_yield();
     return;
   }
+  /* A token already there was granted for an earlier announcement (see
+   * unannounce): taking it leaves this announcement unclaimed, so it is
+   * taken back too; otherwise `idle` would count a worker that is awake,
+   * and producers would pay futex wake-ups nobody waits for. */
+  bool stale = w->tokens > 0;
   while (w->tokens == 0 && !atomic_load(&w->stopping)) pthread_cond_wait(&w->wake, &w->mutex);
   if (w->tokens > 0) w->tokens--;
+  if (stale) unannounce(w);
   pthread_mutex_unlock(&w->mutex);
 }
 
@@ -114,6 +122,9 @@ static void *worker_main(void *arg) {
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
     if (task) {
+      /* More work than this worker: pass a wake-up on (deferred batches
+       * wake only one worker). seq_cst loads: as in wake_one. */
+      if (atomic_load(&w->idle) > 0 && cqlmux_ring_has_claims(&w->ring)) wake_one(w);
       task->run(task, CQLMUX_OK);
       continue;
     }
