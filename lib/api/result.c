@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/prepared.h"
 #include "net/rbuf.h"
 #include "proto/opcode.h"
 #include "proto/values.h"
@@ -14,10 +15,19 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
+  r->omitted_meta = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
+void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m) {
+  cqlmux_result_meta_release(r->omitted_meta);
+  if (m) cqlmux_result_meta_retain(m);
+  r->omitted_meta = m;
+}
+
 void cqlmux_result_clear(cqlmux_result *r) {
+  cqlmux_result_meta_release(r->omitted_meta);
+  r->omitted_meta = NULL;
   cqlmux_rbuf_release(r->buffer);
   r->buffer = NULL;
   cqlmux_mem_free(r->alloc, r->copy);
@@ -49,6 +59,17 @@ static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t l
   return p;
 }
 
+/* A ROWS answer without metadata (SKIP_METADATA) gets the prepared
+ * statement's columns, if they still match in number; otherwise (a schema
+ * change the server did not flag) its columns stay unknown and the typed
+ * getters refuse them. */
+static void borrow_columns(cqlmux_result *r) {
+  cqlmux_rows_metadata *meta = &r->msg.rows.meta;
+  const cqlmux_result_meta *m = r->omitted_meta;
+  if (r->msg.kind != CQLMUX_RESULT_ROWS || meta->columns || !m) return;
+  if (meta->columns_count == m->columns_count) meta->columns = m->columns;
+}
+
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
                        size_t len, cqlmux_rbuf *buffer) {
   const uint8_t *small = copy_small(r, body, len);
@@ -67,6 +88,7 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
   if (opcode == CQLMUX_OP_RESULT) {
     rc = cqlmux_result_decode(version, body, len, &r->arena, &r->msg);
     r->has_result = rc == CQLMUX_OK;
+    if (r->has_result) borrow_columns(r);
   } else if (opcode == CQLMUX_OP_ERROR) {
     rc = cqlmux_error_decode(version, body, len, &r->error);
     r->has_error = rc == CQLMUX_OK;

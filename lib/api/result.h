@@ -25,8 +25,11 @@ typedef struct cqlmux_rbuf cqlmux_rbuf;
  * connection's receive buffer (see result.c). */
 #define CQLMUX_RESULT_SMALL_BODY 256
 
+typedef struct cqlmux_result_meta cqlmux_result_meta;
+
 struct cqlmux_result {
   const cqlmux_allocator *alloc;
+  cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer (a reference) */
   bool has_result;               /* msg is a decoded RESULT */
   bool has_error;                /* error is a decoded ERROR */
   cqlmux_result_msg msg;
@@ -50,7 +53,11 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
                        size_t len, cqlmux_rbuf *buffer);
 
-/* Releases what fill took (buffer reference, copy, arena growth). */
+/* Before fill: the answer was asked for with SKIP_METADATA, its columns are
+ * those of m; the result takes a reference on m (NULL: none). */
+void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m);
+
+/* Releases what fill took (buffer reference, copy, arena growth, columns). */
 void cqlmux_result_clear(cqlmux_result *r);
 
 /* "Cassandra error 0x2200 (invalid query): <message>" into out. */
