@@ -7,3 +7,8 @@ noinst_PROGRAMS += examples/hello
 examples_hello_SOURCES = examples/hello.c
 examples_hello_LDADD = lib/libcqlmux.la
 examples_hello_CFLAGS = $(AM_CFLAGS)
+
+noinst_PROGRAMS += examples/types
+examples_types_SOURCES = examples/types.c
+examples_types_LDADD = lib/libcqlmux.la
+examples_types_CFLAGS = $(AM_CFLAGS)

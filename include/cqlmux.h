@@ -472,7 +472,8 @@ CQLMUX_API int cqlmux_statement_bind_int32(cqlmux_statement *s, size_t index, in
 CQLMUX_API int cqlmux_statement_bind_int64(cqlmux_statement *s, size_t index, int64_t value);
 CQLMUX_API int cqlmux_statement_bind_float(cqlmux_statement *s, size_t index, float value);
 CQLMUX_API int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value);
-/* text, varchar, ascii: UTF-8 bytes, not NUL-terminated necessarily. */
+/* text, varchar, ascii: UTF-8 bytes, not NUL-terminated necessarily;
+ * invalid UTF-8 is INVALID_ARGUMENT (see also cqlmux_statement_bind_ascii). */
 CQLMUX_API int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *text,
                                           size_t length);
 CQLMUX_API int cqlmux_statement_bind_blob(cqlmux_statement *s, size_t index, const void *data,
@@ -634,6 +635,368 @@ typedef struct cqlmux_server_error {
  * INVALID_STATE otherwise. */
 CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
                                           cqlmux_server_error *out);
+
+/* ======================================================================== */
+/* Values                                                                    */
+/* ======================================================================== */
+
+/*
+ * Every CQL type, both ways.
+ *
+ * Reading is zero-copy: a cqlmux_value points into the received bytes, and
+ * its type descriptor into the result's decoded metadata; both stay valid
+ * until the future that owns the result is freed, and reading them never
+ * allocates. A result is read-only once its future completed, so any
+ * thread may read values concurrently.
+ *
+ * Writing: scalar types bind directly on a statement; composite values
+ * (list, set, map, tuple, user-defined type, vector, nested to any depth)
+ * are assembled in a cqlmux_builder and bound from it.
+ *
+ * CQL type          bind / builder add             read
+ * ascii             bind_ascii                     as_text
+ * text, varchar     bind_text                      as_text
+ * blob              bind_blob                      as_blob
+ * boolean           bind_bool                      as_bool
+ * tinyint           bind_int8                      as_int8
+ * smallint          bind_int16                     as_int16
+ * int               bind_int32                     as_int32
+ * bigint, counter   bind_int64                     as_int64
+ * timestamp         bind_int64 (ms since epoch)    as_timestamp, as_int64
+ * time              bind_time (ns since midnight)  as_time, as_int64
+ * date              bind_date                      as_date
+ * float, double     bind_float, bind_double        as_float, as_double
+ * uuid, timeuuid    bind_uuid                      as_uuid
+ * inet              bind_inet                      as_inet
+ * duration          bind_duration                  as_duration
+ * varint            bind_varint, _varint_bytes     as_varint, as_varint_bytes
+ * decimal           bind_decimal, _decimal_int64   as_decimal, as_decimal_string
+ * composites        bind_builder                   cqlmux_value_iterate
+ * any               bind_serialized                cqlmux_value.data / length
+ */
+
+/* ---- type descriptors ---------------------------------------------------- */
+
+/*
+ * A column's CQL type as a tree: composite types have children (list and
+ * set: the element; map: key then value; tuple and UDT: the fields in
+ * order; vector: the element). Borrowed from a result: valid until its
+ * future is freed. Functions given NULL return 0, NULL or
+ * CQLMUX_TYPE_CUSTOM.
+ */
+typedef struct cqlmux_data_type cqlmux_data_type;
+
+/* The type of a result column, or NULL when the column is out of range or
+ * the result has no rows metadata. */
+CQLMUX_API const cqlmux_data_type *cqlmux_result_column_data_type(const cqlmux_result *result,
+                                                                  size_t column);
+/* Which type it is. Vectors are CQLMUX_TYPE_VECTOR; a custom type this
+ * library does not know is CQLMUX_TYPE_CUSTOM (see _custom_class). */
+CQLMUX_API cqlmux_type cqlmux_data_type_kind(const cqlmux_data_type *type);
+/* Children: 1 for list, set and vector, 2 for map, the field count for
+ * tuple and UDT, 0 for everything else. */
+CQLMUX_API size_t cqlmux_data_type_child_count(const cqlmux_data_type *type);
+/* Child i (see above), or NULL when i is out of range. */
+CQLMUX_API const cqlmux_data_type *cqlmux_data_type_child(const cqlmux_data_type *type,
+                                                          size_t i);
+/* UDT field i's name (not NUL-terminated; *length set), or NULL when type
+ * is not a UDT or i is out of range. */
+CQLMUX_API const char *cqlmux_data_type_field_name(const cqlmux_data_type *type, size_t i,
+                                                   size_t *length);
+/* A UDT's keyspace and type name (not NUL-terminated; *length set), or NULL
+ * when type is not a UDT. */
+CQLMUX_API const char *cqlmux_data_type_keyspace(const cqlmux_data_type *type, size_t *length);
+CQLMUX_API const char *cqlmux_data_type_name(const cqlmux_data_type *type, size_t *length);
+/* 1 when the UDT's names (type and fields) are hex-encoded UTF-8, as
+ * Cassandra spells a UDT nested inside a vector type (it travels as a Java
+ * class string there); 0 otherwise. */
+CQLMUX_API int cqlmux_data_type_names_are_hex(const cqlmux_data_type *type);
+/* A vector's dimension (number of elements); 0 for other types. */
+CQLMUX_API uint32_t cqlmux_data_type_dimension(const cqlmux_data_type *type);
+/* The Java class name of a CQLMUX_TYPE_CUSTOM type (not NUL-terminated;
+ * *length set), or NULL for other types. */
+CQLMUX_API const char *cqlmux_data_type_custom_class(const cqlmux_data_type *type,
+                                                     size_t *length);
+/* 1 when the server marked the type frozen (in a class string), else 0. */
+CQLMUX_API int cqlmux_data_type_is_frozen(const cqlmux_data_type *type);
+
+/* ---- reading values ------------------------------------------------------ */
+
+/*
+ * One value: a result cell or an element of a composite value. All fields
+ * are borrowed from the result (valid until its future is freed); the
+ * struct itself is the caller's and may be copied freely.
+ */
+typedef struct cqlmux_value {
+  const cqlmux_data_type *type; /* its CQL type */
+  const uint8_t *data;          /* the serialized bytes; NULL when null */
+  int32_t length;               /* bytes; -1 for null; 0 for empty, which is not null */
+} cqlmux_value;
+
+/* The cell at (row, column). Null cells succeed too (length -1). Returns
+ * CQLMUX_OK, INVALID_ARGUMENT (NULL out) or NOT_FOUND (row or column out of
+ * range, or not a rows result); *out is untouched on failure. */
+CQLMUX_API int cqlmux_result_get_value(const cqlmux_result *result, size_t row, size_t column,
+                                       cqlmux_value *out);
+
+/* 1 when the value is null, else 0. */
+CQLMUX_API int cqlmux_value_is_null(const cqlmux_value *value);
+
+/*
+ * Typed readers. Each checks the value's type, then its exact serialized
+ * length, and returns:
+ *   CQLMUX_OK                    out-parameters set
+ *   CQLMUX_ERR_TYPE_MISMATCH     the value's type is not one the reader takes
+ *   CQLMUX_ERR_NULL_VALUE        the value is null
+ *   CQLMUX_ERR_EMPTY_VALUE       it holds zero bytes (Cassandra allows that for
+ *                                most types; text and blob read as "" instead)
+ *   CQLMUX_ERR_MALFORMED         wrong length or invalid content
+ *   CQLMUX_ERR_INVALID_ARGUMENT  a NULL pointer argument
+ * Out-parameters are untouched on failure. Pointers returned are borrowed
+ * from the result. None allocates.
+ */
+CQLMUX_API int cqlmux_value_as_bool(const cqlmux_value *v, int *out);    /* boolean: 0 or 1 */
+CQLMUX_API int cqlmux_value_as_int8(const cqlmux_value *v, int8_t *out); /* tinyint */
+CQLMUX_API int cqlmux_value_as_int16(const cqlmux_value *v, int16_t *out); /* smallint */
+CQLMUX_API int cqlmux_value_as_int32(const cqlmux_value *v, int32_t *out); /* int */
+/* bigint, counter, timestamp, time */
+CQLMUX_API int cqlmux_value_as_int64(const cqlmux_value *v, int64_t *out);
+CQLMUX_API int cqlmux_value_as_float(const cqlmux_value *v, float *out);
+CQLMUX_API int cqlmux_value_as_double(const cqlmux_value *v, double *out);
+/* text and ascii, checked (UTF-8; ascii: every byte < 128; else MALFORMED).
+ * Not NUL-terminated; an empty value reads as length 0. */
+CQLMUX_API int cqlmux_value_as_text(const cqlmux_value *v, const char **text, size_t *length);
+/* blob (and custom types): the bytes as they are; empty reads as length 0. */
+CQLMUX_API int cqlmux_value_as_blob(const cqlmux_value *v, const uint8_t **data,
+                                    size_t *length);
+/* uuid and timeuuid (which must be a version 1 UUID), in network order. */
+CQLMUX_API int cqlmux_value_as_uuid(const cqlmux_value *v, uint8_t out[16]);
+/* inet: 4 (IPv4) or 16 (IPv6) address bytes in network order into
+ * address[0..*length). */
+CQLMUX_API int cqlmux_value_as_inet(const cqlmux_value *v, uint8_t address[16], size_t *length);
+/* date: days with the Unix epoch at 2^31 (1970-01-01 is 2147483648), as
+ * CQL stores them; subtract 2147483648 for signed days since the epoch. */
+CQLMUX_API int cqlmux_value_as_date(const cqlmux_value *v, uint32_t *out);
+/* time: nanoseconds since midnight, 0 to 86399999999999 (else MALFORMED). */
+CQLMUX_API int cqlmux_value_as_time(const cqlmux_value *v, int64_t *out);
+/* timestamp: milliseconds since the Unix epoch. */
+CQLMUX_API int cqlmux_value_as_timestamp(const cqlmux_value *v, int64_t *out);
+/* duration: the three components, which share one sign. */
+CQLMUX_API int cqlmux_value_as_duration(const cqlmux_value *v, int32_t *months, int32_t *days,
+                                        int64_t *nanoseconds);
+/* varint as an int64; CQLMUX_ERR_OVERSIZED when the number does not fit. */
+CQLMUX_API int cqlmux_value_as_varint(const cqlmux_value *v, int64_t *out);
+/* varint as its two's complement big-endian bytes (borrowed, at least 1). */
+CQLMUX_API int cqlmux_value_as_varint_bytes(const cqlmux_value *v, const uint8_t **data,
+                                            size_t *length);
+/* decimal: the number is unscaled * 10^-scale, unscaled given as two's
+ * complement big-endian bytes (borrowed, at least 1). */
+CQLMUX_API int cqlmux_value_as_decimal(const cqlmux_value *v, const uint8_t **unscaled,
+                                       size_t *length, int32_t *scale);
+/* decimal as text, the way cqlsh and Java's BigDecimal.toString show it
+ * ("12345.6789", "-4.2E+4"), NUL-terminated into buffer[0..capacity);
+ * *length gets the text's length without the NUL. When capacity is too
+ * small: CQLMUX_ERR_BUFFER_TOO_SMALL, and *length gets a capacity that is
+ * enough (buffer untouched). 64 bytes hold any decimal with up to 40
+ * digits. */
+CQLMUX_API int cqlmux_value_as_decimal_string(const cqlmux_value *v, char *buffer,
+                                              size_t capacity, size_t *length);
+
+/* ---- composite values ---------------------------------------------------- */
+
+/*
+ * Walks the elements of a list, set, map, tuple, UDT or vector value,
+ * zero-copy:
+ *
+ *   cqlmux_iterator it;
+ *   cqlmux_value elem;
+ *   if (cqlmux_value_iterate(&v, &it) == CQLMUX_OK)
+ *     while (cqlmux_iterator_next(&it, &elem) == 1) ...;
+ *
+ * Each element comes typed (elem.type is the child type), may itself be
+ * iterated, and may be null inside collections, tuples and UDTs (never in
+ * vectors). A map yields key, value, key, value ... (or use
+ * cqlmux_iterator_next_pair). Cassandra may omit a tuple's or UDT's
+ * trailing null fields: the walk then ends early, and the missing fields
+ * are null. The struct is the caller's (no allocation, no cleanup); its
+ * fields are private.
+ */
+typedef struct cqlmux_iterator {
+  const uint8_t *private_pos;
+  const uint8_t *private_end;
+  const cqlmux_data_type *private_type;
+  uint32_t private_count;
+  uint32_t private_index;
+} cqlmux_iterator;
+
+/* Starts a walk over v. An empty collection, tuple or UDT value walks zero
+ * elements. Errors: INVALID_ARGUMENT (NULL), TYPE_MISMATCH (not a
+ * composite type), NULL_VALUE, EMPTY_VALUE (an empty vector), TRUNCATED
+ * (a collection count larger than the bytes could hold); *it is untouched
+ * on failure. */
+CQLMUX_API int cqlmux_value_iterate(const cqlmux_value *v, cqlmux_iterator *it);
+/* Returns 1 with the next element in *elem, 0 at the end, or a negative
+ * error: TRUNCATED (an element runs past the value), MALFORMED (bytes left
+ * after the last element, a negative length), INVALID_ARGUMENT. */
+CQLMUX_API int cqlmux_iterator_next(cqlmux_iterator *it, cqlmux_value *elem);
+/* Maps: returns 1 with the next entry's key and value, 0 at the end, a
+ * negative error as above, or TYPE_MISMATCH when the iterator walks
+ * something other than a map. */
+CQLMUX_API int cqlmux_iterator_next_pair(cqlmux_iterator *it, cqlmux_value *key,
+                                         cqlmux_value *value);
+/* Elements the value holds: list/set/vector elements, map entries, or the
+ * fields of the tuple or UDT type. */
+CQLMUX_API size_t cqlmux_iterator_size(const cqlmux_iterator *it);
+/* Elements returned so far (for a map, keys and values each count). For a
+ * tuple or UDT, the field index of the last element returned plus one. */
+CQLMUX_API size_t cqlmux_iterator_index(const cqlmux_iterator *it);
+
+/* A UDT value's field called name (NUL-terminated, exact match). A field
+ * the value omits (trailing nulls) reads as null. Errors: INVALID_ARGUMENT,
+ * TYPE_MISMATCH (not a UDT), NULL_VALUE, NOT_FOUND (no such field), and the
+ * iterator's errors; *out is untouched on failure. */
+CQLMUX_API int cqlmux_value_field(const cqlmux_value *udt, const char *name, cqlmux_value *out);
+
+/* ---- building values ----------------------------------------------------- */
+
+/*
+ * A builder assembles one value in the CQL binary format, composites
+ * included: begin a composite, add its elements in order (composites nest
+ * to a depth of 64), end it. A map takes key, value, key, value ...; a
+ * tuple or UDT its fields in declaration order (fewer fields than the type
+ * has are allowed: the rest are null). Binding the result copies it, so a
+ * builder can be reset and reused; reuse keeps its memory.
+ *
+ *   cqlmux_builder *b = cqlmux_builder_new();
+ *   cqlmux_builder_begin_collection(b, CQLMUX_TYPE_MAP);      map<text, int>
+ *   cqlmux_builder_add_text(b, "a", 1);
+ *   cqlmux_builder_add_int32(b, 1);
+ *   cqlmux_builder_end(b);
+ *   cqlmux_statement_bind_builder(statement, 0, b);
+ *
+ * A builder is the application's, used by one thread at a time, and
+ * allocates with the C library's allocator.
+ *
+ * Errors. Every function returns CQLMUX_OK or a negative code.
+ * INVALID_ARGUMENT (a NULL builder or pointer, a value its type rejects,
+ * an element a vector cannot hold) and INVALID_STATE (adding after the
+ * value is complete, ending with nothing open, an odd number of map
+ * elements, an empty vector) change nothing: the builder is as before the
+ * call. NOMEM and OVERSIZED (a value over 2^31-1 bytes, nesting deeper than
+ * 64) stick: every later call returns the same code until
+ * cqlmux_builder_reset.
+ */
+typedef struct cqlmux_builder cqlmux_builder;
+
+/* A new, empty builder, or NULL when out of memory. Free it with
+ * cqlmux_builder_free (accepts NULL). */
+CQLMUX_API cqlmux_builder *cqlmux_builder_new(void);
+CQLMUX_API void cqlmux_builder_free(cqlmux_builder *builder);
+/* Empties the builder (and clears a sticky error), keeping its memory. */
+CQLMUX_API void cqlmux_builder_reset(cqlmux_builder *builder);
+
+/* Composites. kind is CQLMUX_TYPE_LIST, _SET or _MAP (else
+ * INVALID_ARGUMENT). */
+CQLMUX_API int cqlmux_builder_begin_collection(cqlmux_builder *builder, cqlmux_type kind);
+CQLMUX_API int cqlmux_builder_begin_tuple(cqlmux_builder *builder);
+CQLMUX_API int cqlmux_builder_begin_udt(cqlmux_builder *builder);
+/*
+ * A vector. fixed_element_size says how Cassandra lays out its elements:
+ * the serialized size of every element when the element type has a fixed
+ * size in Cassandra's sense (boolean 1, int and float 4, bigint, double and
+ * timestamp 8, uuid and timeuuid 16, and a vector of those: size times
+ * dimension), whose elements then go bare; 0 for every other element type
+ * (tinyint, smallint, date, time and counter included), whose elements are
+ * each prefixed with their length as Cassandra 5.0 does. Adding an element
+ * of a different size to a fixed-size vector is INVALID_ARGUMENT, and so is
+ * a null element; a nested composite of the wrong size is dropped at its
+ * cqlmux_builder_end, which returns INVALID_ARGUMENT.
+ */
+CQLMUX_API int cqlmux_builder_begin_vector(cqlmux_builder *builder, size_t fixed_element_size);
+/* Closes the innermost open composite. */
+CQLMUX_API int cqlmux_builder_end(cqlmux_builder *builder);
+
+/* Elements (or the whole value, when nothing is open). The arguments mean
+ * what those of the matching cqlmux_statement_bind_* do; text and ascii
+ * are checked the same way. */
+CQLMUX_API int cqlmux_builder_add_null(cqlmux_builder *builder);
+CQLMUX_API int cqlmux_builder_add_bool(cqlmux_builder *builder, int value);
+CQLMUX_API int cqlmux_builder_add_int8(cqlmux_builder *builder, int8_t value);
+CQLMUX_API int cqlmux_builder_add_int16(cqlmux_builder *builder, int16_t value);
+CQLMUX_API int cqlmux_builder_add_int32(cqlmux_builder *builder, int32_t value);
+CQLMUX_API int cqlmux_builder_add_int64(cqlmux_builder *builder, int64_t value);
+CQLMUX_API int cqlmux_builder_add_float(cqlmux_builder *builder, float value);
+CQLMUX_API int cqlmux_builder_add_double(cqlmux_builder *builder, double value);
+CQLMUX_API int cqlmux_builder_add_text(cqlmux_builder *builder, const char *text,
+                                       size_t length);
+CQLMUX_API int cqlmux_builder_add_ascii(cqlmux_builder *builder, const char *text,
+                                        size_t length);
+CQLMUX_API int cqlmux_builder_add_blob(cqlmux_builder *builder, const void *data,
+                                       size_t length);
+CQLMUX_API int cqlmux_builder_add_uuid(cqlmux_builder *builder, const uint8_t uuid[16]);
+CQLMUX_API int cqlmux_builder_add_inet(cqlmux_builder *builder, const uint8_t *address,
+                                       size_t length);
+CQLMUX_API int cqlmux_builder_add_date(cqlmux_builder *builder, uint32_t days);
+CQLMUX_API int cqlmux_builder_add_time(cqlmux_builder *builder, int64_t nanoseconds);
+CQLMUX_API int cqlmux_builder_add_duration(cqlmux_builder *builder, int32_t months,
+                                           int32_t days, int64_t nanoseconds);
+CQLMUX_API int cqlmux_builder_add_varint(cqlmux_builder *builder, int64_t value);
+CQLMUX_API int cqlmux_builder_add_varint_bytes(cqlmux_builder *builder, const uint8_t *data,
+                                               size_t length);
+CQLMUX_API int cqlmux_builder_add_decimal(cqlmux_builder *builder, const uint8_t *unscaled,
+                                          size_t length, int32_t scale);
+CQLMUX_API int cqlmux_builder_add_decimal_int64(cqlmux_builder *builder, int64_t unscaled,
+                                                int32_t scale);
+/* A value already in the CQL binary format, taken as it is (an empty value
+ * when length is 0). */
+CQLMUX_API int cqlmux_builder_add_serialized(cqlmux_builder *builder, const void *data,
+                                             size_t length);
+
+/* The finished value's bytes (borrowed from the builder: valid until its
+ * next change, reset or free); *length is -1 for a null value. Errors:
+ * INVALID_ARGUMENT, INVALID_STATE (nothing added, or a composite still
+ * open), or the sticky error. */
+CQLMUX_API int cqlmux_builder_serialized(const cqlmux_builder *builder, const uint8_t **data,
+                                         int32_t *length);
+
+/* ---- binding values ------------------------------------------------------ */
+
+/* More scalar binds, beside those of the Statements section. Each copies
+ * the value into the statement. Errors: INVALID_ARGUMENT (index out of
+ * range, a NULL pointer, or a value the type cannot hold, as noted), NOMEM;
+ * the slot is unchanged on failure. */
+/* ascii: every byte must be < 128. */
+CQLMUX_API int cqlmux_statement_bind_ascii(cqlmux_statement *s, size_t index, const char *text,
+                                           size_t length);
+/* inet: 4 (IPv4) or 16 (IPv6) address bytes in network order. */
+CQLMUX_API int cqlmux_statement_bind_inet(cqlmux_statement *s, size_t index,
+                                          const uint8_t *address, size_t length);
+/* date: days with the epoch at 2^31 (2147483648 is 1970-01-01). */
+CQLMUX_API int cqlmux_statement_bind_date(cqlmux_statement *s, size_t index, uint32_t days);
+/* time: nanoseconds since midnight, 0 to 86399999999999. */
+CQLMUX_API int cqlmux_statement_bind_time(cqlmux_statement *s, size_t index,
+                                          int64_t nanoseconds);
+/* duration: the three components must not have mixed signs. */
+CQLMUX_API int cqlmux_statement_bind_duration(cqlmux_statement *s, size_t index,
+                                              int32_t months, int32_t days,
+                                              int64_t nanoseconds);
+/* varint from an int64, or from two's complement big-endian bytes (at
+ * least 1). */
+CQLMUX_API int cqlmux_statement_bind_varint(cqlmux_statement *s, size_t index, int64_t value);
+CQLMUX_API int cqlmux_statement_bind_varint_bytes(cqlmux_statement *s, size_t index,
+                                                  const uint8_t *data, size_t length);
+/* decimal: unscaled * 10^-scale, unscaled as two's complement big-endian
+ * bytes (at least 1) or as an int64. */
+CQLMUX_API int cqlmux_statement_bind_decimal(cqlmux_statement *s, size_t index,
+                                             const uint8_t *unscaled, size_t length,
+                                             int32_t scale);
+CQLMUX_API int cqlmux_statement_bind_decimal_int64(cqlmux_statement *s, size_t index,
+                                                   int64_t unscaled, int32_t scale);
+/* The builder's finished value (a copy: the builder may be reset, reused
+ * or freed afterwards). Errors: those of cqlmux_builder_serialized, plus
+ * INVALID_ARGUMENT and NOMEM as above. */
+CQLMUX_API int cqlmux_statement_bind_builder(cqlmux_statement *s, size_t index,
+                                             const cqlmux_builder *builder);
 
 /* ======================================================================== */
 /* Metrics                                                                  */

@@ -1,4 +1,5 @@
 lib_libcqlmux_core_la_SOURCES += \
+	lib/api/builder.c lib/api/builder.h \
 	lib/api/call.c lib/api/call.h \
 	lib/api/config.c lib/api/config.h \
 	lib/api/error.c \
@@ -7,4 +8,5 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/result.c lib/api/result.h \
 	lib/api/session.c lib/api/session.h \
 	lib/api/statement.c lib/api/statement.h \
+	lib/api/value.c lib/api/value.h \
 	lib/api/version.c

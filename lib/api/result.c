@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/prepared.h"
+#include "api/value.h"
 #include "net/rbuf.h"
 #include "proto/opcode.h"
 #include "proto/values.h"
@@ -174,6 +175,11 @@ cqlmux_type cqlmux_result_column_type(const cqlmux_result *r, size_t col) {
   return c ? (cqlmux_type)c->type->id : CQLMUX_TYPE_CUSTOM;
 }
 
+const cqlmux_data_type *cqlmux_result_column_data_type(const cqlmux_result *r, size_t col) {
+  const cqlmux_column_spec *c = column(r, col);
+  return c ? cqlmux_data_type_of(c->type) : NULL;
+}
+
 int cqlmux_result_column_index(const cqlmux_result *r, const char *name) {
   size_t n = strlen(name);
   for (size_t i = 0; i < cqlmux_result_column_count(r); i++) {
@@ -281,6 +287,17 @@ int cqlmux_result_get_serialized(const cqlmux_result *r, size_t row, size_t col,
   cqlmux_bytes v = cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col);
   *data = v.data;
   *length = v.len;
+  return CQLMUX_OK;
+}
+
+int cqlmux_result_get_value(const cqlmux_result *r, size_t row, size_t col, cqlmux_value *out) {
+  const cqlmux_column_spec *c = column(r, col);
+  if (!out) return CQLMUX_ERR_INVALID_ARGUMENT;
+  if (!c) return CQLMUX_ERR_NOT_FOUND;
+  const cqlmux_rows *rows = &r->msg.rows; /* column() found it a rows result */
+  if (row >= (size_t)rows->rows_count) return CQLMUX_ERR_NOT_FOUND;
+  *out = cqlmux_value_make(c->type,
+                           cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col));
   return CQLMUX_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include "api/prepared.h"
 #include "proto/request.h"
+#include "proto/values.h"
 #include "runtime/alloc.h"
 
 /* Statements are created without a session, so they use the C library's
@@ -56,6 +57,7 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   cqlmux_mem_free(STATEMENT_ALLOC, s->cql);
   cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
   cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
+  cqlmux_builder_free(s->scratch);
   cqlmux_mem_free(STATEMENT_ALLOC, s);
 }
 
@@ -152,7 +154,10 @@ int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value
 
 int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *text,
                                size_t length) {
-  if (!text && length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  cqlmux_slice checked;
+  if ((!text && length) || length > INT32_MAX ||
+      cqlmux_value_get_text((cqlmux_bytes){(const uint8_t *)text, (int32_t)length}, &checked))
+    return CQLMUX_ERR_INVALID_ARGUMENT;
   return bind_copy(s, index, text, length);
 }
 

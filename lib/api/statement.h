@@ -41,6 +41,7 @@ struct cqlmux_statement {
   unsigned timeout_ms;       /* 0: the session's */
   bool idempotent;
   char *keyspace;
+  cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
 };
 
 /* Encodes the statement as one QUERY or EXECUTE envelope with stream id 0

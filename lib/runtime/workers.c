@@ -66,7 +66,8 @@ void cqlmux_workers_flush_wakeups(void) {
   unsigned n = deferred_tasks;
   deferred_pool = NULL;
   deferred_tasks = 0;
-  if (n > 0) wake_one(w);
+  /* None once the ring is empty: the worker may already have drained it. */
+  if (n > 0 && cqlmux_workers_depth(w) > 0) wake_one(w);
 }
 
 void cqlmux_workers_defer_wakeups(bool on) {

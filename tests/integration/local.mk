@@ -33,3 +33,11 @@ tests_integration_test_metrics_real_SOURCES = tests/integration/test_metrics_rea
 tests_integration_test_metrics_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_metrics_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_metrics_real_LDADD = $(TEST_LDADD)
+
+# Every CQL type through the public API only (binds, builder, readers, iterators).
+check_PROGRAMS += tests/integration/test_values_real
+INTEGRATION_TESTS += tests/integration/test_values_real
+tests_integration_test_values_real_SOURCES = tests/integration/test_values_real.c
+tests_integration_test_values_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_values_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_values_real_LDADD = $(TEST_LDADD)

@@ -10,4 +10,5 @@ include tests/unit/tls.mk
 include tests/unit/proto_frame.mk
 include tests/unit/proto_values.mk
 include tests/unit/runtime.mk
+include tests/unit/values_api.mk
 include tests/unit/metrics.mk

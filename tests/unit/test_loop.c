@@ -124,7 +124,11 @@ BACKEND_TEST(burst_to_an_idle_loop_costs_far_fewer_wakeups_than_posts) {
   cqlmux_loop *loop = start_loop(*backend, NULL);
   _Atomic long counter = 0;
   seq_task *t = make_seq_tasks(N, loop, &counter);
-  rt_sleep_us(10000); /* let the loop fall asleep first */
+  /* Let the loop fall asleep first: it counts a sleep after announcing it,
+   * and with nothing posted it stays asleep until woken. A fixed delay was
+   * not enough on a loaded machine. */
+  for (int i = 0; i < 5000 && cqlmux_loop_sleeps(loop) == 0; i++) rt_sleep_us(1000);
+  cr_assert_gt(cqlmux_loop_sleeps(loop), 0, "the idle loop never went to sleep");
   uint64_t before = cqlmux_loop_wakeups(loop);
   for (size_t i = 0; i < N; i++) cqlmux_loop_post(loop, &t[i].task);
   cr_assert(rt_wait_count(&counter, N, 20000));

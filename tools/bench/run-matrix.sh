@@ -18,14 +18,15 @@
 # runs the select workload against it, writes the cassandra section of
 # performance.md, and stops it.
 #
-# Each run measures S seconds (default 2, or $CQLMUX_BENCH_SECONDS) after a
-# 0.5 s warm-up: the mock matrix takes about 3 minutes.
+# Each run measures S seconds (default 2 against the mock, 5 against
+# Cassandra, or $CQLMUX_BENCH_SECONDS) after a 0.5 s warm-up: the mock
+# matrix takes about 3 minutes, the Cassandra runs about 2.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bench= mock= doc= cassandra=0
-seconds=${CQLMUX_BENCH_SECONDS:-2}
+seconds=${CQLMUX_BENCH_SECONDS:-}
 warmup=0.5
 
 while (($#)); do
@@ -41,6 +42,8 @@ while (($#)); do
 done
 [[ -x $bench && -d $doc ]] || { echo "run-matrix: --bench and --doc are required" >&2; exit 2; }
 ((cassandra)) || [[ -x $mock ]] || { echo "run-matrix: --mock is required" >&2; exit 2; }
+# The real server is slower and noisier: longer runs by default.
+[[ -n $seconds ]] || { ((cassandra)) && seconds=5 || seconds=2; }
 
 work=$(mktemp -d)
 server_pid=
@@ -242,9 +245,16 @@ plot() {
 cassandra_runs() {
   export CQLMUX_CASSANDRA_STATE=${CQLMUX_CASSANDRA_STATE:-/tmp/cqlmux-bench-cassandra-state}
   export CASSANDRA_PORT=${CASSANDRA_PORT:-9142} CASSANDRA_STORAGE_PORT=${CASSANDRA_STORAGE_PORT:-7100}
-  "$root/tools/cassandra-local" start >"$work/cassandra.out"
-  cassandra_started=1
-  host=127.0.0.1 port=$CASSANDRA_PORT
+  # One already running with this state (an earlier start) is used and
+  # left running; otherwise this run starts one and stops it at the end.
+  if "$root/tools/cassandra-local" status >"$work/cassandra.out" 2>/dev/null &&
+      grep -q '^STATUS=running' "$work/cassandra.out"; then
+    echo "using the Cassandra already running (state $CQLMUX_CASSANDRA_STATE)" >&2
+  else
+    "$root/tools/cassandra-local" start >"$work/cassandra.out"
+    cassandra_started=1
+  fi
+  host=127.0.0.1 port=$(sed -n 's/^PORT=//p' "$work/cassandra.out" | head -n 1)
   echo "real Cassandra on $host:$port; $seconds s per run" >&2
   # A first pass warms the server's JIT and caches; only the second is kept.
   run "warm-up driver v5 c128" -c 128 -p 5 -d 10
@@ -258,7 +268,7 @@ cassandra_runs() {
 }
 
 cassandra_table() {
-  echo "Measured on: $(machine) Server: Cassandra $(sed -n 's/^VERSION=//p' "$work/cassandra.out" | head -n1) from tools/cassandra-local (one node, default heap) on the same 2 cores."
+  echo "Measured on: $(machine) Server: Cassandra ${CASSANDRA_VERSION:-5.0.8} from tools/cassandra-local (one node, 1 GiB heap), on the same 2 cores as the client."
   echo
   echo "Command: \`make bench-cassandra\` (tools/bench/run-matrix.sh --cassandra; select workload, ${seconds} s per run, 1 I/O + 1 callback thread, 1 connection)."
   echo
