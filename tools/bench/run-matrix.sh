@@ -141,6 +141,10 @@ mock_matrix() {
     run "raw $w v5 lz4-off io1 c4096" --raw -c 4096 -p 5 "$w"
     run "driver $w v5 lz4-off io1 c4096" -c 4096 -p 5 "$w"
   done
+  # Memory: idle connections (1 against 8), and 32768 in flight on one.
+  run "memory v5 io1 c1 conn1" -c 1 -p 5
+  run "memory v5 io1 c8 conn8" -c 8 -p 5 --connections 8
+  run "driver v5 lz4-off io1 c32768" -c 32768 -p 5
 }
 
 matrix_table() {
@@ -178,7 +182,7 @@ matrix_table() {
   for label in "inline v4 lz4-off io1 c1" "inline v5 lz4-off io1 c1" "inline v4 lz4-off io1 c4096" \
       "inline v5 lz4-off io1 c4096" "raw insert v5 lz4-off io1 c4096" \
       "driver insert v5 lz4-off io1 c4096" "raw query v5 lz4-off io1 c4096" \
-      "driver query v5 lz4-off io1 c4096"; do
+      "driver query v5 lz4-off io1 c4096" "driver v5 lz4-off io1 c32768"; do
     printf '| %s | %s | %s / %s | %s | %s | %s / %s |\n' "$label" \
       "$(fmt "$(lookup "$label" throughput_rps)" '%.0f')" "$(lookup "$label" p50_us)" \
       "$(lookup "$label" p99_us)" "$(fmt "$(lookup "$label" cpu_us_per_req)" '%.2f')" \
@@ -218,6 +222,17 @@ matrix_targets() {
   done
   echo "| 0 heap allocations per request in steady state | highest over the driver runs: $maxalloc | $(verdict "$maxalloc < 0.001") |"
   echo "| v5 framing costs <= 10 % more CPU per request than v4 (4096 in flight, LZ4 off) | v5/v4 = $(ratio "${cpu5:-}" "${cpu4:-}") | $(verdict "${cpu5:-99} <= 1.10 * ${cpu4:-0}") |"
+  local idle1 idle8 per_conn idle busy per_req done32k
+  idle1=$(lookup "memory v5 io1 c1 conn1" heap_idle_kb)
+  idle8=$(lookup "memory v5 io1 c8 conn8" heap_idle_kb)
+  per_conn=$(awk -v a="${idle8:-0}" -v b="${idle1:-0}" 'BEGIN{printf "%.0f", (a-b)/7}')
+  echo "| <= 160 KiB per idle connection (heap through the allocator hook, 8 connections against 1) | $per_conn KiB per connection (session with 1 connection: ${idle1:-n/a} KiB) | $(verdict "$per_conn <= 160") |"
+  idle=$(lookup "driver v5 lz4-off io1 c4096" heap_idle_kb)
+  busy=$(lookup "driver v5 lz4-off io1 c4096" heap_busy_kb)
+  per_req=$(awk -v a="${busy:-0}" -v b="${idle:-0}" 'BEGIN{printf "%.0f", (a-b)*1024/4096}')
+  echo "| <= 1 KiB per in-flight request beyond its frame bytes (4096 in flight; request ~65 B, answer ~78 B) | $per_req bytes per request in flight | $(verdict "$per_req - 143 <= 1024") |"
+  done32k=$(lookup "driver v5 lz4-off io1 c32768" requests)
+  echo "| 32,768 in flight on one connection completes | ${done32k:-0} requests, $(lookup "driver v5 lz4-off io1 c32768" errors) errors | $(verdict "${done32k:-0} > 0 && $(lookup "driver v5 lz4-off io1 c32768" errors) == 0") |"
 }
 
 plot() {
