@@ -17,6 +17,7 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->buffer = NULL;
   r->copy = NULL;
   r->omitted_meta = NULL;
+  r->error_write_type = r->error_keyspace = r->error_table = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
@@ -35,12 +36,16 @@ void cqlmux_result_clear(cqlmux_result *r) {
   r->copy = NULL;
   cqlmux_arena_reset(&r->arena);
   r->has_result = r->has_error = false;
+  r->error_write_type = r->error_keyspace = r->error_table = NULL;
 }
 
-static void copy_slice(char *out, size_t cap, cqlmux_slice s) {
-  size_t n = s.len < cap - 1 ? s.len : cap - 1;
-  if (n) memcpy(out, s.data, n);
-  out[n] = '\0';
+/* A NUL-terminated copy of s in the arena ("" when memory runs out). */
+static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
+  char *out = cqlmux_arena_alloc_grow(a, s.len + 1);
+  if (!out) return "";
+  if (s.len) memcpy(out, s.data, s.len);
+  out[s.len] = '\0';
+  return out;
 }
 
 /* A small body is copied into the arena's inline space (next to what its
@@ -94,9 +99,9 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
     rc = cqlmux_error_decode(version, body, len, &r->error);
     r->has_error = rc == CQLMUX_OK;
     if (rc == CQLMUX_OK) {
-      copy_slice(r->error_write_type, sizeof r->error_write_type, r->error.write_type);
-      copy_slice(r->error_keyspace, sizeof r->error_keyspace, r->error.keyspace);
-      copy_slice(r->error_table, sizeof r->error_table, r->error.name);
+      r->error_write_type = copy_slice(&r->arena, r->error.write_type);
+      r->error_keyspace = copy_slice(&r->arena, r->error.keyspace);
+      r->error_table = copy_slice(&r->arena, r->error.name);
     }
   } else {
     rc = CQLMUX_ERR_PROTOCOL;

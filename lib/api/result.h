@@ -19,8 +19,12 @@
 
 typedef struct cqlmux_rbuf cqlmux_rbuf;
 
-/* Decoded metadata of a typical result fits here without an allocation. */
-#define CQLMUX_RESULT_ARENA_INLINE 768
+/* A typical small result fits here without an allocation: the body copy
+ * (CQLMUX_RESULT_SMALL_BODY), its cell index, and for an unprepared
+ * statement the specs of a handful of columns (6 columns: ~490 bytes);
+ * prepared statements borrow their columns instead (api/prepared.h). Every
+ * pooled call carries this much, so it is kept small. */
+#define CQLMUX_RESULT_ARENA_INLINE 512
 /* Bodies up to this size are copied into the arena instead of keeping the
  * connection's receive buffer (see result.c). */
 #define CQLMUX_RESULT_SMALL_BODY 256
@@ -32,15 +36,18 @@ struct cqlmux_result {
   cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer (a reference) */
   bool has_result;               /* msg is a decoded RESULT */
   bool has_error;                /* error is a decoded ERROR */
-  cqlmux_result_msg msg;
-  cqlmux_error_body error;
+  union {                        /* an answer is one or the other */
+    cqlmux_result_msg msg;
+    cqlmux_error_body error;
+  };
   cqlmux_rbuf *buffer;           /* retained receive buffer, or NULL */
   uint8_t *copy;                 /* private copy of the body, or NULL */
   cqlmux_arena arena;
-  /* NUL-terminated copies for cqlmux_server_error's string fields. */
-  char error_write_type[32];
-  char error_keyspace[256];
-  char error_table[256];
+  /* NUL-terminated copies for cqlmux_server_error's string fields, in the
+   * arena (errors only: a result does not carry room for them). */
+  const char *error_write_type;
+  const char *error_keyspace;
+  const char *error_table;
   _Alignas(max_align_t) uint8_t arena_inline[CQLMUX_RESULT_ARENA_INLINE];
 };
 
