@@ -38,7 +38,45 @@ void cqlmux_prepared_free(cqlmux_prepared *p) {
   cqlmux_mem_free(&a, p->id);
   cqlmux_mem_free(&a, p->result_metadata_id);
   cqlmux_mem_free(&a, p->cql);
+  cqlmux_result_meta_release(p->result_meta);
   cqlmux_mem_free(&a, p);
+}
+
+cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int version,
+                                           const uint8_t *body, size_t len) {
+  cqlmux_result_meta *m = cqlmux_mem_calloc(alloc, 1, sizeof *m);
+  if (!m) return NULL;
+  m->alloc = alloc ? *alloc : *cqlmux_default_allocator();
+  atomic_init(&m->refs, 1);
+  cqlmux_arena_init(&m->arena, &m->alloc, NULL, 0);
+  m->body = copy_bytes(&m->alloc, body, len);
+  cqlmux_result_msg msg;
+  if (!m->body || cqlmux_result_decode(version, m->body, len, &m->arena, &msg) != CQLMUX_OK ||
+      msg.kind != CQLMUX_RESULT_PREPARED || !msg.prepared.result.columns ||
+      msg.prepared.result.columns_count == 0) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  m->columns_count = msg.prepared.result.columns_count;
+  m->columns = msg.prepared.result.columns;
+  return m;
+}
+
+void cqlmux_result_meta_retain(cqlmux_result_meta *m) {
+  /* relaxed: the caller already holds a reference (the prepared statement's,
+   * through the statement it executes), so the count cannot reach zero. */
+  atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+void cqlmux_result_meta_release(cqlmux_result_meta *m) {
+  if (!m) return;
+  /* acq_rel: the last release must see every other holder's reads done
+   * before the memory goes (the columns are only read, never written). */
+  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
+  cqlmux_allocator a = m->alloc;
+  cqlmux_arena_free(&m->arena);
+  cqlmux_mem_free(&a, m->body);
+  cqlmux_mem_free(&a, m);
 }
 
 size_t cqlmux_prepared_parameter_count(const cqlmux_prepared *p) {

@@ -1,13 +1,45 @@
 /* A prepared statement as the server described it: its id, the v5 result
- * metadata id, and how many values it takes. Immutable once built, so any
- * thread may read it; owned by the application (cqlmux_prepared_free). */
+ * metadata id, how many values it takes, and the columns it returns.
+ * Immutable once built, so any thread may read it; owned by the application
+ * (cqlmux_prepared_free).
+ *
+ * Result metadata. A prepared statement that returns columns is executed
+ * with SKIP_METADATA: the server leaves the column specs out of every ROWS
+ * answer (about a third of a one-row answer's bytes, and its costliest part
+ * to decode), and the result takes them from the cqlmux_result_meta decoded
+ * once here. The columns are shared, reference-counted, by the prepared
+ * statement and every result using them, so a result stays readable after
+ * the application frees the prepared statement. */
 #ifndef CQLMUX_API_PREPARED_H
 #define CQLMUX_API_PREPARED_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include "cqlmux.h"
+#include "proto/arena.h"
+#include "proto/response.h"
+
+typedef struct cqlmux_result_meta {
+  _Atomic unsigned refs;
+  cqlmux_allocator alloc;
+  int32_t columns_count;
+  const cqlmux_column_spec *columns; /* into arena and body */
+  cqlmux_arena arena;
+  uint8_t *body;                     /* a copy of the PREPARED answer */
+} cqlmux_result_meta;
+
+/* Decodes the result columns of a PREPARED body (protocol `version`) into a
+ * new cqlmux_result_meta with one reference. NULL when the statement
+ * returns no columns, or on NOMEM or a decoding error (the statement then
+ * simply runs without SKIP_METADATA). */
+cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int version,
+                                           const uint8_t *body, size_t len);
+/* Any thread. Release accepts NULL; the last reference frees it. */
+void cqlmux_result_meta_retain(cqlmux_result_meta *m);
+void cqlmux_result_meta_release(cqlmux_result_meta *m);
 
 struct cqlmux_prepared {
   cqlmux_allocator alloc;
@@ -17,6 +49,7 @@ struct cqlmux_prepared {
   size_t result_metadata_id_len;
   size_t parameter_count;
   char *cql;                   /* the text, to prepare again on UNPREPARED */
+  cqlmux_result_meta *result_meta; /* NULL: no result columns (no SKIP_METADATA) */
 };
 
 /* Copies the given fields into a new prepared statement; NULL on NOMEM. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/prepared.h"
 #include "api/value.h"
 #include "net/rbuf.h"
 #include "proto/opcode.h"
@@ -15,22 +16,36 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
+  r->omitted_meta = NULL;
+  r->error_write_type = r->error_keyspace = r->error_table = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
+void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m) {
+  cqlmux_result_meta_release(r->omitted_meta);
+  if (m) cqlmux_result_meta_retain(m);
+  r->omitted_meta = m;
+}
+
 void cqlmux_result_clear(cqlmux_result *r) {
+  cqlmux_result_meta_release(r->omitted_meta);
+  r->omitted_meta = NULL;
   cqlmux_rbuf_release(r->buffer);
   r->buffer = NULL;
   cqlmux_mem_free(r->alloc, r->copy);
   r->copy = NULL;
   cqlmux_arena_reset(&r->arena);
   r->has_result = r->has_error = false;
+  r->error_write_type = r->error_keyspace = r->error_table = NULL;
 }
 
-static void copy_slice(char *out, size_t cap, cqlmux_slice s) {
-  size_t n = s.len < cap - 1 ? s.len : cap - 1;
-  if (n) memcpy(out, s.data, n);
-  out[n] = '\0';
+/* A NUL-terminated copy of s in the arena ("" when memory runs out). */
+static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
+  char *out = cqlmux_arena_alloc_grow(a, s.len + 1);
+  if (!out) return "";
+  if (s.len) memcpy(out, s.data, s.len);
+  out[s.len] = '\0';
+  return out;
 }
 
 /* A small body is copied into the arena's inline space (next to what its
@@ -48,6 +63,17 @@ static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t l
   }
   memcpy(p, body, len);
   return p;
+}
+
+/* A ROWS answer without metadata (SKIP_METADATA) gets the prepared
+ * statement's columns, if they still match in number; otherwise (a schema
+ * change the server did not flag) its columns stay unknown and the typed
+ * getters refuse them. */
+static void borrow_columns(cqlmux_result *r) {
+  cqlmux_rows_metadata *meta = &r->msg.rows.meta;
+  const cqlmux_result_meta *m = r->omitted_meta;
+  if (r->msg.kind != CQLMUX_RESULT_ROWS || meta->columns || !m) return;
+  if (meta->columns_count == m->columns_count) meta->columns = m->columns;
 }
 
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
@@ -68,13 +94,14 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
   if (opcode == CQLMUX_OP_RESULT) {
     rc = cqlmux_result_decode(version, body, len, &r->arena, &r->msg);
     r->has_result = rc == CQLMUX_OK;
+    if (r->has_result) borrow_columns(r);
   } else if (opcode == CQLMUX_OP_ERROR) {
     rc = cqlmux_error_decode(version, body, len, &r->error);
     r->has_error = rc == CQLMUX_OK;
     if (rc == CQLMUX_OK) {
-      copy_slice(r->error_write_type, sizeof r->error_write_type, r->error.write_type);
-      copy_slice(r->error_keyspace, sizeof r->error_keyspace, r->error.keyspace);
-      copy_slice(r->error_table, sizeof r->error_table, r->error.name);
+      r->error_write_type = copy_slice(&r->arena, r->error.write_type);
+      r->error_keyspace = copy_slice(&r->arena, r->error.keyspace);
+      r->error_table = copy_slice(&r->arena, r->error.name);
     }
   } else {
     rc = CQLMUX_ERR_PROTOCOL;

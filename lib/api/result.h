@@ -19,25 +19,35 @@
 
 typedef struct cqlmux_rbuf cqlmux_rbuf;
 
-/* Decoded metadata of a typical result fits here without an allocation. */
-#define CQLMUX_RESULT_ARENA_INLINE 768
+/* A typical small result fits here without an allocation: the body copy
+ * (CQLMUX_RESULT_SMALL_BODY), its cell index, and for an unprepared
+ * statement the specs of a handful of columns (6 columns: ~490 bytes);
+ * prepared statements borrow their columns instead (api/prepared.h). Every
+ * pooled call carries this much, so it is kept small. */
+#define CQLMUX_RESULT_ARENA_INLINE 512
 /* Bodies up to this size are copied into the arena instead of keeping the
  * connection's receive buffer (see result.c). */
 #define CQLMUX_RESULT_SMALL_BODY 256
 
+typedef struct cqlmux_result_meta cqlmux_result_meta;
+
 struct cqlmux_result {
   const cqlmux_allocator *alloc;
+  cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer (a reference) */
   bool has_result;               /* msg is a decoded RESULT */
   bool has_error;                /* error is a decoded ERROR */
-  cqlmux_result_msg msg;
-  cqlmux_error_body error;
+  union {                        /* an answer is one or the other */
+    cqlmux_result_msg msg;
+    cqlmux_error_body error;
+  };
   cqlmux_rbuf *buffer;           /* retained receive buffer, or NULL */
   uint8_t *copy;                 /* private copy of the body, or NULL */
   cqlmux_arena arena;
-  /* NUL-terminated copies for cqlmux_server_error's string fields. */
-  char error_write_type[32];
-  char error_keyspace[256];
-  char error_table[256];
+  /* NUL-terminated copies for cqlmux_server_error's string fields, in the
+   * arena (errors only: a result does not carry room for them). */
+  const char *error_write_type;
+  const char *error_keyspace;
+  const char *error_table;
   _Alignas(max_align_t) uint8_t arena_inline[CQLMUX_RESULT_ARENA_INLINE];
 };
 
@@ -50,7 +60,11 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
                        size_t len, cqlmux_rbuf *buffer);
 
-/* Releases what fill took (buffer reference, copy, arena growth). */
+/* Before fill: the answer was asked for with SKIP_METADATA, its columns are
+ * those of m; the result takes a reference on m (NULL: none). */
+void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m);
+
+/* Releases what fill took (buffer reference, copy, arena growth, columns). */
 void cqlmux_result_clear(cqlmux_result *r);
 
 /* "Cassandra error 0x2200 (invalid query): <message>" into out. */

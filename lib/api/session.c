@@ -480,6 +480,9 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
   cqlmux_call *call = cqlmux_call_get(s->calls);
   if (!call) return NULL;
   call->kind = CQLMUX_CALL_EXECUTE;
+  /* Encoded with SKIP_METADATA when the prepared statement knows its
+   * columns: the result borrows them (api/prepared.h). */
+  if (st->prepared) cqlmux_result_expect_columns(&call->result, st->prepared->result_meta);
   int rc = cqlmux_statement_encode(st, &call->net.envelope, session_version(s), compress_bodies(s));
   if (rc != CQLMUX_OK) {
     cqlmux_call_put(call);
@@ -541,11 +544,15 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
       cqlmux_connection_use_keyspace(s->hosts[i].slots[j].conn, keyspace);
 }
 
-static void finish_prepare(cqlmux_call *call) {
+/* The prepared statement, with its result columns decoded from the
+ * answer's body (a NULL result_meta only costs SKIP_METADATA). */
+static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
   const cqlmux_prepared_msg *p = &call->result.msg.prepared;
   call->prepared = cqlmux_prepared_new(call->session->alloc, call->prepare_cql, p->id.data,
                                        p->id.len, p->result_metadata_id.data,
                                        p->result_metadata_id.len, (size_t)p->bind_count);
+  if (call->prepared)
+    call->prepared->result_meta = cqlmux_result_meta_new(call->session->alloc, version, body, len);
 }
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
@@ -570,7 +577,7 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
       complete_call(call, CQLMUX_ERR_PROTOCOL, "PREPARE answered without a prepared result");
       return;
     }
-    finish_prepare(call);
+    finish_prepare(call, version, body, len);
     if (!call->prepared) {
       complete_call(call, CQLMUX_ERR_NOMEM, "no memory for the prepared statement");
       return;

@@ -293,6 +293,8 @@ int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t
   }
   cqlmux_query_params params;
   fill_params(s, version, values, &params);
+  /* The columns come from the prepared statement (api/prepared.h). */
+  params.skip_metadata = s->prepared && s->prepared->result_meta;
   int rc;
   if (s->prepared) {
     const cqlmux_prepared *p = s->prepared;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "runtime/alloc.h"
+#include "runtime/clock.h"
 #include "runtime/ring.h"
 #include "runtime/thread_role.h"
 
@@ -57,15 +58,16 @@ static _Thread_local bool deferring;
 static _Thread_local cqlmux_workers *deferred_pool;
 static _Thread_local unsigned deferred_tasks;
 
+/* One worker is woken per batch; a worker that finds more work queued
+ * wakes the next one (worker_main), so a batch spreads over the pool
+ * without the producer paying a wake-up per sleeping worker. */
 void cqlmux_workers_flush_wakeups(void) {
   cqlmux_workers *w = deferred_pool;
   unsigned n = deferred_tasks;
   deferred_pool = NULL;
   deferred_tasks = 0;
-  /* One wake-up per deferred task while idle workers remain, but none once
-   * the ring is empty: a woken worker may already have drained the batch. */
-  while (n-- > 0 && cqlmux_workers_depth(w) > 0 && wake_one(w)) {
-  }
+  /* None once the ring is empty: the worker may already have drained it. */
+  if (n > 0 && cqlmux_workers_depth(w) > 0) wake_one(w);
 }
 
 void cqlmux_workers_defer_wakeups(bool on) {
@@ -93,7 +95,26 @@ static void unannounce(cqlmux_workers *w) {
   }
 }
 
+/* Before sleeping, a worker that just ran out of work watches the ring for
+ * WORKER_SPIN_US, yielding the CPU between looks: at low concurrency the
+ * next completion usually comes within that (the request its callback just
+ * submitted), and finding it saves the producer a futex wake-up and the
+ * completion a scheduler wake-up latency. Yielding rather than pausing
+ * keeps the CPU for the I/O thread and the server on a small machine.
+ * True when work arrived. */
+#define WORKER_SPIN_US 30
+
+static bool spin_before_sleep(cqlmux_workers *w) {
+  uint64_t until = cqlmux_clock_now_us() + WORKER_SPIN_US;
+  do {
+    if (cqlmux_ring_has_claims(&w->ring) || atomic_load(&w->stopping)) return true;
+    sched_yield();
+  } while (cqlmux_clock_now_us() < until);
+  return false;
+}
+
 static void worker_sleep(cqlmux_workers *w) {
+  if (spin_before_sleep(w)) return;
   pthread_mutex_lock(&w->mutex);
   atomic_fetch_add(&w->idle, 1); /* seq_cst: see wake_one */
   bool claims = cqlmux_ring_has_claims(&w->ring);
@@ -105,8 +126,14 @@ static void worker_sleep(cqlmux_workers *w) {
     if (claims) sched_yield();
     return;
   }
+  /* A token already there was granted for an earlier announcement (see
+   * unannounce): taking it leaves this announcement unclaimed, so it is
+   * taken back too; otherwise `idle` would count a worker that is awake,
+   * and producers would pay futex wake-ups nobody waits for. */
+  bool stale = w->tokens > 0;
   while (w->tokens == 0 && !atomic_load(&w->stopping)) pthread_cond_wait(&w->wake, &w->mutex);
   if (w->tokens > 0) w->tokens--;
+  if (stale) unannounce(w);
   pthread_mutex_unlock(&w->mutex);
 }
 
@@ -116,6 +143,9 @@ static void *worker_main(void *arg) {
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
     if (task) {
+      /* More work than this worker: pass a wake-up on (deferred batches
+       * wake only one worker). seq_cst loads: as in wake_one. */
+      if (atomic_load(&w->idle) > 0 && cqlmux_ring_has_claims(&w->ring)) wake_one(w);
       task->run(task, CQLMUX_OK);
       continue;
     }

@@ -1,9 +1,11 @@
 /* The callback worker pool: M threads running completion tasks.
  *
  * Tasks (future callbacks, mostly) arrive through a bounded MPMC ring
- * (runtime/ring.h explains the choice). Idle workers sleep on a condition
- * variable; a producer signals only when it can claim a sleeping worker from
- * the `idle` count, so a busy pool costs no syscall and no lock per task.
+ * (runtime/ring.h explains the choice). A worker out of work first watches
+ * the ring for 30 us, yielding the CPU between looks, then sleeps on a
+ * condition variable; a producer signals only when it can claim a sleeping
+ * worker from the `idle` count, so a busy pool costs no syscall and no lock
+ * per task.
  *
  * With 0 threads there is no ring: cqlmux_workers_submit() runs the task at
  * once on the calling thread (the I/O thread, for completions it decodes).

@@ -27,6 +27,13 @@ tests_integration_test_codec_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_codec_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_codec_real_LDADD = $(TEST_LDADD)
 
+check_PROGRAMS += tests/integration/test_metrics_real
+INTEGRATION_TESTS += tests/integration/test_metrics_real
+tests_integration_test_metrics_real_SOURCES = tests/integration/test_metrics_real.c
+tests_integration_test_metrics_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_metrics_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_metrics_real_LDADD = $(TEST_LDADD)
+
 # Every CQL type through the public API only (binds, builder, readers, iterators).
 check_PROGRAMS += tests/integration/test_values_real
 INTEGRATION_TESTS += tests/integration/test_values_real

@@ -1,10 +1,12 @@
 /* Where a result keeps the bytes it borrows: a small body is copied into
  * the result's arena (the connection's receive buffer is not pinned), a
  * large one keeps a reference on the buffer, a body from a reused scratch
- * buffer (buffer NULL) gets a private copy. */
+ * buffer (buffer NULL) gets a private copy. And the columns of an answer
+ * asked for with SKIP_METADATA, borrowed from the prepared statement. */
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "api/prepared.h"
 #include "api/result.h"
 #include "net/rbuf.h"
 #include "proto/opcode.h"
@@ -86,4 +88,94 @@ Test(result, body_from_scratch_gets_a_private_copy) {
   cqlmux_result_clear(&r);
   cqlmux_arena_free(&r.arena);
   cqlmux_wbuf_free(&body);
+}
+
+static const cqlmux_column_spec blob_column = {.keyspace = {(const uint8_t *)"ks", 2},
+                                               .table = {(const uint8_t *)"t", 1},
+                                               .name = {(const uint8_t *)"v", 1}};
+
+/* The PREPARED answer of a statement returning one blob column "v". */
+static cqlmux_result_meta *blob_meta(void) {
+  cqlmux_column_spec col = blob_column;
+  col.type = cqlmux_type_native(CQLMUX_TYPE_BLOB);
+  static const uint8_t id[4] = {1, 2, 3, 4};
+  cqlmux_result_msg msg = {.kind = CQLMUX_RESULT_PREPARED};
+  msg.prepared.id = (cqlmux_slice){id, sizeof id};
+  msg.prepared.result = (cqlmux_rows_metadata){.columns_count = 1, .paging_state = {NULL, -1},
+                                               .columns = &col};
+  cqlmux_wbuf b;
+  cqlmux_wbuf_init(&b, NULL, 0);
+  cqlmux_result_encode(&b, 4, &msg);
+  cr_assert_eq(b.error, 0);
+  cqlmux_result_meta *m = cqlmux_result_meta_new(NULL, 4, b.data, b.len);
+  cqlmux_wbuf_free(&b);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->columns_count, 1);
+  return m;
+}
+
+/* A ROWS body without metadata: `columns` columns, one row of 16-byte blobs. */
+static void rows_body_without_metadata(cqlmux_wbuf *b, int32_t columns) {
+  cqlmux_rows_metadata meta = {.flags = CQLMUX_ROWS_FLAG_NO_METADATA, .columns_count = columns,
+                               .paging_state = {NULL, -1}};
+  static uint8_t value[16];
+  memset(value, 0xab, sizeof value);
+  cqlmux_bytes cells[2] = {{value, 16}, {value, 16}};
+  cqlmux_wbuf_init(b, NULL, 0);
+  cqlmux_rows_encode(b, 4, &meta, 1, cells);
+  cr_assert_eq(b->error, 0);
+}
+
+Test(result, skipped_metadata_borrows_the_prepared_columns_beyond_the_prepared) {
+  cqlmux_result_meta *m = blob_meta();
+  cqlmux_wbuf body;
+  rows_body_without_metadata(&body, 1);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_result_expect_columns(&r, m);
+  cqlmux_result_meta_release(m); /* the application frees the prepared statement */
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  size_t n;
+  const char *name = cqlmux_result_column_name(&r, 0, &n);
+  cr_assert(name && n == 1 && name[0] == 'v');
+  cr_assert_eq(cqlmux_result_column_type(&r, 0), CQLMUX_TYPE_BLOB);
+  assert_cell(&r, 16);
+  cqlmux_result_clear(&r); /* the last reference: the columns go */
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, skipped_metadata_of_another_shape_leaves_columns_unknown) {
+  cqlmux_result_meta *m = blob_meta();
+  cqlmux_wbuf body;
+  rows_body_without_metadata(&body, 2); /* the table gained a column */
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_result_expect_columns(&r, m);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_column_count(&r), 2);
+  size_t n;
+  cr_assert_null(cqlmux_result_column_name(&r, 0, &n), "not the prepared statement's columns");
+  const uint8_t *data;
+  int32_t len;
+  cr_assert_eq(cqlmux_result_get_serialized(&r, 0, 1, &data, &len), CQLMUX_OK,
+               "raw cells stay readable");
+  cr_assert_eq(len, 16);
+  cqlmux_result_clear(&r);
+  cqlmux_result_meta_release(m);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, a_statement_without_result_columns_has_no_meta) {
+  static const uint8_t id[4] = {1, 2, 3, 4};
+  cqlmux_result_msg msg = {.kind = CQLMUX_RESULT_PREPARED};
+  msg.prepared.id = (cqlmux_slice){id, sizeof id};
+  msg.prepared.result = (cqlmux_rows_metadata){.flags = CQLMUX_ROWS_FLAG_NO_METADATA,
+                                               .paging_state = {NULL, -1}};
+  cqlmux_wbuf b;
+  cqlmux_wbuf_init(&b, NULL, 0);
+  cqlmux_result_encode(&b, 4, &msg);
+  cr_assert_null(cqlmux_result_meta_new(NULL, 4, b.data, b.len), "an INSERT: no SKIP_METADATA");
+  cqlmux_wbuf_free(&b);
 }

@@ -48,7 +48,7 @@ Test(workers_defer, a_flush_wakes_the_sleeping_worker) {
   for (int i = 0; i < 3; i++) cqlmux_workers_submit(w, &t[i].task);
   cqlmux_workers_flush_wakeups();
   cr_assert(rt_wait_int_at_least(&runs, 3, 20000));
-  cr_assert_leq(cqlmux_workers_signals(w) - signals, 1, "one wake-up for the batch");
+  cr_assert_leq(cqlmux_workers_signals(w) - signals, 1, "one wake-up for the batch: %llu", (unsigned long long)(cqlmux_workers_signals(w) - signals));
   cqlmux_workers_defer_wakeups(false);
   cqlmux_workers_free(w);
   cr_assert_eq(atomic_load(&runs), 3);

@@ -88,6 +88,8 @@ typedef struct bench_result {
   double allocs_per_req;
   double alloc_bytes_per_req;
   cqlmux_histogram_snapshot *latency;
+  double heap_idle_kb;         /* driver: in use once connected and prepared */
+  double heap_busy_kb;         /* driver: in use when the window opens (all in flight) */
   double bytes_out_per_req;    /* from the session's metrics (driver only) */
   double bytes_in_per_req;
   double raw_rps;              /* 0: unknown */
@@ -109,6 +111,7 @@ uint64_t bench_now_us(void);
 const cqlmux_allocator *bench_counting_allocator(void);
 uint64_t bench_alloc_count(void);   /* malloc + realloc calls */
 uint64_t bench_alloc_bytes(void);
+int64_t bench_heap_live(void);      /* bytes in use through the hook */
 
 /* Runs the timeline of a started run: waits out the warm-up, opens the
  * measured window (counters, CPU, allocations), waits for its end (the

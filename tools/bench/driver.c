@@ -37,7 +37,8 @@ struct driver_run {
   bench_counters counters;
   uint64_t limit;
   _Atomic unsigned active; /* slots still issuing */
-  pthread_mutex_t lock;    /* statements list */
+  pthread_mutex_t lock;    /* statements list, first_error */
+  char first_error[256];   /* the first failure's message, for the report */
   thread_statement *statements;
   _Atomic bool statement_failed;
 };
@@ -110,6 +111,10 @@ static void on_complete(cqlmux_future *f, void *user_data) {
     cqlmux_server_error se;
     int32_t code = cqlmux_future_server_error(f, &se) == CQLMUX_OK ? se.code : 0;
     kind = (int)cqlmux_metrics_error_kind_of(rc, code);
+    pthread_mutex_lock(&d->lock);
+    if (!d->first_error[0])
+      snprintf(d->first_error, sizeof d->first_error, "%s", cqlmux_future_error_message(f));
+    pthread_mutex_unlock(&d->lock);
   }
   cqlmux_future_free(f);
   bench_complete(&d->counters, s->start_us, end, kind);
@@ -175,7 +180,14 @@ static cqlmux_config *make_config(const bench_options *o) {
   rc |= cqlmux_config_set_io_threads(c, o->io_threads);
   rc |= cqlmux_config_set_callback_threads(c, o->callback_threads);
   rc |= cqlmux_config_set_connections_per_host(c, o->connections, o->connections);
-  rc |= cqlmux_config_set_max_requests_per_connection(c, derived_max_requests(o));
+  unsigned max = derived_max_requests(o);
+  rc |= cqlmux_config_set_max_requests_per_connection(c, max);
+  /* Room to queue a whole connection's worth (the default queue is 1024),
+   * and, when the concurrency needs every stream id of a connection, no
+   * queueing below it: 32,768 in flight on one connection. */
+  rc |= cqlmux_config_set_queue_size(c, max);
+  if ((o->concurrency + o->connections - 1) / o->connections > max * 4 / 5)
+    rc |= cqlmux_config_set_watermarks(c, 100, 50);
   rc |= cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
   if (o->tls) {
     rc |= cqlmux_config_set_tls(c, 1, o->ca_file);
@@ -203,6 +215,16 @@ static int setup(driver_run *d) {
   cqlmux_future *f = cqlmux_session_connect(d->session);
   rc = wait_ok(f, "connect");
   cqlmux_future_free(f);
+  /* The connect future completes with the first connection: let the others
+   * finish their handshake too (at most 5 s), so every run starts with all
+   * of them and the idle heap counts them all. */
+  for (int i = 0; rc == CQLMUX_OK && i < 500; i++) {
+    cqlmux_metrics m;
+    cqlmux_session_metrics(d->session, &m);
+    if (m.connections_open >= o->connections) break;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   for (const char *const *q = bench_workload_schema(); o->schema && *q && rc == CQLMUX_OK; q++) {
     f = cqlmux_session_query(d->session, *q);
     rc = wait_ok(f, *q);
@@ -305,6 +327,7 @@ int bench_run_driver(const bench_options *o, bench_result *r) {
     cqlmux_session_metrics(d->session, &before);
     uint64_t ho[3];
     handoffs(d, ho);
+    r->heap_idle_kb = (double)bench_heap_live() / 1024;
     atomic_store(&d->active, o->concurrency);
     for (unsigned i = 0; i < o->concurrency; i++) {
       slots[i].run = d;
@@ -313,6 +336,7 @@ int bench_run_driver(const bench_options *o, bench_result *r) {
     bench_measure(o, &d->counters, r);
     wait_retired(d);
     per_request(d, &before, ho, r);
+    if (d->first_error[0]) fprintf(stderr, "cqlmux-bench: first error: %s\n", d->first_error);
     if (atomic_load(&d->statement_failed))
       fprintf(stderr, "cqlmux-bench: some requests could not be submitted (out of memory)\n");
   }

@@ -7,6 +7,7 @@
  * allocator hook the session was configured with. */
 #include "bench.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,24 +24,40 @@ uint64_t bench_now_us(void) {
 
 static _Atomic uint64_t alloc_calls;
 static _Atomic uint64_t alloc_bytes;
+static _Atomic int64_t live_bytes; /* in use, as malloc_usable_size counts them */
 
-/* relaxed: counters read at the window's edges, nothing published. */
+/* relaxed throughout: counters read at the window's edges, nothing
+ * published through them. */
+static void live_add(void *p, int sign) {
+  if (p) atomic_fetch_add_explicit(&live_bytes, sign * (int64_t)malloc_usable_size(p),
+                                   memory_order_relaxed);
+}
+
 static void *count_malloc(size_t size, void *user_data) {
   (void)user_data;
   atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&alloc_bytes, size, memory_order_relaxed);
-  return malloc(size);
+  void *p = malloc(size);
+  live_add(p, 1);
+  return p;
 }
 
 static void *count_realloc(void *ptr, size_t size, void *user_data) {
   (void)user_data;
-  atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed); /* relaxed: as above */
+  atomic_fetch_add_explicit(&alloc_calls, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&alloc_bytes, size, memory_order_relaxed);
-  return realloc(ptr, size);
+  size_t old = ptr ? malloc_usable_size(ptr) : 0;
+  void *p = realloc(ptr, size);
+  if (p) {
+    atomic_fetch_sub_explicit(&live_bytes, (int64_t)old, memory_order_relaxed);
+    live_add(p, 1);
+  }
+  return p;
 }
 
 static void count_free(void *ptr, void *user_data) {
   (void)user_data;
+  live_add(ptr, -1);
   free(ptr);
 }
 
@@ -50,6 +67,10 @@ const cqlmux_allocator *bench_counting_allocator(void) { return &counting; }
 
 uint64_t bench_alloc_count(void) {
   return atomic_load_explicit(&alloc_calls, memory_order_relaxed); /* relaxed: as above */
+}
+
+int64_t bench_heap_live(void) {
+  return atomic_load_explicit(&live_bytes, memory_order_relaxed); /* relaxed: as above */
 }
 
 uint64_t bench_alloc_bytes(void) {
@@ -168,6 +189,7 @@ void bench_measure(const bench_options *o, bench_counters *c, bench_result *r) {
   uint64_t allocs0 = bench_alloc_count(), bytes0 = bench_alloc_bytes();
   for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++) errors0[k] = atomic_load(&c->errors[k]);
   uint64_t done0 = atomic_load(&c->completed);
+  r->heap_busy_kb = (double)bench_heap_live() / 1024;
   uint64_t t1 = bench_now_us();
   atomic_store(&c->measure_from_us, t1);
 
@@ -242,6 +264,11 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
     printf("  %-22s out %.1f  in %.1f\n", "wire bytes per req", r->bytes_out_per_req,
            r->bytes_in_per_req);
   if (!o->raw)
+    printf("  %-22s %.1f KiB connected and idle, %.1f KiB with %u in flight: %.0f bytes per "
+           "request in flight\n",
+           "heap (allocator hook)", r->heap_idle_kb, r->heap_busy_kb, o->concurrency,
+           (r->heap_busy_kb - r->heap_idle_kb) * 1024 / o->concurrency);
+  if (!o->raw)
     printf("  %-22s loop wake-ups %.3f, loop sleeps %.3f, worker wake-ups %.3f\n",
            "hand-offs per req", r->loop_wakeups_per_req, r->loop_sleeps_per_req,
            r->worker_signals_per_req);
@@ -281,6 +308,7 @@ void bench_report_json(const bench_options *o, const bench_result *r) {
          o->raw ? 0.0 : r->allocs_per_req, o->raw ? 0.0 : r->alloc_bytes_per_req);
   printf("\"bytes_out_per_req\":%.1f,\"bytes_in_per_req\":%.1f,", r->bytes_out_per_req,
          r->bytes_in_per_req);
+  printf("\"heap_idle_kb\":%.1f,\"heap_busy_kb\":%.1f,", r->heap_idle_kb, r->heap_busy_kb);
   printf("\"loop_wakeups_per_req\":%.4f,\"loop_sleeps_per_req\":%.4f,"
          "\"worker_wakeups_per_req\":%.4f",
          r->loop_wakeups_per_req, r->loop_sleeps_per_req, r->worker_signals_per_req);
