@@ -240,9 +240,10 @@ CQLMUX_API int cqlmux_config_set_connections_per_host(cqlmux_config *config, uns
                                                        unsigned max);
 /* Requests in flight per connection: max (default 1024, at most 32768), and
  * the high / low watermarks as percentages of max (default 80 / 50). Above
- * the high watermark new requests wait in a bounded queue (default size
- * equal to max); they drain once in-flight falls below the low watermark;
- * beyond the queue, requests fail at once with CQLMUX_ERR_BUSY. */
+ * the high watermark new requests wait in a bounded queue per connection
+ * (cqlmux_config_set_queue_size; default 1024 requests, whatever max is);
+ * they drain once in-flight falls below the low watermark; beyond the
+ * queue, requests fail at once with CQLMUX_ERR_BUSY. */
 CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config,
                                                               unsigned max);
 CQLMUX_API int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,

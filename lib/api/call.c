@@ -36,6 +36,7 @@ cqlmux_call_pool *cqlmux_call_pool_new(const cqlmux_allocator *alloc, size_t max
  * buffers' own pointers to its allocator are not followed. */
 static void destroy_call(const cqlmux_allocator *alloc, cqlmux_call *call) {
   cqlmux_future_embed_destroy(&call->embedded_future);
+  cqlmux_result_drop_columns(&call->result);
   call->net.envelope.alloc = alloc;
   call->result.arena.alloc = alloc;
   cqlmux_wbuf_free(&call->net.envelope);

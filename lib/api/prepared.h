@@ -21,9 +21,11 @@
 #include "cqlmux.h"
 #include "proto/arena.h"
 #include "proto/response.h"
+#include "runtime/intrusive.h"
 
 typedef struct cqlmux_result_meta {
-  _Atomic unsigned refs;
+  _Atomic unsigned refs;             /* changed by every request that uses it */
+  char pad_[CQLMUX_CACHE_LINE];      /* ... so off the line the decoder reads */
   cqlmux_allocator alloc;
   int32_t columns_count;
   const cqlmux_column_spec *columns; /* into arena and body */

@@ -16,19 +16,26 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
-  r->omitted_meta = NULL;
+  r->omitted_meta = r->meta_ref = NULL;
   r->error_write_type = r->error_keyspace = r->error_table = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
 void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m) {
-  cqlmux_result_meta_release(r->omitted_meta);
-  if (m) cqlmux_result_meta_retain(m);
+  if (m != r->meta_ref) {
+    if (m) cqlmux_result_meta_retain(m);
+    cqlmux_result_meta_release(r->meta_ref);
+    r->meta_ref = m;
+  }
   r->omitted_meta = m;
 }
 
+void cqlmux_result_drop_columns(cqlmux_result *r) {
+  cqlmux_result_meta_release(r->meta_ref);
+  r->meta_ref = r->omitted_meta = NULL;
+}
+
 void cqlmux_result_clear(cqlmux_result *r) {
-  cqlmux_result_meta_release(r->omitted_meta);
   r->omitted_meta = NULL;
   cqlmux_rbuf_release(r->buffer);
   r->buffer = NULL;

@@ -378,9 +378,40 @@ static cqlmux_conn_slot *pick_connection(cqlmux_session *s, const cqlmux_connect
 }
 
 static void budget_release(cqlmux_session *s, cqlmux_call *call) {
+  /* relaxed: a byte count checked against a bound (see budget_exceeded). */
   if (call->charged)
-    atomic_fetch_sub_explicit(&s->budget_used, call->charged, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->budget_released, call->charged, memory_order_relaxed);
   call->charged = 0;
+}
+
+/* Charges a request's bytes to the memory budget; true when that takes the
+ * bytes in use over it. In use = charged - released, but released lives on
+ * the completing threads' cache line: reading it on every request would pull
+ * that line over. A recent copy (budget_released_seen) can only be smaller
+ * than the truth, so it over-estimates the use: only when the estimate is
+ * over the budget is the real count read (and the copy refreshed). With the
+ * default 64 MiB budget that is once per tens of thousands of requests.
+ * relaxed throughout: a bound that racing submissions may overshoot by their
+ * own bytes, as an atomic total would too. */
+static bool budget_exceeded(cqlmux_session *s, size_t bytes) {
+  size_t budget = s->config->memory_budget;
+  size_t charged = atomic_fetch_add_explicit(&s->budget_charged, bytes, memory_order_relaxed) +
+                   bytes;
+  if (!budget) return false;
+  size_t seen = atomic_load_explicit(&s->budget_released_seen, memory_order_relaxed);
+  if (charged - seen <= budget) return false;
+  size_t released = atomic_load_explicit(&s->budget_released, memory_order_relaxed);
+  atomic_store_explicit(&s->budget_released_seen, released, memory_order_relaxed);
+  return charged - released > budget;
+}
+
+/* Requests submitted and not completed. The order of the loads matters:
+ * completed first, then submitted, so that a submission racing with the
+ * reads can only make the result larger, never a false zero. seq_cst: part
+ * of the close handshake (see submit and complete_call). */
+static size_t outstanding(cqlmux_session *s) {
+  size_t done = atomic_load(&s->completed);
+  return atomic_load(&s->submitted) - done;
 }
 
 static void complete_close_if_idle(cqlmux_session *s);
@@ -395,9 +426,13 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
                         cqlmux_clock_now_us() - call->net.submitted_us);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
-  /* acq_rel: whoever takes the count to zero has seen every earlier
-   * completion, so the close future it completes reports all of them done. */
-  if (atomic_fetch_sub_explicit(&s->outstanding, 1, memory_order_acq_rel) == 1)
+  /* seq_cst, with the state load after it: either this completion sees the
+   * session closing and checks for idle, or cqlmux_session_close (state
+   * store, then its count) sees this completion counted (a Dekker
+   * handshake); whoever sees the count at zero completes the close future,
+   * under the session lock, once. */
+  atomic_fetch_add(&s->completed, 1);
+  if (atomic_load(&s->state) >= CQLMUX_SESSION_CLOSING && outstanding(s) == 0)
     complete_close_if_idle(s);
 }
 
@@ -429,8 +464,7 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
   call->net.timeout_us = (uint64_t)(timeout_ms ? timeout_ms : s->config->request_timeout_ms) * 1000;
   call->net.submitted_us = cqlmux_clock_now_us();
   size_t bytes = call->net.envelope.len;
-  size_t budget = s->config->memory_budget;
-  size_t used = atomic_fetch_add_explicit(&s->budget_used, bytes, memory_order_relaxed);
+  bool over_budget = budget_exceeded(s, bytes);
   call->charged = bytes;
   /* The call's own future: completing it makes the call its payload, and
    * dropping its last reference gives the call back to the pool. */
@@ -440,12 +474,12 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
   /* seq_cst, with the state check after it and the CLOSING store and count
    * check in cqlmux_session_close: either close sees this request counted,
    * or this request sees the session closing (a Dekker handshake). */
-  atomic_fetch_add(&s->outstanding, 1);
+  atomic_fetch_add(&s->submitted, 1);
   if (atomic_load(&s->state) != CQLMUX_SESSION_CONNECTED) {
     complete_call(call, CQLMUX_ERR_SHUTDOWN, "the session is closing");
     return f;
   }
-  if (budget && used + bytes > budget) {
+  if (over_budget) {
     complete_call(call, CQLMUX_ERR_BUSY, "busy: the session's memory budget is exhausted");
     return f;
   }
@@ -628,7 +662,7 @@ int cqlmux_session_compression_active(const cqlmux_session *s) {
 static void complete_close_if_idle(cqlmux_session *s) {
   pthread_mutex_lock(&s->lock);
   cqlmux_future *f = NULL;
-  if (s->close_future && atomic_load(&s->outstanding) == 0) {
+  if (s->close_future && outstanding(s) == 0) {
     f = s->close_future;
     s->close_future = NULL;
   }

@@ -26,6 +26,7 @@
 #include "net/runtime.h"
 #include "net/tls.h"
 #include "runtime/future.h"
+#include "runtime/intrusive.h"
 
 typedef struct cqlmux_call_pool cqlmux_call_pool;
 
@@ -66,6 +67,7 @@ typedef struct cqlmux_host {
   cqlmux_endpoint endpoint;
   cqlmux_conn_slot *slots;
   unsigned slot_count;
+  char pad_[CQLMUX_CACHE_LINE]; /* submitters read the above; completions write below */
   cqlmux_metrics_block metrics;
 } cqlmux_host;
 
@@ -90,11 +92,25 @@ struct cqlmux_session {
   cqlmux_metrics_block unrouted; /* requests that failed before reaching a host */
 
   atomic_int state;             /* cqlmux_session_state */
-  atomic_uint round_robin;
   atomic_uint version;          /* negotiated protocol version, 0 until known */
   atomic_bool lz4;              /* negotiated compression */
-  atomic_size_t budget_used;
-  atomic_size_t outstanding;    /* calls submitted and not completed */
+
+  /* Per-request counters, split by writer so that no cache line travels
+   * between the submitting and the completing thread on every request (a
+   * shared line cost ~0.3 us per request). Requests outstanding =
+   * submitted - completed; bytes of the memory budget in use = charged -
+   * released. Monotonic, wrapping unsigned arithmetic. */
+  char pad0_[CQLMUX_CACHE_LINE]; /* a line between groups: the heap aligns to 16 only */
+  /* Written by submitting threads. */
+  atomic_size_t submitted;
+  atomic_size_t budget_charged;
+  atomic_size_t budget_released_seen; /* a recent budget_released, see submit() */
+  atomic_uint round_robin;
+  char pad1_[CQLMUX_CACHE_LINE];
+  /* Written by completing threads (the I/O threads, mostly). */
+  atomic_size_t completed;
+  atomic_size_t budget_released;
+  char pad2_[CQLMUX_CACHE_LINE];
 
   pthread_mutex_t lock;
   cqlmux_future *connect_future; /* until the first outcome */

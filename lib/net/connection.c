@@ -797,11 +797,19 @@ static void on_heartbeat_timer(cqlmux_timer *timer, int status) {
 
 /* ================================================================ requests */
 
+/* Requests admitted and not yet settled. relaxed: an approximate count (a
+ * racing submission may be missed); the loop enforces the exact bounds. The
+ * unsigned subtraction stays right when the counters wrap. */
+static unsigned admitted_load(const cqlmux_connection *c) {
+  return atomic_load_explicit(&c->stats.admitted, memory_order_relaxed) -
+         atomic_load_explicit(&c->stats.settled, memory_order_relaxed);
+}
+
 int cqlmux_connection_admit(cqlmux_connection *c) {
   unsigned limit = c->settings->high_watermark + c->settings->queue_size;
-  /* relaxed: a counter checked against a bound; being briefly over or under
-   * by a racing submission is acceptable, the loop enforces the exact one. */
-  unsigned before = atomic_fetch_add_explicit(&c->stats.admitted, 1, memory_order_relaxed);
+  /* relaxed: see admitted_load. */
+  unsigned before = atomic_fetch_add_explicit(&c->stats.admitted, 1, memory_order_relaxed) -
+                    atomic_load_explicit(&c->stats.settled, memory_order_relaxed);
   if (before >= limit) {
     atomic_fetch_sub_explicit(&c->stats.admitted, 1, memory_order_relaxed);
     stat_add(&c->stats.busy_rejections, 1);
@@ -811,7 +819,7 @@ int cqlmux_connection_admit(cqlmux_connection *c) {
 }
 
 void cqlmux_connection_unadmit(cqlmux_connection *c) {
-  /* relaxed: see cqlmux_connection_admit. */
+  /* relaxed: see admitted_load. */
   atomic_fetch_sub_explicit(&c->stats.admitted, 1, memory_order_relaxed);
 }
 
@@ -825,7 +833,11 @@ void cqlmux_connection_post(cqlmux_connection *c, cqlmux_request *req) {
 }
 
 /* A request leaves the connection's books (completion of any kind). */
-static void settle(cqlmux_connection *c) { cqlmux_connection_unadmit(c); }
+static void settle(cqlmux_connection *c) {
+  /* relaxed: see admitted_load. An atomic add, not a store: a loop that is
+   * shutting down may fail requests on another thread. */
+  atomic_fetch_add_explicit(&c->stats.settled, 1, memory_order_relaxed);
+}
 
 static void on_request_task(cqlmux_task *task, int status) {
   cqlmux_request *req = cqlmux_container_of(task, cqlmux_request, task);
@@ -1197,8 +1209,7 @@ static void on_io(cqlmux_io_watch *watch, unsigned events) {
 /* ================================================================ queries */
 
 unsigned cqlmux_connection_load(const cqlmux_connection *c) {
-  /* relaxed: approximate load for choosing a connection. */
-  return atomic_load_explicit(&c->stats.admitted, memory_order_relaxed);
+  return admitted_load(c);
 }
 
 const cqlmux_conn_stats *cqlmux_connection_stats(const cqlmux_connection *c) { return &c->stats; }

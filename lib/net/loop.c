@@ -27,14 +27,21 @@
 #define LOOP_TASK_BATCH 1024
 
 struct cqlmux_loop {
-  /* Shared with other threads. */
+  /* Shared with other threads, grouped by who writes them so that a post
+   * does not bounce a line the loop writes on every turn: the queue keeps its
+   * producers' tail and its consumer's head on separate lines; the flags
+   * producers read on every post are written only around sleeps and stops. */
   cqlmux_mpsc queue;
+  char pad0_[CQLMUX_CACHE_LINE]; /* a line between groups: the heap aligns to 16 only */
   _Atomic bool sleeping;     /* the loop is (about to be) blocked in wait */
   _Atomic bool wake_pending; /* a producer was granted the write for this sleep */
   _Atomic bool closing;      /* posts are refused */
   _Atomic int stop_mode;     /* 0 or a cqlmux_stop_mode */
+  _Atomic uint64_t wakeups;  /* written by the producer that wakes the loop */
+  /* Written by the loop thread per request (holds) or per sleep; any thread
+   * may hold, but in the driver only the loop does. */
+  char pad1_[CQLMUX_CACHE_LINE];
   _Atomic size_t holds;
-  _Atomic uint64_t wakeups;
   _Atomic uint64_t sleeps;
   /* Loop thread only. */
   const cqlmux_backend_ops *backend;

@@ -4,6 +4,7 @@
  * buffer (buffer NULL) gets a private copy. And the columns of an answer
  * asked for with SKIP_METADATA, borrowed from the prepared statement. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "api/prepared.h"
@@ -140,7 +141,41 @@ Test(result, skipped_metadata_borrows_the_prepared_columns_beyond_the_prepared) 
   cr_assert(name && n == 1 && name[0] == 'v');
   cr_assert_eq(cqlmux_result_column_type(&r, 0), CQLMUX_TYPE_BLOB);
   assert_cell(&r, 16);
-  cqlmux_result_clear(&r); /* the last reference: the columns go */
+  cqlmux_result_clear(&r);
+  cqlmux_result_drop_columns(&r); /* the last reference: the columns go */
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+static unsigned refs_of(cqlmux_result_meta *m) { return atomic_load(&m->refs); }
+
+Test(result, a_reused_result_keeps_one_reference_on_the_same_columns) {
+  cqlmux_result_meta *m = blob_meta(), *other = blob_meta();
+  cqlmux_wbuf body;
+  rows_body_without_metadata(&body, 1);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  for (int use = 0; use < 3; use++) { /* a pooled call running one statement */
+    cqlmux_result_expect_columns(&r, m);
+    cr_assert_eq(refs_of(m), 2, "the statement's and the result's, whatever the use");
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL),
+                 CQLMUX_OK);
+    assert_cell(&r, 16);
+    cqlmux_result_clear(&r);
+    cr_assert_eq(refs_of(m), 2, "kept across clear");
+  }
+  cqlmux_result_expect_columns(&r, NULL); /* reused for an unprepared statement */
+  cr_assert_eq(refs_of(m), 1, "another use lets the columns go");
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  size_t n;
+  cr_assert_null(cqlmux_result_column_name(&r, 0, &n), "no stale columns");
+  cqlmux_result_clear(&r);
+  cqlmux_result_expect_columns(&r, other);
+  cr_assert_eq(refs_of(other), 2);
+  cqlmux_result_drop_columns(&r);
+  cr_assert_eq(refs_of(other), 1);
+  cqlmux_result_meta_release(m);
+  cqlmux_result_meta_release(other);
   cqlmux_arena_free(&r.arena);
   cqlmux_wbuf_free(&body);
 }
@@ -162,6 +197,7 @@ Test(result, skipped_metadata_of_another_shape_leaves_columns_unknown) {
                "raw cells stay readable");
   cr_assert_eq(len, 16);
   cqlmux_result_clear(&r);
+  cqlmux_result_drop_columns(&r);
   cqlmux_result_meta_release(m);
   cqlmux_arena_free(&r.arena);
   cqlmux_wbuf_free(&body);
