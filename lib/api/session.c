@@ -422,8 +422,11 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   cqlmux_future *f = call->future;
   budget_release(s, call);
   int32_t server_code = call->result.has_error ? call->result.error.code : 0;
+  /* The loop's time on an I/O thread: when this turn picked the answer up.
+   * A request submitted after the turn began may look older than the turn. */
+  uint64_t now = cqlmux_loop_thread_now_us(), since = call->net.submitted_us;
   cqlmux_metrics_record(call->host ? &call->host->metrics : &s->unrouted, error, server_code,
-                        cqlmux_clock_now_us() - call->net.submitted_us);
+                        now > since ? now - since : 0);
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
   /* seq_cst, with the state load after it: either this completion sees the

@@ -285,6 +285,10 @@ void cqlmux_loop_timer_stop(cqlmux_loop *loop, cqlmux_timer *timer) {
 
 uint64_t cqlmux_loop_now_us(const cqlmux_loop *loop) { return loop->now_us; }
 
+uint64_t cqlmux_loop_thread_now_us(void) {
+  return current_loop ? current_loop->now_us : cqlmux_clock_now_us();
+}
+
 /* ------------------------------------------------------------------ watches */
 
 void cqlmux_io_watch_init(cqlmux_io_watch *w, int fd, cqlmux_io_fn fn, void *user_data) {

@@ -26,8 +26,7 @@
   ((CQLMUX_HISTOGRAM_MAX_BITS - CQLMUX_HISTOGRAM_SUB_BITS + 1) << CQLMUX_HISTOGRAM_SUB_BITS)
 
 typedef struct cqlmux_histogram {
-  _Atomic uint64_t buckets[CQLMUX_HISTOGRAM_BUCKETS];
-  _Atomic uint64_t count;
+  _Atomic uint64_t buckets[CQLMUX_HISTOGRAM_BUCKETS]; /* their sum is the count */
   _Atomic uint64_t sum;
   _Atomic uint64_t max;
 } cqlmux_histogram;
