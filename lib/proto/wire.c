@@ -230,7 +230,7 @@ static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   return CQLMUX_OK;
 }
 
-uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {
+uint8_t *cqlmux_wbuf_reserve_slow(cqlmux_wbuf *b, size_t n) {
   if (b->error) return NULL;
   if (n > SIZE_MAX - b->len) {
     b->error = CQLMUX_ERR_OVERSIZED;

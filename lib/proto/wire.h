@@ -106,8 +106,18 @@ static inline void cqlmux_wbuf_reset(cqlmux_wbuf *b) {
   b->len = 0;
   b->error = 0;
 }
-/* Makes room for n more bytes and returns where they go, or NULL (error set). */
-uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n);
+/* Makes room for n more bytes and returns where they go, or NULL (error set).
+ * The common case (room already there) is inline: every primitive writer
+ * goes through here, and the call showed as ~8% of a request's encoding. */
+uint8_t *cqlmux_wbuf_reserve_slow(cqlmux_wbuf *b, size_t n);
+static inline uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {
+  if (b->data && !b->error && n <= b->cap - b->len) { /* len <= cap always */
+    uint8_t *p = b->data + b->len;
+    b->len += n;
+    return p;
+  }
+  return cqlmux_wbuf_reserve_slow(b, n);
+}
 /* Reserves n bytes to fill in later (a length written after its body);
  * returns their offset, or SIZE_MAX on error. */
 size_t cqlmux_wbuf_skip(cqlmux_wbuf *b, size_t n);
