@@ -63,14 +63,31 @@ run() {
   local label=$1 out
   shift
   printf '  %-44s' "$label" >&2
+  local ticks0 ticks1 server_us
+  ticks0=$(server_ticks)
   if ! out=$("$bench" --host "$host" --port "$port" --no-progress --json -d "$seconds" \
       --warmup "$warmup" "$@" 2>"$work/err"); then
     echo " FAILED: $(tail -n 3 "$work/err" | tr '\n' ' ')" >&2
     return 0
   fi
-  printf ' %10.0f req/s  p99 %6s us  cpu %6s us/req\n' "$(field "$out" throughput_rps)" \
-    "$(field "$out" p99_us)" "$(field "$out" cpu_us_per_req)" >&2
-  echo "{\"label\":\"$label\",${out#\{}" >>"$results"
+  ticks1=$(server_ticks)
+  # The server's CPU per request over the whole run (warm-up included, so
+  # divided by the requests of the warm-up too, at the measured rate).
+  server_us=$(awk -v t0="$ticks0" -v t1="$ticks1" -v hz="$(getconf CLK_TCK)" \
+    -v rps="$(field "$out" throughput_rps)" -v s="$seconds" -v w="$warmup" \
+    'BEGIN{n = rps * (s + w); if (t0 == "" || t1 == "" || n <= 0) print -1;
+           else printf "%.4f", (t1 - t0) / hz * 1e6 / n}')
+  printf ' %10.0f req/s  p99 %6s us  cpu %6s us/req  server %s us/req\n' \
+    "$(field "$out" throughput_rps)" "$(field "$out" p99_us)" "$(field "$out" cpu_us_per_req)" \
+    "$server_us" >&2
+  echo "{\"label\":\"$label\",\"server_cpu_us_per_req\":$server_us,${out#\{}" >>"$results"
+}
+
+# server_ticks: user+system clock ticks of the mock server so far ("" when
+# the server is not ours: the Cassandra runs).
+server_ticks() {
+  [[ -n $server_pid && -r /proc/$server_pid/stat ]] || return 0
+  awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$server_pid/stat"
 }
 
 # lookup LABEL NAME: a field of the run called LABEL ("" when it failed).
@@ -159,6 +176,33 @@ mock_matrix() {
   run "driver v5 lz4-off io1 c32768" -c 32768 -p 5
 }
 
+# Instructions per request, v4 against v5 (callgrind: deterministic where
+# the timed CPU figures move by +-20 % on a shared machine). Two runs per
+# version, N and 2N requests, so that setup cancels out: (I(2N) - I(N)) / N.
+# Inline callbacks, 512 in flight, against the same null server.
+callgrind_runs() {
+  command -v valgrind >/dev/null || { echo "run-matrix: no valgrind: no instruction counts" >&2; return 0; }
+  local v n total
+  for v in 4 5; do
+    for n in 20000 40000; do
+      printf '  %-44s' "callgrind v$v n$n" >&2
+      valgrind --tool=callgrind --callgrind-out-file="$work/cg.$v.$n" "$bench" --host "$host" \
+        --port "$port" --no-progress --json -n "$n" --warmup 0 -c 512 --callback-threads 0 \
+        -p "$v" >/dev/null 2>"$work/cg.err" || { echo " FAILED" >&2; continue; }
+      total=$(sed -n 's/^summary: //p' "$work/cg.$v.$n")
+      echo " $total instructions" >&2
+      echo "{\"label\":\"callgrind v$v n$n\",\"instructions\":$total}" >>"$results"
+    done
+  done
+}
+
+# instructions_per_request V: from the two callgrind runs of version V.
+instructions_per_request() {
+  local a b
+  a=$(lookup "callgrind v$1 n20000" instructions) b=$(lookup "callgrind v$1 n40000" instructions)
+  [[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN{printf "%.0f", (b-a)/20000}'
+}
+
 matrix_table() {
   echo "Measured on: $(machine)"
   echo
@@ -226,6 +270,12 @@ matrix_targets() {
   ratio5=$(ratio "$(median "driver v5 c4096" throughput_rps)" "$(median "raw v5 c4096" throughput_rps)")
   ratio4=$(ratio "$(median "driver v4 c4096" throughput_rps)" "$(median "raw v4 c4096" throughput_rps)")
   echo "| throughput >= 0.7 x raw (4096 in flight) | v5 $ratio5 ($(fmt "$(median "driver v5 c4096" throughput_rps)" '%.0f') / $(fmt "$(median "raw v5 c4096" throughput_rps)" '%.0f') req/s), v4 $ratio4 | v5 $(verdict "${ratio5/n\/a/0} >= 0.7"), v4 $(verdict "${ratio4/n\/a/0} >= 0.7") |"
+  # Why: client and server share the machine's cores, so a run's rate is at
+  # most cores / (client + server CPU per request).
+  local dc ds rc rs
+  dc=$(median "driver v5 c4096" cpu_us_per_req) ds=$(median "driver v5 c4096" server_cpu_us_per_req)
+  rc=$(median "raw v5 c4096" cpu_us_per_req) rs=$(median "raw v5 c4096" server_cpu_us_per_req)
+  echo "| (the same, as CPU: v5, 4096 in flight, $(nproc) cores shared by client and server) | CPU us per request, client + server: driver $(fmt "$dc" '%.2f') + $(fmt "$ds" '%.2f'), raw $(fmt "$rc" '%.2f') + $(fmt "$rs" '%.2f'); ceiling $(nproc) cores / total: driver $(awk -v n="$(nproc)" -v a="${dc:-0}" -v b="${ds:-0}" 'BEGIN{if (a + b > 0) printf "%.0f", n * 1e6 / (a + b); else print "n/a"}') req/s, raw $(awk -v n="$(nproc)" -v a="${rc:-0}" -v b="${rs:-0}" 'BEGIN{if (a + b > 0) printf "%.0f", n * 1e6 / (a + b); else print "n/a"}') req/s | 0.7 x raw needs the client under $(awk -v r="${rc:-0}" -v s="${rs:-0}" 'BEGIN{if (r + s > 0) printf "%.2f", (r + s) / 0.7 - s; else print "n/a"}') us per request |"
   for v in 4 5; do
     p50=$(median "driver v$v c1" p50_us)
     ip50=$(median "inline v$v c1" p50_us)
@@ -239,6 +289,9 @@ matrix_targets() {
   done; done; done; done
   echo "| 0 heap allocations per request in steady state | highest over the 24 driver runs of the matrix: $maxalloc | $(verdict "$maxalloc < 0.001") |"
   echo "| v5 framing costs <= 10 % more CPU per request than v4 (4096 in flight) | v5/v4 = $(ratio "${cpu5:-}" "${cpu4:-}") | $(verdict "${cpu5:-99} <= 1.10 * ${cpu4:-0}") |"
+  local i4 i5
+  i4=$(instructions_per_request 4) i5=$(instructions_per_request 5)
+  echo "| the same, in instructions (callgrind, inline callbacks, 512 in flight: deterministic) | v4 ${i4:-n/a}, v5 ${i5:-n/a} per request: v5/v4 = $(ratio "${i5:-}" "${i4:-}") | $(verdict "${i5:-99} <= 1.10 * ${i4:-0}") |"
   local idle1 idle8 per_conn idle busy per_req done32k err32k
   idle1=$(lookup "memory v5 io1 c1 conn1" heap_idle_kb)
   idle8=$(lookup "memory v5 io1 c8 conn8" heap_idle_kb)
@@ -333,6 +386,7 @@ else
   : >"$results"
   start=$(date +%s)
   mock_matrix
+  callgrind_runs
   matrix_table >"$work/section"
   replace_section "$doc/performance.md" matrix "$work/section"
   matrix_targets >"$work/targets"
