@@ -106,7 +106,7 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
 
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
-  cqlmux_result_clear(&call->result);
+  cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
   cqlmux_mem_free(&p->alloc, call->prepare_cql);
   cqlmux_prepared_free(call->prepared);
   call->prepare_cql = NULL;
@@ -143,7 +143,7 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   const cqlmux_call *call = cqlmux_future_payload(future);
   const cqlmux_result *r = call ? &call->result : NULL;
   if (!r || !r->has_error) return CQLMUX_ERR_INVALID_STATE;
-  const cqlmux_error_body *e = &r->error;
+  const cqlmux_error_body *e = &r->error->body;
   memset(out, 0, sizeof *out);
   out->code = e->code;
   out->consistency = (cqlmux_consistency)e->consistency;
@@ -152,9 +152,9 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   out->alive = e->alive;
   out->failures = e->num_failures;
   out->data_present = e->data_present;
-  out->write_type = r->error_write_type;
-  out->keyspace = r->error_keyspace;
-  out->table = r->error_table;
+  out->write_type = r->error->write_type;
+  out->keyspace = r->error->keyspace;
+  out->table = r->error->table;
   out->unprepared_id = e->unprepared_id.data;
   out->unprepared_id_length = e->unprepared_id.len;
   return CQLMUX_OK;
