@@ -90,6 +90,8 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
       return NULL;
     }
     cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
+    cqlmux_wbuf_use_buffer(&call->net.envelope, call->envelope_inline,
+                           sizeof call->envelope_inline);
     cqlmux_result_init(&call->result, &p->alloc);
     cqlmux_future_embed_init(&call->embedded_future, &p->alloc);
   }
@@ -104,6 +106,16 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   return call;
 }
 
+/* A call going back to the cache keeps the envelope block it grew (the next
+ * large request reuses it) unless it is over CQLMUX_CALL_ENVELOPE_KEEP:
+ * then it goes back to its inline room. No thread touches the envelope
+ * once the call has completed. */
+static void trim_envelope(cqlmux_call *call) {
+  cqlmux_wbuf *e = &call->net.envelope;
+  if (cqlmux_wbuf_owns_block(e) && e->cap > CQLMUX_CALL_ENVELOPE_KEEP)
+    cqlmux_wbuf_use_buffer(e, call->envelope_inline, sizeof call->envelope_inline);
+}
+
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
   cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
@@ -111,6 +123,7 @@ void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_prepared_free(call->prepared);
   call->prepare_cql = NULL;
   call->prepared = NULL;
+  trim_envelope(call); /* outside the lock: it may free */
   cqlmux_allocator alloc = p->alloc;
   pthread_mutex_lock(&p->lock);
   bool keep = !p->session_gone && p->cached < p->max_cached;
