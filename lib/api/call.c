@@ -72,6 +72,13 @@ void cqlmux_call_pool_release(cqlmux_call_pool *p) {
   release_locked(p);
 }
 
+/* The envelope starts in the result's inline arena: the two never need it
+ * at the same time (see api/session.h). */
+static void use_inline_room(cqlmux_call *call) {
+  cqlmux_wbuf_use_buffer(&call->net.envelope, call->result.arena_inline,
+                         sizeof call->result.arena_inline);
+}
+
 cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   pthread_mutex_lock(&p->lock);
   cqlmux_call *call = p->free_list;
@@ -89,10 +96,9 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
       pthread_mutex_unlock(&p->lock);
       return NULL;
     }
-    cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
-    cqlmux_wbuf_use_buffer(&call->net.envelope, call->envelope_inline,
-                           sizeof call->envelope_inline);
     cqlmux_result_init(&call->result, &p->alloc);
+    cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
+    use_inline_room(call);
     cqlmux_future_embed_init(&call->embedded_future, &p->alloc);
   }
   call->pool = p;
@@ -106,14 +112,21 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   return call;
 }
 
-/* A call going back to the cache keeps the envelope block it grew (the next
- * large request reuses it) unless it is over CQLMUX_CALL_ENVELOPE_KEEP:
- * then it goes back to its inline room. No thread touches the envelope
- * once the call has completed. */
+/* A call going back to the cache keeps the envelope block it grew, so the
+ * next large request reuses it, but tightly and within a bound:
+ * - a block that grew during this use holds the largest envelope the call
+ *   has carried, up to half of it unused (growth doubles): it is fitted to
+ *   this envelope, rounded up to 64 bytes. Only a growth leads to a fit,
+ *   and a growth only comes with a larger envelope than any before, so
+ *   alternating sizes never refit (no allocation per request);
+ * - a block over CQLMUX_CALL_ENVELOPE_KEEP is freed: the call goes back to
+ *   its inline room.
+ * No thread touches the envelope once the call has completed. */
 static void trim_envelope(cqlmux_call *call) {
   cqlmux_wbuf *e = &call->net.envelope;
-  if (cqlmux_wbuf_owns_block(e) && e->cap > CQLMUX_CALL_ENVELOPE_KEEP)
-    cqlmux_wbuf_use_buffer(e, call->envelope_inline, sizeof call->envelope_inline);
+  if (!cqlmux_wbuf_owns_block(e)) return;
+  if (e->grown) cqlmux_wbuf_shrink_to(e, (e->len + 63) & ~(size_t)63);
+  if (e->cap > CQLMUX_CALL_ENVELOPE_KEEP) use_inline_room(call);
 }
 
 void cqlmux_call_put(cqlmux_call *call) {

@@ -23,7 +23,9 @@ typedef struct cqlmux_rbuf cqlmux_rbuf;
  * columns): a prepared SELECT answered with SKIP_METADATA takes 96 bytes of
  * arena (its 69-byte body copy, then 6 cell offsets), an INSERT's VOID 8.
  * Every pooled call (one per request in flight) carries the inline arena,
- * so it holds those with a little room and no more. A result that does not
+ * so it holds those with a little room and no more; before the answer the
+ * call's envelope lives there (api/session.h), and 128 bytes also hold the
+ * benchmark's envelopes (65 and 88 bytes). A result that does not
  * fit (an unprepared SELECT's column specs: 6 columns take ~480 bytes) grows
  * the arena by one block; the call keeps that block for its next use
  * (cqlmux_result_recycle), up to CQLMUX_RESULT_ARENA_KEEP, so a steady

@@ -31,12 +31,21 @@ typedef struct cqlmux_call_pool cqlmux_call_pool;
 
 typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
 
-/* Room for the envelope inside the call: the benchmark's requests (tools/
- * bench) encode to 65 bytes (prepared SELECT, v5; 44 in v4) and 88
- * (unprepared SELECT), so typical small requests need no block of their
- * own. A larger envelope moves to an allocated block, which the call keeps
- * for its next use unless it grew past CQLMUX_CALL_ENVELOPE_KEEP. */
-#define CQLMUX_CALL_ENVELOPE_INLINE 96
+/* The envelope's room inside the call is the result's inline arena
+ * (CQLMUX_RESULT_ARENA_INLINE, 128 bytes): one room for the two phases of a
+ * request. The envelope needs it from encoding until the answer arrives
+ * (the connection copies it into its write buffer when it sends it, and a
+ * request that failed unsent is sent again elsewhere); the result needs it
+ * only from that answer on (cqlmux_result_fill, in on_response, which then
+ * completes the call: no path sends a request again after its answer).
+ * So typical small requests (the benchmark's prepared SELECT encodes to 65
+ * bytes, 44 in v4; the unprepared one to 88) need no block of their own,
+ * and their answers (96 bytes of arena for that SELECT) none either. A
+ * larger envelope moves to an allocated block, which the call keeps for its
+ * next use unless it grew past CQLMUX_CALL_ENVELOPE_KEEP.
+ * Whoever adds a path that resends a request after its answer (say, after
+ * an UNPREPARED error) must re-encode it or give the envelope its own
+ * room again. */
 #define CQLMUX_CALL_ENVELOPE_KEEP (16u << 10)
 
 /* Every call in flight costs sizeof(cqlmux_call) (plus an envelope or a
@@ -55,8 +64,7 @@ typedef struct cqlmux_call {
   char *prepare_cql;            /* PREPARE: the text, for the prepared object */
   cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
   struct cqlmux_call *pool_next;
-  cqlmux_result result;
-  uint8_t envelope_inline[CQLMUX_CALL_ENVELOPE_INLINE]; /* net.envelope's own room */
+  cqlmux_result result;         /* its inline arena is also net.envelope's room (above) */
 } cqlmux_call;
 
 /* One connection slot of a host: the connection object lives as long as

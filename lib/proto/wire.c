@@ -244,7 +244,16 @@ static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   b->data = p;
   b->cap = cap;
   b->borrowed = false;
+  b->grown = true;
   return CQLMUX_OK;
+}
+
+void cqlmux_wbuf_shrink_to(cqlmux_wbuf *b, size_t cap) {
+  if (!cqlmux_wbuf_owns_block(b) || cap >= b->cap || cap < b->len || cap == 0) return;
+  uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
+  if (!p) return;
+  b->data = p;
+  b->cap = cap;
 }
 
 uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {

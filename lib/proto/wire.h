@@ -102,6 +102,7 @@ typedef struct cqlmux_wbuf {
   const cqlmux_allocator *alloc;
   int error;                  /* first failure (NOMEM, OVERSIZED); sticky */
   bool borrowed;              /* data is the caller's: never resized or freed */
+  bool grown;                 /* grew since the last reset (see cqlmux_wbuf_shrink_to) */
 } cqlmux_wbuf;
 
 void cqlmux_wbuf_init(cqlmux_wbuf *b, const cqlmux_allocator *alloc, size_t max);
@@ -114,7 +115,14 @@ void cqlmux_wbuf_free(cqlmux_wbuf *b);
 static inline void cqlmux_wbuf_reset(cqlmux_wbuf *b) {
   b->len = 0;
   b->error = 0;
+  b->grown = false;
 }
+/* Shrinks b's own block to cap bytes (at least len; nothing for a borrowed
+ * buffer or when cap is not smaller). Growing doubles, so a buffer reused
+ * for like contents may leave up to half its block unused: its owner can
+ * fit the block once after a growth (b->grown) instead. Keeps the block as
+ * it is if the allocator fails. */
+void cqlmux_wbuf_shrink_to(cqlmux_wbuf *b, size_t cap);
 /* Makes room for n more bytes and returns where they go, or NULL (error set). */
 uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n);
 /* Reserves n bytes to fill in later (a length written after its body);

@@ -96,6 +96,30 @@ Test(call, a_grown_envelope_is_kept_for_the_next_use_within_the_bound) {
   cr_assert_eq(alloc.live, 0);
 }
 
+Test(call, a_grown_envelope_block_is_fitted_once_and_alternating_sizes_do_not_refit) {
+  cqlmux_call_pool *pool = cqlmux_call_pool_new(&alloc.hook, 16);
+  cqlmux_call *call = cqlmux_call_get(pool);
+  write_envelope(call, 1461); /* doubling from the inline room ends at 2048 */
+  cr_assert_geq(call->net.envelope.cap, 2048);
+  cqlmux_call_put(call);
+  cr_assert_eq(call->net.envelope.cap, 1472, "fitted to the envelope, rounded up to 64");
+  long before = alloc.calls;
+  for (int use = 0; use < 20; use++) {
+    call = cqlmux_call_get(pool);
+    write_envelope(call, use % 2 ? 1000 : 1461);
+    cqlmux_call_put(call);
+  }
+  cr_assert_eq(alloc.calls, before, "smaller envelopes neither grow nor refit the block");
+  cr_assert_eq(call->net.envelope.cap, 1472);
+  /* A larger one grows it, and it is fitted again, once. */
+  call = cqlmux_call_get(pool);
+  write_envelope(call, 1500);
+  cqlmux_call_put(call);
+  cr_assert_eq(call->net.envelope.cap, 1536);
+  cqlmux_call_pool_release(pool);
+  cr_assert_eq(alloc.live, 0);
+}
+
 /* A ROWS body with full metadata for 6 int columns, 1 row: an unprepared
  * SELECT's answer, several times the inline arena once decoded. */
 static void six_columns(cqlmux_wbuf *b) {
@@ -139,10 +163,47 @@ Test(call, an_unprepared_result_grows_the_arena_once_per_call) {
   cqlmux_wbuf_free(&body);
 }
 
+/* The envelope and the result share the call's inline room, one after the
+ * other: the envelope stays intact for as long as the request may be sent
+ * (again), and the answer decoded over it is whole. */
+Test(call, the_answer_takes_the_room_the_envelope_had) {
+  cqlmux_wbuf body;
+  cqlmux_rows_metadata meta = {.flags = CQLMUX_ROWS_FLAG_NO_METADATA, .columns_count = 6,
+                               .paging_state = {NULL, -1}};
+  static const uint8_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  cqlmux_bytes cells[6] = {{v, 4}, {v, 4}, {v, 8}, {v, 8}, {v, 1}, {v, 4}};
+  cqlmux_wbuf_init(&body, NULL, 0);
+  cqlmux_rows_encode(&body, 5, &meta, 1, cells); /* the prepared SELECT's answer */
+  cqlmux_call_pool *pool = cqlmux_call_pool_new(&alloc.hook, 16);
+  cqlmux_call *call = cqlmux_call_get(pool);
+  long before = alloc.calls;
+  write_envelope(call, 65);
+  cr_assert_eq((void *)call->net.envelope.data, (void *)call->result.arena_inline);
+  /* Sent, failed unsent, sent again: the bytes are what was encoded. */
+  for (size_t i = 0; i < 65; i++) cr_assert_eq(call->net.envelope.data[i], 0x5a);
+  cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL),
+               CQLMUX_OK);
+  cr_assert_eq(alloc.calls, before, "neither the envelope nor the answer needed a block");
+  const uint8_t *data;
+  int32_t len;
+  cr_assert_eq(cqlmux_result_get_serialized(&call->result, 0, 3, &data, &len), CQLMUX_OK);
+  cr_assert_eq(len, 8);
+  cr_assert_arr_eq(data, v, 8);
+  cqlmux_call_put(call);
+  /* The next use encodes into the room again. */
+  call = cqlmux_call_get(pool);
+  write_envelope(call, 88);
+  cr_assert_not(cqlmux_wbuf_owns_block(&call->net.envelope));
+  cqlmux_call_put(call);
+  cqlmux_call_pool_release(pool);
+  cr_assert_eq(alloc.live, 0);
+  cqlmux_wbuf_free(&body);
+}
+
 /* The sizes every request in flight pays (the performance target: at most
  * 1 KiB of heap per request in flight beyond its frame bytes). */
 Test(call, sizes) {
   cr_assert_leq(sizeof(cqlmux_future), 88);
   cr_assert_leq(sizeof(cqlmux_request), 184);
-  cr_assert_leq(sizeof(cqlmux_call), 768, "cqlmux_call is %zu bytes", sizeof(cqlmux_call));
+  cr_assert_leq(sizeof(cqlmux_call), 672, "cqlmux_call is %zu bytes", sizeof(cqlmux_call));
 }

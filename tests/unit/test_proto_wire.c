@@ -410,3 +410,23 @@ Test(proto_wire, a_borrowed_buffer_respects_the_growth_limit) {
   cqlmux_wbuf_free(&b);
   cr_assert_null(b.data);
 }
+
+Test(proto_wire, shrink_to_fits_an_own_block_after_a_growth) {
+  uint8_t room[4];
+  cqlmux_wbuf_use_buffer(&buf, room, sizeof room);
+  cqlmux_write_u16(&buf, 1);
+  cr_assert_not(buf.grown);
+  cqlmux_wbuf_shrink_to(&buf, 2); /* borrowed: left alone */
+  cr_assert_eq((void *)buf.data, (void *)room);
+  for (int i = 0; i < 100; i++) cqlmux_write_u8(&buf, (uint8_t)i);
+  cr_assert(buf.grown);
+  cr_assert_geq(buf.cap, 102);
+  cqlmux_wbuf_shrink_to(&buf, 101); /* under len: refused */
+  cr_assert_geq(buf.cap, 102);
+  cqlmux_wbuf_shrink_to(&buf, 128);
+  cr_assert_eq(buf.cap, 128);
+  cr_assert_eq(buf.data[2], 0);
+  cr_assert_eq(buf.data[101], 99, "the bytes survive");
+  cqlmux_wbuf_reset(&buf);
+  cr_assert_not(buf.grown);
+}
