@@ -62,10 +62,18 @@ static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
  * atomic operations on a line the I/O thread writes. When the arena's
  * current block lacks room the arena grows; the pooled call keeps that
  * block (cqlmux_result_recycle), so this allocates once per call, not per
- * answer. NULL when the body is not small or memory runs out. */
+ * answer. NULL when the body is not small or memory runs out.
+ * On a block kept from an earlier fill, the inline arena is not in use: a
+ * body that fits goes there, as it did (through the arena) when that fill
+ * grew the block, which is why the block has no room counted for it (see
+ * cqlmux_arena_grow). */
 static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t len) {
   if (len > CQLMUX_RESULT_SMALL_BODY) return NULL;
-  uint8_t *p = cqlmux_arena_alloc_grow(&r->arena, len);
+  uint8_t *p;
+  if (!cqlmux_arena_on_initial(&r->arena) && len <= sizeof r->arena_inline)
+    p = r->arena_inline;
+  else
+    p = cqlmux_arena_alloc_grow(&r->arena, len);
   if (p) memcpy(p, body, len);
   return p;
 }

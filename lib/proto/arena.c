@@ -47,12 +47,17 @@ void *cqlmux_arena_alloc(cqlmux_arena *a, size_t size) {
   return a->base + at;
 }
 
+bool cqlmux_arena_on_initial(const cqlmux_arena *a) {
+  return !a->blocks || a->base != (unsigned char *)((block_header *)a->blocks + 1);
+}
+
 int cqlmux_arena_grow(cqlmux_arena *a, size_t mark) {
   size_t need = a->used - mark;
   a->used = mark;
   /* mark <= cap: it was a position in the current block. */
-  if (need > SIZE_MAX - sizeof(block_header) - mark) return CQLMUX_ERR_NOMEM;
-  need += mark;
+  size_t before = cqlmux_arena_on_initial(a) ? 0 : mark;
+  if (need > SIZE_MAX - sizeof(block_header) - before) return CQLMUX_ERR_NOMEM;
+  need += before;
   block_header *h = cqlmux_mem_malloc(a->alloc, sizeof *h + need);
   if (!h) return CQLMUX_ERR_NOMEM;
   h->next = a->blocks;

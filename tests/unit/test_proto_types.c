@@ -433,26 +433,29 @@ Test(proto_types, counting_pass_then_one_block) {
 /* ------------------------------------------------------- arena block reuse */
 
 /* A grown block is kept across cqlmux_arena_reset_keep when it is within
- * the bound, and the next use starts on it. */
+ * the bound, and the next use starts on it, leaving the caller's buffer to
+ * the caller. */
 Test(proto_types, reset_keep_reuses_a_grown_block_within_the_bound) {
   cqlmux_arena a;
   unsigned char small[64];
   cqlmux_arena_init(&a, NULL, small, sizeof small);
+  cr_assert(cqlmux_arena_on_initial(&a));
   /* 40 bytes in the caller's buffer, then a pass that needs 96 more. */
   cr_assert_not_null(cqlmux_arena_alloc(&a, 40));
   size_t mark = cqlmux_arena_mark(&a);
   cr_assert_null(cqlmux_arena_alloc(&a, 96));
   cr_assert_eq(cqlmux_arena_grow(&a, mark), CQLMUX_OK);
-  cr_assert_eq(a.cap, 136, "the pass plus what the buffer held: a like use fits whole");
+  cr_assert_eq(a.cap, 96, "what the pass counted: the caller's buffer is there next time");
+  cr_assert_not(cqlmux_arena_on_initial(&a));
   void *block = a.base;
   cr_assert_not_null(cqlmux_arena_alloc(&a, 96));
   size_t owned = cqlmux_arena_owned(&a);
   cqlmux_arena_reset_keep(&a, 1024);
   cr_assert_eq(cqlmux_arena_owned(&a), owned, "kept");
   cr_assert_eq((void *)a.base, block, "the next use starts on the kept block");
+  cr_assert_not(cqlmux_arena_on_initial(&a), "the caller's buffer is free for its 40 bytes");
   cr_assert_eq(a.used, 0);
-  /* The like use again: one pass, nothing allocated. */
-  cr_assert_not_null(cqlmux_arena_alloc(&a, 40));
+  /* The like pass again: one pass, nothing allocated. */
   cr_assert_not_null(cqlmux_arena_alloc(&a, 96));
   cr_assert_not(cqlmux_arena_overflowed(&a));
   cr_assert_eq(cqlmux_arena_owned(&a), owned);
@@ -460,6 +463,26 @@ Test(proto_types, reset_keep_reuses_a_grown_block_within_the_bound) {
   cqlmux_arena_reset(&a);
   cr_assert_eq(cqlmux_arena_owned(&a), 0);
   cr_assert_eq((void *)a.base, (void *)small);
+  cr_assert(cqlmux_arena_on_initial(&a));
+  cqlmux_arena_free(&a);
+}
+
+/* Growing out of a block of its own, the new block also counts what that
+ * block held before the pass: kept, it takes the whole content next time. */
+Test(proto_types, growing_from_an_own_block_sizes_for_the_whole_content) {
+  cqlmux_arena a;
+  cqlmux_arena_init(&a, NULL, NULL, 0);
+  cr_assert_not_null(cqlmux_arena_alloc_grow(&a, 200)); /* a 512-byte block */
+  cr_assert_eq(a.cap, 512);
+  size_t mark = cqlmux_arena_mark(&a);
+  cr_assert_null(cqlmux_arena_alloc(&a, 600));
+  cr_assert_eq(cqlmux_arena_grow(&a, mark), CQLMUX_OK);
+  cr_assert_eq(a.cap, 800);
+  cqlmux_arena_reset_keep(&a, 4096);
+  cr_assert_eq(a.cap, 800);
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 200));
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 600));
+  cr_assert_not(cqlmux_arena_overflowed(&a));
   cqlmux_arena_free(&a);
 }
 
