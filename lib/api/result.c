@@ -70,7 +70,8 @@ static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
 static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t len) {
   if (len > CQLMUX_RESULT_SMALL_BODY) return NULL;
   uint8_t *p;
-  if (!cqlmux_arena_on_initial(&r->arena) && len <= sizeof r->arena_inline)
+  /* blocks first: no call on the common path (no block at all) */
+  if (r->arena.blocks && !cqlmux_arena_on_initial(&r->arena) && len <= sizeof r->arena_inline)
     p = r->arena_inline;
   else
     p = cqlmux_arena_alloc_grow(&r->arena, len);
