@@ -114,18 +114,21 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
 
 /* A call going back to the cache keeps the envelope block it grew, so the
  * next large request reuses it, but tightly and within a bound:
- * - a block that grew during this use holds the largest envelope the call
- *   has carried, up to half of it unused (growth doubles): it is fitted to
- *   this envelope, rounded up to 64 bytes. Only a growth leads to a fit,
- *   and a growth only comes with a larger envelope than any before, so
- *   alternating sizes never refit (no allocation per request);
+ * - a block that grew during this use to hold an envelope that fills more
+ *   than half of it (growth doubles, so up to half may be unused) is fitted
+ *   to that envelope, rounded up to 64 bytes. Only a growth leads to a fit,
+ *   and a growth only comes with more bytes than the block holds, so
+ *   alternating sizes never refit (no allocation per request). An envelope
+ *   that needed more room while it was built than it keeps (v4 LZ4 reserves
+ *   scratch after the body) leaves at most half the block used: no fit, or
+ *   the next growth would come with every use;
  * - a block over CQLMUX_CALL_ENVELOPE_KEEP is freed: the call goes back to
  *   its inline room.
  * No thread touches the envelope once the call has completed. */
 static void trim_envelope(cqlmux_call *call) {
   cqlmux_wbuf *e = &call->net.envelope;
   if (!cqlmux_wbuf_owns_block(e)) return;
-  if (e->grown) cqlmux_wbuf_shrink_to(e, (e->len + 63) & ~(size_t)63);
+  if (e->grown && e->len > e->cap / 2) cqlmux_wbuf_shrink_to(e, (e->len + 63) & ~(size_t)63);
   if (e->cap > CQLMUX_CALL_ENVELOPE_KEEP) use_inline_room(call);
 }
 

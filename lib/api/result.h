@@ -25,11 +25,12 @@ typedef struct cqlmux_rbuf cqlmux_rbuf;
  * Every pooled call (one per request in flight) carries the inline arena,
  * so it holds those with a little room and no more; before the answer the
  * call's envelope lives there (api/session.h), and 128 bytes also hold the
- * benchmark's envelopes (65 and 88 bytes). A result that does not
- * fit (an unprepared SELECT's column specs: 6 columns take ~480 bytes) grows
- * the arena by one block; the call keeps that block for its next use
- * (cqlmux_result_recycle), up to CQLMUX_RESULT_ARENA_KEEP, so a steady
- * workload of such results stops allocating after each call's first use. */
+ * benchmark's envelopes (65 and 88 bytes). A result that does not fit (an
+ * unprepared SELECT: its 6 column specs and cell index take 360 bytes next
+ * to the body copy) grows the arena by one block; the call keeps that block
+ * for its next use (cqlmux_result_recycle), up to CQLMUX_RESULT_ARENA_KEEP,
+ * so a steady workload of such results stops allocating after each call's
+ * first use. */
 #define CQLMUX_RESULT_ARENA_INLINE 128
 #define CQLMUX_RESULT_ARENA_KEEP 4096
 /* Bodies up to this size are copied into the arena instead of keeping the

@@ -87,7 +87,7 @@ void cqlmux_arena_reset_keep(cqlmux_arena *a, size_t keep);
 /* True while the arena allocates from the caller's buffer (not a block). */
 bool cqlmux_arena_on_initial(const cqlmux_arena *a);
 
-/* Bytes owned (allocated blocks, headers included), for tests and metrics. */
+/* Bytes owned (allocated blocks, headers included), for tests. */
 size_t cqlmux_arena_owned(const cqlmux_arena *a);
 
 /* Frees every owned block. The arena may be initialized again. NULL is ok. */

@@ -120,6 +120,25 @@ Test(call, a_grown_envelope_block_is_fitted_once_and_alternating_sizes_do_not_re
   cr_assert_eq(alloc.live, 0);
 }
 
+/* An envelope that needs scratch room after its bytes while it is built
+ * (v4 LZ4 compresses into room reserved past the body, then gives it back):
+ * the block keeps that room, or every use would grow it again. */
+Test(call, an_envelope_built_with_scratch_room_does_not_regrow_each_use) {
+  cqlmux_call_pool *pool = cqlmux_call_pool_new(&alloc.hook, 16);
+  long before = 0;
+  for (int use = 0; use < 10; use++) {
+    cqlmux_call *call = cqlmux_call_get(pool);
+    write_envelope(call, 65);
+    cr_assert_not_null(cqlmux_wbuf_reserve(&call->net.envelope, 76)); /* the LZ4 scratch */
+    call->net.envelope.len = 65;
+    cqlmux_call_put(call);
+    if (use == 0) before = alloc.calls;
+  }
+  cr_assert_eq(alloc.calls, before, "one growth on the first use, none after");
+  cqlmux_call_pool_release(pool);
+  cr_assert_eq(alloc.live, 0);
+}
+
 /* A ROWS body with full metadata for 6 int columns, 1 row: an unprepared
  * SELECT's answer, several times the inline arena once decoded. */
 static void six_columns(cqlmux_wbuf *b) {
