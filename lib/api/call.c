@@ -73,6 +73,12 @@ void cqlmux_call_pool_release(cqlmux_call_pool *p) {
   release_locked(p);
 }
 
+/* The envelope starts in the call's own room (api/session.h). */
+static void use_inline_room(cqlmux_call *call) {
+  cqlmux_wbuf_use_buffer(&call->net.envelope, call->envelope_inline,
+                         sizeof call->envelope_inline);
+}
+
 cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   pthread_mutex_lock(&p->lock);
   cqlmux_call *call = p->free_list;
@@ -90,8 +96,9 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
       pthread_mutex_unlock(&p->lock);
       return NULL;
     }
-    cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
     cqlmux_result_init(&call->result, &p->alloc);
+    cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
+    use_inline_room(call);
     cqlmux_future_embed_init(&call->embedded_future, &p->alloc);
   }
   call->pool = p;
@@ -105,13 +112,34 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   return call;
 }
 
+/* A call going back to the cache keeps the envelope block it grew, so the
+ * next large request reuses it, but tightly and within a bound:
+ * - a block that grew during this use to hold an envelope that fills more
+ *   than half of it (growth doubles, so up to half may be unused) is fitted
+ *   to that envelope, rounded up to 64 bytes. Only a growth leads to a fit,
+ *   and a growth only comes with more bytes than the block holds, so
+ *   alternating sizes never refit (no allocation per request). An envelope
+ *   that needed more room while it was built than it keeps (v4 LZ4 reserves
+ *   scratch after the body) leaves at most half the block used: no fit, or
+ *   the next growth would come with every use;
+ * - a block over CQLMUX_CALL_ENVELOPE_KEEP is freed: the call goes back to
+ *   its inline room.
+ * No thread touches the envelope once the call has completed. */
+static void trim_envelope(cqlmux_call *call) {
+  cqlmux_wbuf *e = &call->net.envelope;
+  if (!cqlmux_wbuf_owns_block(e)) return;
+  if (e->grown && e->len > e->cap / 2) cqlmux_wbuf_shrink_to(e, (e->len + 63) & ~(size_t)63);
+  if (e->cap > CQLMUX_CALL_ENVELOPE_KEEP) use_inline_room(call);
+}
+
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
-  cqlmux_result_clear(&call->result);
+  cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
   cqlmux_mem_free(&p->alloc, call->prepare_cql);
   cqlmux_prepared_free(call->prepared);
   call->prepare_cql = NULL;
   call->prepared = NULL;
+  trim_envelope(call); /* outside the lock: it may free */
   cqlmux_allocator alloc = p->alloc;
   pthread_mutex_lock(&p->lock);
   bool keep = !p->session_gone && p->cached < p->max_cached;
@@ -144,7 +172,7 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   const cqlmux_call *call = cqlmux_future_payload(future);
   const cqlmux_result *r = call ? &call->result : NULL;
   if (!r || !r->has_error) return CQLMUX_ERR_INVALID_STATE;
-  const cqlmux_error_body *e = &r->error;
+  const cqlmux_error_body *e = &r->error->body;
   memset(out, 0, sizeof *out);
   out->code = e->code;
   out->consistency = (cqlmux_consistency)e->consistency;
@@ -153,9 +181,9 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   out->alive = e->alive;
   out->failures = e->num_failures;
   out->data_present = e->data_present;
-  out->write_type = r->error_write_type;
-  out->keyspace = r->error_keyspace;
-  out->table = r->error_table;
+  out->write_type = r->error->write_type;
+  out->keyspace = r->error->keyspace;
+  out->table = r->error->table;
   out->unprepared_id = e->unprepared_id.data;
   out->unprepared_id_length = e->unprepared_id.len;
   return CQLMUX_OK;

@@ -12,12 +12,11 @@
 #include "runtime/alloc.h"
 
 void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
-  r->alloc = alloc;
+  r->kind = 0;
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
   r->omitted_meta = r->meta_ref = NULL;
-  r->error_write_type = r->error_keyspace = r->error_table = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
@@ -35,16 +34,25 @@ void cqlmux_result_drop_columns(cqlmux_result *r) {
   r->meta_ref = r->omitted_meta = NULL;
 }
 
-void cqlmux_result_clear(cqlmux_result *r) {
+/* Lets go of everything fill took; the arena keeps one block of up to
+ * `keep` bytes (0: none). The columns reference stays (meta_ref). */
+static void release(cqlmux_result *r, size_t keep) {
   r->omitted_meta = NULL;
   cqlmux_rbuf_release(r->buffer);
   r->buffer = NULL;
-  cqlmux_mem_free(r->alloc, r->copy);
+  cqlmux_mem_free(r->arena.alloc, r->copy);
   r->copy = NULL;
-  cqlmux_arena_reset(&r->arena);
+  if (keep)
+    cqlmux_arena_reset_keep(&r->arena, keep);
+  else
+    cqlmux_arena_reset(&r->arena);
+  r->kind = 0;
   r->has_result = r->has_error = false;
-  r->error_write_type = r->error_keyspace = r->error_table = NULL;
 }
+
+void cqlmux_result_clear(cqlmux_result *r) { release(r, 0); }
+
+void cqlmux_result_recycle(cqlmux_result *r) { release(r, CQLMUX_RESULT_ARENA_KEEP); }
 
 /* A NUL-terminated copy of s in the arena ("" when memory runs out). */
 static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
@@ -55,20 +63,26 @@ static const char *copy_slice(cqlmux_arena *a, cqlmux_slice s) {
   return out;
 }
 
-/* A small body is copied into the arena's inline space (next to what its
- * decoding needs) rather than pinning the receive buffer: a pinned buffer
- * makes the connection move to a freshly allocated one, and the reference
- * is two atomic operations on a line the I/O thread writes. NULL when it
- * does not fit; the arena is then as it was. */
+/* A small body is copied into the arena (next to what its decoding needs)
+ * rather than pinning the receive buffer: a pinned buffer makes the
+ * connection move to a freshly allocated one, and the reference is two
+ * atomic operations on a line the I/O thread writes. When the arena's
+ * current block lacks room the arena grows; the pooled call keeps that
+ * block (cqlmux_result_recycle), so this allocates once per call, not per
+ * answer. NULL when the body is not small or memory runs out.
+ * On a block kept from an earlier fill, the inline arena is not in use: a
+ * body that fits goes there, as it did (through the arena) when that fill
+ * grew the block, which is why the block has no room counted for it (see
+ * cqlmux_arena_grow). */
 static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t len) {
   if (len > CQLMUX_RESULT_SMALL_BODY) return NULL;
-  size_t mark = cqlmux_arena_mark(&r->arena);
-  uint8_t *p = cqlmux_arena_alloc(&r->arena, len);
-  if (!p) {
-    cqlmux_arena_rewind(&r->arena, mark);
-    return NULL;
-  }
-  memcpy(p, body, len);
+  uint8_t *p;
+  /* blocks first: no call on the common path (no block at all) */
+  if (r->arena.blocks && !cqlmux_arena_on_initial(&r->arena) && len <= sizeof r->arena_inline)
+    p = r->arena_inline;
+  else
+    p = cqlmux_arena_alloc_grow(&r->arena, len);
+  if (p) memcpy(p, body, len);
   return p;
 }
 
@@ -77,10 +91,51 @@ static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t l
  * change the server did not flag) its columns stay unknown and the typed
  * getters refuse them. */
 static void borrow_columns(cqlmux_result *r) {
-  cqlmux_rows_metadata *meta = &r->msg.rows.meta;
+  cqlmux_rows_metadata *meta = &r->rows.meta;
   const cqlmux_result_meta *m = r->omitted_meta;
-  if (r->msg.kind != CQLMUX_RESULT_ROWS || meta->columns || !m) return;
+  if (meta->columns || !m) return;
   if (meta->columns_count == m->columns_count) meta->columns = m->columns;
+}
+
+/* A copy of the n bytes at p in the arena, or NULL. */
+static const void *arena_copy(cqlmux_arena *a, const void *p, size_t n) {
+  void *out = cqlmux_arena_alloc_grow(a, n);
+  if (out) memcpy(out, p, n);
+  return out;
+}
+
+/* Keeps the decoded RESULT m: rows inline, the rarer kinds in the arena. */
+static int keep_result(cqlmux_result *r, const cqlmux_result_msg *m) {
+  r->kind = m->kind;
+  switch (m->kind) {
+  case CQLMUX_RESULT_ROWS:
+    r->rows = m->rows;
+    borrow_columns(r);
+    return CQLMUX_OK;
+  case CQLMUX_RESULT_SET_KEYSPACE:
+    r->keyspace = m->keyspace;
+    return CQLMUX_OK;
+  case CQLMUX_RESULT_PREPARED:
+    r->prepared = arena_copy(&r->arena, &m->prepared, sizeof m->prepared);
+    return r->prepared ? CQLMUX_OK : CQLMUX_ERR_NOMEM;
+  case CQLMUX_RESULT_SCHEMA_CHANGE:
+    r->schema_change = arena_copy(&r->arena, &m->schema_change, sizeof m->schema_change);
+    return r->schema_change ? CQLMUX_OK : CQLMUX_ERR_NOMEM;
+  default: /* VOID */
+    return CQLMUX_OK;
+  }
+}
+
+static int keep_error(cqlmux_result *r, uint8_t version, const uint8_t *body, size_t len) {
+  cqlmux_result_error *e = cqlmux_arena_alloc_grow(&r->arena, sizeof *e);
+  if (!e) return CQLMUX_ERR_NOMEM;
+  int rc = cqlmux_error_decode(version, body, len, &e->body);
+  if (rc != CQLMUX_OK) return rc;
+  e->write_type = copy_slice(&r->arena, e->body.write_type);
+  e->keyspace = copy_slice(&r->arena, e->body.keyspace);
+  e->table = copy_slice(&r->arena, e->body.name);
+  r->error = e;
+  return CQLMUX_OK;
 }
 
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
@@ -92,28 +147,26 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
     cqlmux_rbuf_retain(buffer);
     r->buffer = buffer;
   } else if (len) {
-    r->copy = cqlmux_mem_malloc(r->alloc, len);
+    r->copy = cqlmux_mem_malloc(r->arena.alloc, len);
     if (!r->copy) return CQLMUX_ERR_NOMEM;
     memcpy(r->copy, body, len);
     body = r->copy;
   }
   int rc;
   if (opcode == CQLMUX_OP_RESULT) {
-    rc = cqlmux_result_decode(version, body, len, &r->arena, &r->msg);
+    cqlmux_result_msg msg;
+    rc = cqlmux_result_decode(version, body, len, &r->arena, &msg);
+    if (rc == CQLMUX_OK) rc = keep_result(r, &msg);
     r->has_result = rc == CQLMUX_OK;
-    if (r->has_result) borrow_columns(r);
   } else if (opcode == CQLMUX_OP_ERROR) {
-    rc = cqlmux_error_decode(version, body, len, &r->error);
+    rc = keep_error(r, version, body, len);
     r->has_error = rc == CQLMUX_OK;
-    if (rc == CQLMUX_OK) {
-      r->error_write_type = copy_slice(&r->arena, r->error.write_type);
-      r->error_keyspace = copy_slice(&r->arena, r->error.keyspace);
-      r->error_table = copy_slice(&r->arena, r->error.name);
-    }
   } else {
     rc = CQLMUX_ERR_PROTOCOL;
   }
-  if (rc != CQLMUX_OK) cqlmux_result_clear(r);
+  /* A failed fill holds nothing, but the arena may keep a block: a pooled
+   * call's next fill reuses it (see cqlmux_result_recycle). */
+  if (rc != CQLMUX_OK) release(r, CQLMUX_RESULT_ARENA_KEEP);
   return rc;
 }
 
@@ -144,19 +197,19 @@ static const char *error_name(int32_t code) {
 }
 
 void cqlmux_result_describe_error(const cqlmux_result *r, char *out, size_t cap) {
-  snprintf(out, cap, "Cassandra error 0x%04x (%s): %.*s", (unsigned)r->error.code,
-           error_name(r->error.code), (int)r->error.message.len,
-           (const char *)r->error.message.data);
+  const cqlmux_error_body *e = &r->error->body;
+  snprintf(out, cap, "Cassandra error 0x%04x (%s): %.*s", (unsigned)e->code, error_name(e->code),
+           (int)e->message.len, (const char *)e->message.data);
 }
 
 /* ------------------------------------------------------------ public access */
 
 cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *r) {
-  return r ? (cqlmux_result_kind)r->msg.kind : CQLMUX_RESULT_VOID;
+  return r ? (cqlmux_result_kind)r->kind : CQLMUX_RESULT_VOID;
 }
 
 static const cqlmux_rows *rows_of(const cqlmux_result *r) {
-  return r && r->msg.kind == CQLMUX_RESULT_ROWS ? &r->msg.rows : NULL;
+  return r && r->kind == CQLMUX_RESULT_ROWS ? &r->rows : NULL;
 }
 
 size_t cqlmux_result_row_count(const cqlmux_result *r) {
@@ -306,7 +359,7 @@ int cqlmux_result_get_value(const cqlmux_result *r, size_t row, size_t col, cqlm
   const cqlmux_column_spec *c = column(r, col);
   if (!out) return CQLMUX_ERR_INVALID_ARGUMENT;
   if (!c) return CQLMUX_ERR_NOT_FOUND;
-  const cqlmux_rows *rows = &r->msg.rows; /* column() found it a rows result */
+  const cqlmux_rows *rows = &r->rows; /* column() found it a rows result */
   if (row >= (size_t)rows->rows_count) return CQLMUX_ERR_NOT_FOUND;
   *out = cqlmux_value_make(c->type,
                            cqlmux_rows_cell_at(rows, row * (size_t)rows->meta.columns_count + col));

@@ -19,42 +19,58 @@
 
 typedef struct cqlmux_rbuf cqlmux_rbuf;
 
-/* A typical small result fits here without an allocation: the body copy
- * (CQLMUX_RESULT_SMALL_BODY), its cell index, and for an unprepared
- * statement the specs of a handful of columns (6 columns: ~490 bytes);
- * prepared statements borrow their columns instead (api/prepared.h). Every
- * pooled call carries this much, so it is kept small. */
-#define CQLMUX_RESULT_ARENA_INLINE 512
+/* Sizes, from what the benchmark's workloads use (tools/bench; 1 row x 6
+ * columns): a prepared SELECT answered with SKIP_METADATA takes 96 bytes of
+ * arena (its 69-byte body copy, then 6 cell offsets), an INSERT's VOID 8.
+ * Every pooled call (one per request in flight) carries the inline arena,
+ * so it holds those with a little room and no more. A result that does not fit (an
+ * unprepared SELECT: its 6 column specs and cell index take 360 bytes next
+ * to the body copy) grows the arena by one block; the call keeps that block
+ * for its next use (cqlmux_result_recycle), up to CQLMUX_RESULT_ARENA_KEEP,
+ * so a steady workload of such results stops allocating after each call's
+ * first use. */
+#define CQLMUX_RESULT_ARENA_INLINE 128
+#define CQLMUX_RESULT_ARENA_KEEP 4096
 /* Bodies up to this size are copied into the arena instead of keeping the
  * connection's receive buffer (see result.c). */
 #define CQLMUX_RESULT_SMALL_BODY 256
 
 typedef struct cqlmux_result_meta cqlmux_result_meta;
 
+/* The details of an ERROR answer; in the result's arena, since an error
+ * needs far more room than a typical result and comes far less often. */
+typedef struct cqlmux_result_error {
+  cqlmux_error_body body;
+  /* NUL-terminated copies for cqlmux_server_error's string fields. */
+  const char *write_type;
+  const char *keyspace;
+  const char *table;
+} cqlmux_result_error;
+
+/* A decoded answer. Only what a common result needs is inline (the kind and
+ * the rows); the rarer, larger answers live in the arena. */
 struct cqlmux_result {
-  const cqlmux_allocator *alloc;
+  cqlmux_arena arena;               /* its allocator is the result's */
   cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer, or NULL */
   /* The reference that keeps omitted_meta alive. It stays with the pooled
-   * call after clear, so a call reused for the same prepared statement (the
-   * common case) changes no reference count: two atomic operations on a
-   * shared line less per request. Dropped when the call is used for other
-   * columns or destroyed (cqlmux_result_drop_columns). */
+   * call after clear and recycle, so a call reused for the same prepared
+   * statement (the common case) changes no reference count: two atomic
+   * operations on a shared line less per request. Dropped when the call is
+   * used for other columns or destroyed (cqlmux_result_drop_columns). */
   cqlmux_result_meta *meta_ref;
-  bool has_result;               /* msg is a decoded RESULT */
-  bool has_error;                /* error is a decoded ERROR */
-  union {                        /* an answer is one or the other */
-    cqlmux_result_msg msg;
-    cqlmux_error_body error;
+  cqlmux_rbuf *buffer;              /* retained receive buffer, or NULL */
+  uint8_t *copy;                    /* private copy of the body, or NULL */
+  int32_t kind;                     /* CQLMUX_RESULT_* when has_result; else 0 */
+  bool has_result;                  /* a RESULT was decoded: kind and its member below */
+  bool has_error;                   /* an ERROR was decoded: error below */
+  union {
+    cqlmux_rows rows;                          /* kind ROWS */
+    cqlmux_slice keyspace;                     /* kind SET_KEYSPACE */
+    const cqlmux_prepared_msg *prepared;       /* kind PREPARED, in the arena */
+    const cqlmux_schema_change *schema_change; /* kind SCHEMA_CHANGE, in the arena */
+    const cqlmux_result_error *error;          /* has_error, in the arena */
   };
-  cqlmux_rbuf *buffer;           /* retained receive buffer, or NULL */
-  uint8_t *copy;                 /* private copy of the body, or NULL */
-  cqlmux_arena arena;
-  /* NUL-terminated copies for cqlmux_server_error's string fields, in the
-   * arena (errors only: a result does not carry room for them). */
-  const char *error_write_type;
-  const char *error_keyspace;
-  const char *error_table;
-  _Alignas(max_align_t) uint8_t arena_inline[CQLMUX_RESULT_ARENA_INLINE];
+  _Alignas(CQLMUX_ARENA_ALIGN) uint8_t arena_inline[CQLMUX_RESULT_ARENA_INLINE];
 };
 
 void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
@@ -67,12 +83,17 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
                        size_t len, cqlmux_rbuf *buffer);
 
 /* Before fill: the answer was asked for with SKIP_METADATA, its columns are
- * those of m; the result takes a reference on m (NULL: none). */
+ * those of m (NULL: none); the result holds a reference on m (meta_ref). */
 void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m);
 
 /* Releases what fill took (buffer reference, copy, arena growth); keeps
  * the columns reference for the next use (see meta_ref). */
 void cqlmux_result_clear(cqlmux_result *r);
+
+/* The same for a result about to be filled again (a pooled call): one block
+ * the arena grew is kept for the next fill, up to CQLMUX_RESULT_ARENA_KEEP
+ * bytes. cqlmux_result_clear or cqlmux_arena_free(&r->arena) frees it. */
+void cqlmux_result_recycle(cqlmux_result *r);
 
 /* Drops the columns reference kept across uses (before freeing r). */
 void cqlmux_result_drop_columns(cqlmux_result *r);

@@ -421,7 +421,7 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
   budget_release(s, call);
-  int32_t server_code = call->result.has_error ? call->result.error.code : 0;
+  int32_t server_code = call->result.has_error ? call->result.error->body.code : 0;
   /* The loop's time on an I/O thread: when this turn picked the answer up.
    * A request submitted after the turn began may look older than the turn. */
   uint64_t now = cqlmux_loop_thread_now_us(), since = call->net.submitted_us;
@@ -584,7 +584,7 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
 /* The prepared statement, with its result columns decoded from the
  * answer's body (a NULL result_meta only costs SKIP_METADATA). */
 static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
-  const cqlmux_prepared_msg *p = &call->result.msg.prepared;
+  const cqlmux_prepared_msg *p = call->result.prepared;
   call->prepared = cqlmux_prepared_new(call->session->alloc, call->prepare_cql, p->id.data,
                                        p->id.len, p->result_metadata_id.data,
                                        p->result_metadata_id.len, (size_t)p->bind_count);
@@ -607,10 +607,10 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
     complete_call(call, CQLMUX_ERR_SERVER, message);
     return;
   }
-  if (call->result.msg.kind == CQLMUX_RESULT_SET_KEYSPACE)
-    propagate_keyspace(call->session, &call->result.msg.keyspace);
+  if (call->result.kind == CQLMUX_RESULT_SET_KEYSPACE)
+    propagate_keyspace(call->session, &call->result.keyspace);
   if (call->kind == CQLMUX_CALL_PREPARE) {
-    if (call->result.msg.kind != CQLMUX_RESULT_PREPARED) {
+    if (call->result.kind != CQLMUX_RESULT_PREPARED) {
       complete_call(call, CQLMUX_ERR_PROTOCOL, "PREPARE answered without a prepared result");
       return;
     }

@@ -32,6 +32,22 @@ typedef struct cqlmux_call_pool cqlmux_call_pool;
 
 typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
 
+/* Room for the envelope inside the call: the benchmark's requests (tools/
+ * bench) encode to 65 bytes (prepared SELECT, v5; 44 in v4) and 88
+ * (unprepared SELECT), so typical small requests need no block of their
+ * own. A larger envelope moves to an allocated block, which the call keeps
+ * for its next use unless it grew past CQLMUX_CALL_ENVELOPE_KEEP.
+ * The envelope has a room of its own rather than sharing the result's
+ * inline arena (which it could: the connection copies the envelope into its
+ * write buffer before any answer arrives), because the cluster layer's
+ * retry and speculative-execution policies resend a request after an
+ * answer (an overloaded or timed-out replica) and need the bytes then. */
+#define CQLMUX_CALL_ENVELOPE_INLINE 96
+#define CQLMUX_CALL_ENVELOPE_KEEP (16u << 10)
+
+/* Every call in flight costs sizeof(cqlmux_call) (plus an envelope or a
+ * result that outgrew their inline room), so the fields are ordered to
+ * leave no padding. */
 typedef struct cqlmux_call {
   cqlmux_request net;           /* first: the connection's view */
   cqlmux_session *session;
@@ -44,8 +60,9 @@ typedef struct cqlmux_call {
   size_t charged;               /* bytes against the memory budget */
   char *prepare_cql;            /* PREPARE: the text, for the prepared object */
   cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
-  cqlmux_result result;
   struct cqlmux_call *pool_next;
+  cqlmux_result result;
+  uint8_t envelope_inline[CQLMUX_CALL_ENVELOPE_INLINE]; /* net.envelope's own room */
 } cqlmux_call;
 
 /* One connection slot of a host: the connection object lives as long as

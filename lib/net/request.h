@@ -39,6 +39,8 @@ typedef struct cqlmux_request_ops {
   void (*on_failure)(cqlmux_request *req, int error, const char *message, bool sent);
 } cqlmux_request_ops;
 
+/* One per request in flight (embedded in the session's call): the small
+ * fields come last, together, so that no padding is left. */
 struct cqlmux_request {
   cqlmux_task task;              /* posted to the connection's loop */
   const cqlmux_request_ops *ops;
@@ -48,10 +50,10 @@ struct cqlmux_request {
   uint64_t timeout_us;           /* from submission; 0 = none */
   uint64_t submitted_us;         /* monotonic, at submission */
   cqlmux_timer timer;            /* the timeout, on the loop's heap */
-  int32_t stream;                /* -1 until written */
-  bool sent;                     /* reached the write buffer */
   cqlmux_request *queue_prev;    /* the connection's wait queue (watermarks) */
   cqlmux_request *queue_next;
+  int32_t stream;                /* -1 until written */
+  bool sent;                     /* reached the write buffer */
   bool queued;
 };
 

@@ -60,13 +60,35 @@ static inline size_t cqlmux_arena_mark(const cqlmux_arena *a) { return a->used; 
 static inline void cqlmux_arena_rewind(cqlmux_arena *a, size_t mark) { a->used = mark; }
 
 /* After an overflowed pass started at mark: rewinds, then switches to a new
- * block of exactly the bytes the pass requested, so that repeating the pass
- * fits. Earlier allocations stay valid. Returns CQLMUX_OK or
- * CQLMUX_ERR_NOMEM (arena rewound, otherwise unchanged). */
+ * block so that repeating the pass fits. The block has exactly the bytes the
+ * pass requested when the arena was on the caller's buffer; when it was on
+ * a block of its own, `mark` more (what that block held before the pass), so
+ * that the new block, if kept for the next use (cqlmux_arena_reset_keep),
+ * takes a like content whole in one pass. (What the caller's buffer held is
+ * not counted: the next use has that buffer again, see reset_keep.) Earlier
+ * allocations stay valid. Returns CQLMUX_OK or CQLMUX_ERR_NOMEM (arena
+ * rewound, otherwise unchanged). */
 int cqlmux_arena_grow(cqlmux_arena *a, size_t mark);
 
 /* Frees every owned block and starts over on the caller's buffer. */
 void cqlmux_arena_reset(cqlmux_arena *a);
+
+/* Starts over like cqlmux_arena_reset, but keeps the largest owned block of
+ * at most `keep` bytes (and larger than the caller's buffer) and starts on
+ * it: an arena reused for like contents that outgrew the caller's buffer
+ * stops allocating after the first use, and `keep` bounds what it holds on
+ * to. The kept block is freed by a later reset or cqlmux_arena_free.
+ * While the arena is on a kept block the caller's buffer is unused: the
+ * caller may put there what it put in the arena's first bytes on the first
+ * use (cqlmux_arena_on_initial tells), which is what the block's size
+ * assumes (see cqlmux_arena_grow). */
+void cqlmux_arena_reset_keep(cqlmux_arena *a, size_t keep);
+
+/* True while the arena allocates from the caller's buffer (not a block). */
+bool cqlmux_arena_on_initial(const cqlmux_arena *a);
+
+/* Bytes owned (allocated blocks, headers included), for tests. */
+size_t cqlmux_arena_owned(const cqlmux_arena *a);
 
 /* Frees every owned block. The arena may be initialized again. NULL is ok. */
 void cqlmux_arena_free(cqlmux_arena *a);

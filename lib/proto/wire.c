@@ -212,9 +212,18 @@ void cqlmux_wbuf_init(cqlmux_wbuf *b, const cqlmux_allocator *alloc, size_t max)
 }
 
 void cqlmux_wbuf_free(cqlmux_wbuf *b) {
-  cqlmux_mem_free(b->alloc, b->data);
+  if (!b->borrowed) cqlmux_mem_free(b->alloc, b->data);
   b->data = NULL;
   b->len = b->cap = 0;
+  b->borrowed = false;
+}
+
+void cqlmux_wbuf_use_buffer(cqlmux_wbuf *b, uint8_t *buf, size_t cap) {
+  cqlmux_wbuf_free(b);
+  b->data = buf;
+  b->cap = buf ? cap : 0;
+  b->borrowed = buf != NULL;
+  b->error = 0;
 }
 
 static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
@@ -223,11 +232,28 @@ static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   size_t cap = b->cap ? b->cap : 256;
   if (cap > limit) cap = limit;
   while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
-  uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
+  uint8_t *p;
+  if (b->borrowed) {
+    /* Off the caller's buffer: it is not ours to resize. */
+    p = cqlmux_mem_malloc(b->alloc, cap);
+    if (p && b->len) memcpy(p, b->data, b->len);
+  } else {
+    p = cqlmux_mem_realloc(b->alloc, b->data, cap);
+  }
   if (!p) return CQLMUX_ERR_NOMEM;
   b->data = p;
   b->cap = cap;
+  b->borrowed = false;
+  b->grown = true;
   return CQLMUX_OK;
+}
+
+void cqlmux_wbuf_shrink_to(cqlmux_wbuf *b, size_t cap) {
+  if (!cqlmux_wbuf_owns_block(b) || cap >= b->cap || cap < b->len || cap == 0) return;
+  uint8_t *p = cqlmux_mem_realloc(b->alloc, b->data, cap);
+  if (!p) return;
+  b->data = p;
+  b->cap = cap;
 }
 
 uint8_t *cqlmux_wbuf_reserve_slow(cqlmux_wbuf *b, size_t n) {

@@ -90,7 +90,10 @@ int cqlmux_read_string_map(cqlmux_reader *r, cqlmux_list_view *out);
 int cqlmux_read_bytes_map(cqlmux_reader *r, cqlmux_list_view *out);
 
 /* Appending buffer. `data` is owned by the wbuf and released with
- * cqlmux_wbuf_free; cqlmux_wbuf_reset keeps the capacity for reuse. */
+ * cqlmux_wbuf_free; cqlmux_wbuf_reset keeps the capacity for reuse. It may
+ * also start on a buffer of the caller's (cqlmux_wbuf_use_buffer), e.g.
+ * space inside a pooled request object, so that small contents need no
+ * allocation; growing past it moves the bytes to an allocated block. */
 typedef struct cqlmux_wbuf {
   uint8_t *data;
   size_t len;
@@ -98,14 +101,28 @@ typedef struct cqlmux_wbuf {
   size_t max;                 /* growth limit; 0 = no limit beyond SIZE_MAX */
   const cqlmux_allocator *alloc;
   int error;                  /* first failure (NOMEM, OVERSIZED); sticky */
+  bool borrowed;              /* data is the caller's: never resized or freed */
+  bool grown;                 /* grew since the last reset (see cqlmux_wbuf_shrink_to) */
 } cqlmux_wbuf;
 
 void cqlmux_wbuf_init(cqlmux_wbuf *b, const cqlmux_allocator *alloc, size_t max);
+/* Empties b and puts it on buf[0..cap), which stays the caller's and must
+ * outlive b's use of it; frees the block b owned, if any. */
+void cqlmux_wbuf_use_buffer(cqlmux_wbuf *b, uint8_t *buf, size_t cap);
+/* True when b's bytes are in an allocated block (its own). */
+static inline bool cqlmux_wbuf_owns_block(const cqlmux_wbuf *b) { return b->data && !b->borrowed; }
 void cqlmux_wbuf_free(cqlmux_wbuf *b);
 static inline void cqlmux_wbuf_reset(cqlmux_wbuf *b) {
   b->len = 0;
   b->error = 0;
+  b->grown = false;
 }
+/* Shrinks b's own block to cap bytes (at least len; nothing for a borrowed
+ * buffer or when cap is not smaller). Growing doubles, so a buffer reused
+ * for like contents may leave up to half its block unused: its owner can
+ * fit the block once after a growth (b->grown) instead. Keeps the block as
+ * it is if the allocator fails. */
+void cqlmux_wbuf_shrink_to(cqlmux_wbuf *b, size_t cap);
 /* Makes room for n more bytes and returns where they go, or NULL (error set).
  * The common case (room already there) is inline: every primitive writer
  * goes through here, and the call showed as ~8% of a request's encoding. */

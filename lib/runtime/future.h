@@ -11,6 +11,7 @@
  *   COMPLETING  elects the one completer        DONE     result published
  *   CB_CLAIM    elects the one set_callback     CB_SET   callback published
  *   WAITERS     a thread may sleep in wait      FREED    the user released
+ *   EMBEDDED    the memory is another object's (constant for a use)
  * DONE and CB_SET are set by read-modify-writes on the same word, so exactly
  * one of complete() and set_callback() sees the other's bit and dispatches
  * the callback: exactly once, whichever comes first.
@@ -23,7 +24,6 @@
 #ifndef CQLMUX_RUNTIME_FUTURE_H
 #define CQLMUX_RUNTIME_FUTURE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "cqlmux.h"
@@ -36,34 +36,39 @@
 typedef void (*cqlmux_payload_free_fn)(void *payload);
 
 /* The future itself, visible so that a pooled request object can embed one
- * (see cqlmux_future_embed_init); only future.c touches the fields. */
+ * (see cqlmux_future_embed_init); only future.c touches the fields.
+ *
+ * No lock and no condition variable: a thread waiting for completion sleeps
+ * on the state word itself (a futex on Linux, a small shared table of
+ * condition variables elsewhere; see future.c), so a future is 88 bytes and
+ * an embedded one adds that much to its request. */
 struct cqlmux_future {
-  _Atomic unsigned state;
+  _Atomic unsigned state;        /* FUT_* bits (future.c); waits sleep on this word */
   _Atomic unsigned refs;
-  cqlmux_allocator alloc;
+  int error;
+  const cqlmux_allocator *alloc; /* a plain future's own copy; an embedded one's owner's */
   cqlmux_workers *workers;
-  cqlmux_task task; /* carries the callback to a worker */
+  cqlmux_task task;              /* carries the callback to a worker */
   cqlmux_future_callback callback;
   void *callback_data;
-  int error;
   char *message;
   void *payload;
   cqlmux_payload_free_fn payload_free;
-  bool embedded;         /* memory owned by the payload's object, not freed here */
-  pthread_mutex_t mutex; /* only for sleeping in wait */
-  pthread_cond_t cond;
 };
 
-/* A pending future; the allocator is copied into it, so the future may
- * outlive whatever provided the allocator. `workers` runs callbacks set before
- * completion (NULL = inline on the completing thread) and must stay alive
- * until the future completes. NULL when memory runs out. */
+/* A pending future; the allocator is copied (next to the future, in the
+ * same block), so the future may outlive whatever provided the allocator.
+ * `workers` runs callbacks set before completion (NULL = inline on the
+ * completing thread) and must stay alive until the future completes. NULL
+ * when memory runs out. */
 cqlmux_future *cqlmux_future_new(const cqlmux_allocator *alloc, cqlmux_workers *workers);
 
 /* Embedded futures: a future living inside another object (the session's
  * pooled calls), so that a request allocates nothing for its future.
- *   embed_init   once, when the containing object is created (mutex and
- *                condition variable; `alloc` is copied, for error messages);
+ *   embed_init   once, when the containing object is created. `alloc` (for
+ *                error messages) is NOT copied: it must outlive the future,
+ *                which the owner of the containing object guarantees (the
+ *                call pool outlives its calls);
  *   embed_arm    before each use: pending, with the two references
  *                cqlmux_future_new gives; the previous use must be over;
  *   embed_destroy once, when the containing object is freed (not armed).

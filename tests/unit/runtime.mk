@@ -73,3 +73,15 @@ tests_unit_test_runtime_SOURCES = tests/unit/test_runtime.c $(RUNTIME_TEST_HELPE
 tests_unit_test_runtime_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_runtime_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_runtime_LDADD = $(TEST_LDADD)
+
+# The same future tests against the portable wait (striped condition
+# variables), which other systems than Linux use: future.c is compiled into
+# the test itself with CQLMUX_FUTURE_PORTABLE_WAIT, so its definitions are
+# linked instead of the library's (futex) ones.
+check_PROGRAMS += tests/unit/test_future_portable
+TESTS += tests/unit/test_future_portable
+tests_unit_test_future_portable_SOURCES = tests/unit/test_future.c lib/runtime/future.c \
+  $(RUNTIME_TEST_HELPERS)
+tests_unit_test_future_portable_CPPFLAGS = $(TEST_CPPFLAGS) -DCQLMUX_FUTURE_PORTABLE_WAIT
+tests_unit_test_future_portable_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_future_portable_LDADD = $(TEST_LDADD)

@@ -373,3 +373,164 @@ Test(future, embedded_future_callback_runs_on_a_worker_then_recycles) {
   cqlmux_workers_free(w);
   cqlmux_future_embed_destroy(&h.future);
 }
+
+/* ------------------------------------------------- sleeping on the state word
+ *
+ * A waiting thread sleeps on the future's state word (a futex on Linux; the
+ * striped condition variables when built with CQLMUX_FUTURE_PORTABLE_WAIT,
+ * as test_future_portable is). These hold for both. */
+
+#include "runtime/clock.h"
+
+Test(future, timed_wait_expires_on_time_then_completion_is_seen) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  uint64_t t0 = cqlmux_clock_now_us();
+  cr_assert_eq(cqlmux_future_wait_timed(f, 30000), CQLMUX_ERR_NOT_READY);
+  uint64_t waited = cqlmux_clock_now_us() - t0;
+  cr_assert_geq(waited, 30000, "returned after %llu us, before the deadline",
+                (unsigned long long)waited);
+  cr_assert_lt(waited, 5u * 1000 * 1000, "slept %llu us", (unsigned long long)waited);
+  /* The thread that timed out left WAITERS set: completion wakes nobody and
+   * a later wait returns at once. */
+  cqlmux_future_complete(f, CQLMUX_OK, NULL, NULL, NULL);
+  cr_assert_eq(cqlmux_future_wait_timed(f, 30000), CQLMUX_OK);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+static void *timed_waiter(void *arg) {
+  return (void *)(intptr_t)cqlmux_future_wait_timed(arg, 10u * 1000 * 1000);
+}
+
+Test(future, timed_wait_is_woken_by_completion_well_before_its_deadline) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  pthread_t t;
+  uint64_t t0 = cqlmux_clock_now_us();
+  pthread_create(&t, NULL, timed_waiter, f);
+  rt_sleep_us(20000); /* most likely asleep by now; either way it must see DONE */
+  cqlmux_future_complete(f, CQLMUX_ERR_TIMEOUT, "slow", NULL, NULL);
+  void *rc;
+  pthread_join(t, &rc);
+  cr_assert_eq((int)(intptr_t)rc, CQLMUX_ERR_TIMEOUT);
+  cr_assert_lt(cqlmux_clock_now_us() - t0, 5u * 1000 * 1000, "woken, not timed out");
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+Test(future, wait_after_completion_returns_at_once) {
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  cqlmux_future_complete(f, CQLMUX_ERR_BUSY, NULL, NULL, NULL);
+  uint64_t t0 = cqlmux_clock_now_us();
+  for (int i = 0; i < 1000; i++) {
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_BUSY);
+    cr_assert_eq(cqlmux_future_wait_timed(f, 1000000), CQLMUX_ERR_BUSY);
+  }
+  cr_assert_lt(cqlmux_clock_now_us() - t0, 1000000);
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+/* Many threads on one future, half of them with deadlines far away, half of
+ * them with deadlines that pass first: every untimed or far waiter sees the
+ * completion, every near one times out and none hangs. */
+typedef struct many_arg {
+  cqlmux_future *f;
+  uint64_t timeout_us; /* 0: untimed */
+  _Atomic int *asleep;
+} many_arg;
+
+static void *many_waiter(void *arg) {
+  many_arg *a = arg;
+  atomic_fetch_add(a->asleep, 1);
+  int rc = a->timeout_us ? cqlmux_future_wait_timed(a->f, a->timeout_us) : cqlmux_future_wait(a->f);
+  return (void *)(intptr_t)rc;
+}
+
+Test(future, many_waiters_all_wake_and_near_deadlines_expire, .timeout = 60) {
+  enum { N = 24 };
+  cqlmux_future *f = cqlmux_future_new(NULL, NULL);
+  _Atomic int asleep = 0;
+  many_arg args[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    args[i] = (many_arg){f, i % 3 == 0 ? 0 : i % 3 == 1 ? 20u * 1000 * 1000 : 5000, &asleep};
+    pthread_create(&t[i], NULL, many_waiter, &args[i]);
+  }
+  cr_assert(rt_wait_int_at_least(&asleep, N, 10000));
+  rt_sleep_us(50000); /* the 5 ms waiters have timed out */
+  cqlmux_future_complete(f, CQLMUX_ERR_SERVER, "late", NULL, NULL);
+  for (int i = 0; i < N; i++) {
+    void *rc;
+    pthread_join(t[i], &rc);
+    int want = args[i].timeout_us == 5000 ? CQLMUX_ERR_NOT_READY : CQLMUX_ERR_SERVER;
+    cr_assert_eq((int)(intptr_t)rc, want, "waiter %d (timeout %llu us)", i,
+                 (unsigned long long)args[i].timeout_us);
+  }
+  cqlmux_future_release(f);
+  cqlmux_future_free(f);
+}
+
+/* Many futures, each with its own waiter, completed in a burst from another
+ * thread: on the portable path futures share condition variables, so a
+ * broadcast for one must not be taken for another's. */
+Test(future, waiters_of_many_futures_each_see_their_own, .timeout = 60) {
+  enum { N = 64 };
+  cqlmux_future *fs[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    fs[i] = cqlmux_future_new(NULL, NULL);
+    pthread_create(&t[i], NULL, waiter, fs[i]);
+  }
+  rt_sleep_us(20000);
+  for (int i = 0; i < N; i += 2) cqlmux_future_complete(fs[i], CQLMUX_ERR_TIMEOUT, NULL, NULL, NULL);
+  for (int i = 0; i < N; i += 2) {
+    void *rc;
+    pthread_join(t[i], &rc);
+    cr_assert_eq((int)(intptr_t)rc, CQLMUX_ERR_TIMEOUT);
+  }
+  for (int i = 1; i < N; i += 2) cr_assert_eq(cqlmux_future_ready(fs[i]), 0);
+  for (int i = 1; i < N; i += 2) cqlmux_future_complete(fs[i], CQLMUX_ERR_BUSY, NULL, NULL, NULL);
+  for (int i = 1; i < N; i += 2) {
+    void *rc;
+    pthread_join(t[i], &rc);
+    cr_assert_eq((int)(intptr_t)rc, CQLMUX_ERR_BUSY);
+  }
+  for (int i = 0; i < N; i++) {
+    cqlmux_future_release(fs[i]);
+    cqlmux_future_free(fs[i]);
+  }
+}
+
+/* An embedded future waited on by another thread, recycled and waited on
+ * again: arming clears the WAITERS of the previous use. */
+static void *wait_then_free(void *arg) {
+  int rc = cqlmux_future_wait(arg);
+  cqlmux_future_free(arg);
+  return (void *)(intptr_t)rc;
+}
+
+Test(future, embedded_future_waited_on_across_reuses, .timeout = 60) {
+  holder h;
+  cqlmux_future_embed_init(&h.future, NULL);
+  atomic_init(&h.recycled, 0);
+  for (int use = 0; use < 200; use++) {
+    cqlmux_future_embed_arm(&h.future, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, wait_then_free, &h.future);
+    if (use % 2) rt_sleep_us(200); /* sometimes asleep, sometimes not yet */
+    int error = use % 3 ? CQLMUX_OK : CQLMUX_ERR_TIMEOUT;
+    cr_assert_eq(cqlmux_future_complete(&h.future, error, NULL, &h, recycle_holder), CQLMUX_OK);
+    cqlmux_future_release(&h.future);
+    void *rc;
+    pthread_join(t, &rc);
+    cr_assert_eq((int)(intptr_t)rc, error);
+    cr_assert_eq(atomic_load(&h.recycled), use + 1);
+  }
+  cqlmux_future_embed_destroy(&h.future);
+}
+
+/* Sizes that pooled calls depend on (one per request in flight). */
+Test(future, future_is_small) {
+  cr_assert_leq(sizeof(cqlmux_future), 88, "cqlmux_future is %zu bytes", sizeof(cqlmux_future));
+}

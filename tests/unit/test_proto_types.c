@@ -429,3 +429,89 @@ Test(proto_types, counting_pass_then_one_block) {
   cr_assert_eq(t->id, CQLMUX_TYPE_UDT);
   cqlmux_arena_free(&a);
 }
+
+/* ------------------------------------------------------- arena block reuse */
+
+/* A grown block is kept across cqlmux_arena_reset_keep when it is within
+ * the bound, and the next use starts on it, leaving the caller's buffer to
+ * the caller. */
+Test(proto_types, reset_keep_reuses_a_grown_block_within_the_bound) {
+  cqlmux_arena a;
+  unsigned char small[64];
+  cqlmux_arena_init(&a, NULL, small, sizeof small);
+  cr_assert(cqlmux_arena_on_initial(&a));
+  /* 40 bytes in the caller's buffer, then a pass that needs 96 more. */
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 40));
+  size_t mark = cqlmux_arena_mark(&a);
+  cr_assert_null(cqlmux_arena_alloc(&a, 96));
+  cr_assert_eq(cqlmux_arena_grow(&a, mark), CQLMUX_OK);
+  cr_assert_eq(a.cap, 96, "what the pass counted: the caller's buffer is there next time");
+  cr_assert_not(cqlmux_arena_on_initial(&a));
+  void *block = a.base;
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 96));
+  size_t owned = cqlmux_arena_owned(&a);
+  cqlmux_arena_reset_keep(&a, 1024);
+  cr_assert_eq(cqlmux_arena_owned(&a), owned, "kept");
+  cr_assert_eq((void *)a.base, block, "the next use starts on the kept block");
+  cr_assert_not(cqlmux_arena_on_initial(&a), "the caller's buffer is free for its 40 bytes");
+  cr_assert_eq(a.used, 0);
+  /* The like pass again: one pass, nothing allocated. */
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 96));
+  cr_assert_not(cqlmux_arena_overflowed(&a));
+  cr_assert_eq(cqlmux_arena_owned(&a), owned);
+  /* A plain reset lets it go and starts on the caller's buffer again. */
+  cqlmux_arena_reset(&a);
+  cr_assert_eq(cqlmux_arena_owned(&a), 0);
+  cr_assert_eq((void *)a.base, (void *)small);
+  cr_assert(cqlmux_arena_on_initial(&a));
+  cqlmux_arena_free(&a);
+}
+
+/* Growing out of a block of its own, the new block also counts what that
+ * block held before the pass: kept, it takes the whole content next time. */
+Test(proto_types, growing_from_an_own_block_sizes_for_the_whole_content) {
+  cqlmux_arena a;
+  cqlmux_arena_init(&a, NULL, NULL, 0);
+  cr_assert_not_null(cqlmux_arena_alloc_grow(&a, 200)); /* a 512-byte block */
+  cr_assert_eq(a.cap, 512);
+  size_t mark = cqlmux_arena_mark(&a);
+  cr_assert_null(cqlmux_arena_alloc(&a, 600));
+  cr_assert_eq(cqlmux_arena_grow(&a, mark), CQLMUX_OK);
+  cr_assert_eq(a.cap, 800);
+  cqlmux_arena_reset_keep(&a, 4096);
+  cr_assert_eq(a.cap, 800);
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 200));
+  cr_assert_not_null(cqlmux_arena_alloc(&a, 600));
+  cr_assert_not(cqlmux_arena_overflowed(&a));
+  cqlmux_arena_free(&a);
+}
+
+/* Allocates size bytes, growing the arena (one block of size + what the
+ * current block holds) when they do not fit. */
+static void alloc_or_grow(cqlmux_arena *a, size_t size) {
+  size_t mark = cqlmux_arena_mark(a);
+  if (cqlmux_arena_alloc(a, size)) return;
+  cr_assert_eq(cqlmux_arena_grow(a, mark), CQLMUX_OK);
+  cr_assert_not_null(cqlmux_arena_alloc(a, size));
+}
+
+Test(proto_types, reset_keep_frees_blocks_over_the_bound_and_keeps_the_largest_fitting) {
+  cqlmux_arena a;
+  unsigned char small[64];
+  cqlmux_arena_init(&a, NULL, small, sizeof small);
+  alloc_or_grow(&a, 200);  /* block of 200 */
+  alloc_or_grow(&a, 5000); /* block of 5200 */
+  cr_assert_eq(cqlmux_arena_owned(&a), 2 * 16 + 200 + 5200);
+  cqlmux_arena_reset_keep(&a, 4096);
+  cr_assert_eq(cqlmux_arena_owned(&a), 16 + 200, "the one over the bound is freed");
+  cr_assert_eq(a.cap, 200);
+  alloc_or_grow(&a, 3000); /* block of 3000 beside the kept 200 */
+  cqlmux_arena_reset_keep(&a, 4096);
+  cr_assert_eq(cqlmux_arena_owned(&a), 16 + 3000, "the largest within the bound is kept");
+  cr_assert_eq(a.cap, 3000);
+  /* A bound under every block: all go, back on the caller's buffer. */
+  cqlmux_arena_reset_keep(&a, 16);
+  cr_assert_eq(cqlmux_arena_owned(&a), 0);
+  cr_assert_eq((void *)a.base, (void *)small);
+  cqlmux_arena_free(&a);
+}

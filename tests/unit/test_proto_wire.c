@@ -367,3 +367,66 @@ Test(proto_wire, reserving_nothing_on_an_empty_wbuf_succeeds) {
   cr_assert_eq(buf.error, 0);
   cr_assert_eq(buf.len, 0);
 }
+
+/* ------------------------------------------------- a buffer of the caller's */
+
+Test(proto_wire, a_borrowed_buffer_is_used_in_place_then_left_when_outgrown) {
+  uint8_t room[8];
+  cqlmux_wbuf_use_buffer(&buf, room, sizeof room);
+  cr_assert_not(cqlmux_wbuf_owns_block(&buf));
+  cqlmux_write_i32(&buf, 0x01020304);
+  cqlmux_write_u16(&buf, 0x0506);
+  cr_assert_eq((void *)buf.data, (void *)room, "written in place");
+  const uint8_t first[] = {1, 2, 3, 4, 5, 6};
+  assert_bytes(first, sizeof first);
+  /* Past the caller's room: the bytes move to a block of the wbuf's own. */
+  cqlmux_write_i32(&buf, 0x0708090a);
+  cr_assert_neq((void *)buf.data, (void *)room);
+  cr_assert(cqlmux_wbuf_owns_block(&buf));
+  const uint8_t all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  assert_bytes(all, sizeof all);
+  /* reset keeps the block; use_buffer frees it and goes back. */
+  cqlmux_wbuf_reset(&buf);
+  cr_assert(cqlmux_wbuf_owns_block(&buf));
+  cqlmux_wbuf_use_buffer(&buf, room, sizeof room);
+  cr_assert_eq((void *)buf.data, (void *)room);
+  cr_assert_eq(buf.len, 0);
+  cqlmux_write_u8(&buf, 0xee);
+  cr_assert_eq(room[0], 0xee);
+  /* free (teardown) must not free the caller's buffer: it is on the stack. */
+}
+
+Test(proto_wire, a_borrowed_buffer_respects_the_growth_limit) {
+  uint8_t room[4];
+  cqlmux_wbuf b;
+  cqlmux_wbuf_init(&b, NULL, 6);
+  cqlmux_wbuf_use_buffer(&b, room, sizeof room);
+  cqlmux_write_i32(&b, 1);
+  cqlmux_write_u16(&b, 2);
+  cr_assert_eq(b.error, 0);
+  cr_assert_eq(b.len, 6);
+  cqlmux_write_u8(&b, 3);
+  cr_assert_eq(b.error, CQLMUX_ERR_OVERSIZED);
+  cqlmux_wbuf_free(&b);
+  cr_assert_null(b.data);
+}
+
+Test(proto_wire, shrink_to_fits_an_own_block_after_a_growth) {
+  uint8_t room[4];
+  cqlmux_wbuf_use_buffer(&buf, room, sizeof room);
+  cqlmux_write_u16(&buf, 1);
+  cr_assert_not(buf.grown);
+  cqlmux_wbuf_shrink_to(&buf, 2); /* borrowed: left alone */
+  cr_assert_eq((void *)buf.data, (void *)room);
+  for (int i = 0; i < 100; i++) cqlmux_write_u8(&buf, (uint8_t)i);
+  cr_assert(buf.grown);
+  cr_assert_geq(buf.cap, 102);
+  cqlmux_wbuf_shrink_to(&buf, 101); /* under len: refused */
+  cr_assert_geq(buf.cap, 102);
+  cqlmux_wbuf_shrink_to(&buf, 128);
+  cr_assert_eq(buf.cap, 128);
+  cr_assert_eq(buf.data[2], 0);
+  cr_assert_eq(buf.data[101], 99, "the bytes survive");
+  cqlmux_wbuf_reset(&buf);
+  cr_assert_not(buf.grown);
+}

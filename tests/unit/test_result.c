@@ -2,9 +2,13 @@
  * the result's arena (the connection's receive buffer is not pinned), a
  * large one keeps a reference on the buffer, a body from a reused scratch
  * buffer (buffer NULL) gets a private copy. And the columns of an answer
- * asked for with SKIP_METADATA, borrowed from the prepared statement. */
+ * asked for with SKIP_METADATA, borrowed from the prepared statement. And
+ * the arena across a pooled call's uses: results larger than the inline
+ * part, growth kept for the next fill within a bound, errors in the arena. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/prepared.h"
@@ -214,4 +218,199 @@ Test(result, a_statement_without_result_columns_has_no_meta) {
   cqlmux_result_encode(&b, 4, &msg);
   cr_assert_null(cqlmux_result_meta_new(NULL, 4, b.data, b.len), "an INSERT: no SKIP_METADATA");
   cqlmux_wbuf_free(&b);
+}
+
+/* ------------------------------------------- the arena across a call's uses */
+
+/* Counts allocations and the blocks alive. */
+typedef struct counting {
+  cqlmux_allocator hook;
+  long mallocs;
+  long live;
+} counting;
+
+static void *c_malloc(size_t n, void *ud) {
+  counting *c = ud;
+  c->mallocs++;
+  c->live++;
+  return malloc(n);
+}
+
+static void *c_realloc(void *p, size_t n, void *ud) {
+  counting *c = ud;
+  c->mallocs++;
+  if (!p) c->live++;
+  return realloc(p, n);
+}
+
+static void c_free(void *p, void *ud) {
+  counting *c = ud;
+  if (p) c->live--;
+  free(p);
+}
+
+static void counting_init(counting *c) {
+  *c = (counting){{c_malloc, c_realloc, c_free, NULL}, 0, 0};
+  c->hook.user_data = c;
+}
+
+/* A ROWS body with full metadata: `columns` int columns named c0, c1 ...
+ * and `rows` rows of them. */
+static void int_rows_body(cqlmux_wbuf *b, int32_t columns, int32_t rows) {
+  static char names[64][4];
+  cqlmux_column_spec cols[64];
+  cr_assert_leq(columns, 64);
+  for (int32_t i = 0; i < columns; i++) {
+    snprintf(names[i], sizeof names[i], "c%d", (int)i);
+    cols[i] = (cqlmux_column_spec){.keyspace = {(const uint8_t *)"ks", 2},
+                                   .table = {(const uint8_t *)"t", 1},
+                                   .name = {(const uint8_t *)names[i], strlen(names[i])},
+                                   .type = cqlmux_type_native(CQLMUX_TYPE_INT)};
+  }
+  cqlmux_rows_metadata meta = {.columns_count = columns, .paging_state = {NULL, -1},
+                               .columns = cols};
+  size_t n = (size_t)columns * (size_t)rows;
+  uint8_t(*values)[4] = calloc(n ? n : 1, 4);
+  cqlmux_bytes *cells = calloc(n ? n : 1, sizeof *cells);
+  for (size_t i = 0; i < n; i++) {
+    values[i][3] = (uint8_t)i;
+    values[i][2] = (uint8_t)(i >> 8);
+    cells[i] = (cqlmux_bytes){values[i], 4};
+  }
+  cqlmux_wbuf_init(b, NULL, 0);
+  cqlmux_rows_encode(b, 4, &meta, rows, cells);
+  cr_assert_eq(b->error, 0);
+  free(values);
+  free(cells);
+}
+
+static void assert_int_rows(const cqlmux_result *r, int32_t columns, int32_t rows) {
+  cr_assert_eq(cqlmux_result_kind_of(r), CQLMUX_RESULT_ROWS);
+  cr_assert_eq(cqlmux_result_column_count(r), (size_t)columns);
+  cr_assert_eq(cqlmux_result_row_count(r), (size_t)rows);
+  cr_assert_eq(cqlmux_result_column_index(r, "c1"), columns > 1 ? 1 : CQLMUX_ERR_NOT_FOUND);
+  for (int32_t row = 0; row < rows; row++)
+    for (int32_t col = 0; col < columns; col++) {
+      int32_t v;
+      cr_assert_eq(cqlmux_result_get_int32(r, (size_t)row, (size_t)col, &v), CQLMUX_OK);
+      cr_assert_eq(v, (row * columns + col) & 0xffff);
+    }
+}
+
+Test(result, a_result_larger_than_the_inline_arena_is_whole) {
+  cqlmux_wbuf body;
+  int_rows_body(&body, 6, 1); /* 6 column specs: several times the inline arena */
+  cr_assert_leq(body.len, CQLMUX_RESULT_SMALL_BODY);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_rbuf *buf = fill_from_buffer(&r, &body);
+  cr_assert(cqlmux_rbuf_exclusive(buf), "small: copied, even though the arena had to grow");
+  memset(buf->data, 0, buf->cap);
+  cr_assert_gt(cqlmux_arena_owned(&r.arena), 0);
+  assert_int_rows(&r, 6, 1);
+  cqlmux_result_clear(&r);
+  cr_assert_eq(cqlmux_arena_owned(&r.arena), 0, "clear frees the growth");
+  cqlmux_rbuf_release(buf);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, a_small_body_between_the_inline_arena_and_the_copy_limit_is_copied) {
+  cqlmux_wbuf body;
+  rows_body(&body, 200);
+  cr_assert_gt(body.len, CQLMUX_RESULT_ARENA_INLINE);
+  cr_assert_leq(body.len, CQLMUX_RESULT_SMALL_BODY);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_rbuf *buf = fill_from_buffer(&r, &body);
+  cr_assert(cqlmux_rbuf_exclusive(buf), "the receive buffer is not pinned");
+  memset(buf->data, 0, buf->cap);
+  assert_cell(&r, 200);
+  cqlmux_result_clear(&r);
+  cqlmux_rbuf_release(buf);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+/* What a pooled call does: fill, recycle, fill again. Growth is kept, so a
+ * steady stream of results larger than the inline arena allocates only on
+ * the first; a result that grew past CQLMUX_RESULT_ARENA_KEEP does not
+ * leave its block behind. */
+Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
+  counting c;
+  counting_init(&c);
+  cqlmux_wbuf medium, huge;
+  int_rows_body(&medium, 6, 1);
+  int_rows_body(&huge, 2, 1000); /* a 2000-cell index: 8000 bytes */
+  cqlmux_result r;
+  cqlmux_result_init(&r, &c.hook);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL),
+               CQLMUX_OK);
+  assert_int_rows(&r, 6, 1);
+  long first = c.mallocs;
+  cr_assert_gt(first, 0);
+  cqlmux_result_recycle(&r);
+  size_t kept = cqlmux_arena_owned(&r.arena);
+  cr_assert_gt(kept, 0, "the grown block is kept");
+  cr_assert_leq(kept, CQLMUX_RESULT_ARENA_KEEP + 64);
+  for (int use = 0; use < 10; use++) {
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL),
+                 CQLMUX_OK);
+    assert_int_rows(&r, 6, 1);
+    cqlmux_result_recycle(&r);
+  }
+  cr_assert_eq(c.mallocs, first, "like results reuse the kept block: no allocation");
+  cr_assert_eq(cqlmux_arena_owned(&r.arena), kept);
+  /* A huge one grows past the bound: its block goes on recycling, the
+   * earlier one (within the bound) stays. */
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, huge.data, huge.len, NULL), CQLMUX_OK);
+  assert_int_rows(&r, 2, 1000);
+  cr_assert_gt(cqlmux_arena_owned(&r.arena), CQLMUX_RESULT_ARENA_KEEP);
+  cqlmux_result_recycle(&r);
+  cr_assert_eq(cqlmux_arena_owned(&r.arena), kept, "nothing over the bound is kept");
+  cr_assert_eq(c.live, 1, "the kept block only");
+  cqlmux_result_clear(&r);
+  cr_assert_eq(c.live, 0);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&medium);
+  cqlmux_wbuf_free(&huge);
+}
+
+/* An ERROR lives in the arena with its string copies. */
+Test(result, error_details_and_strings_live_in_the_arena) {
+  cqlmux_error_body e = {.code = CQLMUX_CQL_WRITE_TIMEOUT,
+                         .message = {(const uint8_t *)"Operation timed out", 19},
+                         .consistency = 4,
+                         .received = 1,
+                         .block_for = 2,
+                         .write_type = {(const uint8_t *)"BATCH_LOG", 9},
+                         .contentions = -1};
+  cqlmux_wbuf body;
+  cqlmux_wbuf_init(&body, NULL, 0);
+  cqlmux_error_encode(&body, 4, &e);
+  cr_assert_eq(body.error, 0);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  for (int use = 0; use < 3; use++) {
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_ERROR, body.data, body.len, NULL), CQLMUX_OK);
+    cr_assert(r.has_error && !r.has_result);
+    cr_assert_eq(r.error->body.code, CQLMUX_CQL_WRITE_TIMEOUT);
+    cr_assert_eq(r.error->body.block_for, 2);
+    cr_assert_str_eq(r.error->write_type, "BATCH_LOG");
+    cr_assert_str_eq(r.error->keyspace, "");
+    char text[128];
+    cqlmux_result_describe_error(&r, text, sizeof text);
+    cr_assert_str_eq(text, "Cassandra error 0x1100 (write timeout): Operation timed out");
+    cqlmux_result_recycle(&r);
+    cr_assert_not(r.has_error);
+  }
+  cqlmux_result_clear(&r);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+/* The sizes a pooled call (one per request in flight) depends on. */
+Test(result, result_stays_small) {
+  cr_assert_leq(sizeof(cqlmux_result), 208 + CQLMUX_RESULT_ARENA_INLINE, "cqlmux_result is %zu",
+                sizeof(cqlmux_result));
 }
