@@ -96,25 +96,52 @@ static void unannounce(cqlmux_workers *w) {
 }
 
 /* Before sleeping, a worker that just ran out of work watches the ring for
- * WORKER_SPIN_US, yielding the CPU between looks: at low concurrency the
- * next completion usually comes within that (the request its callback just
- * submitted), and finding it saves the producer a futex wake-up and the
- * completion a scheduler wake-up latency. Yielding rather than pausing
- * keeps the CPU for the I/O thread and the server on a small machine.
- * True when work arrived. */
-#define WORKER_SPIN_US 30
+ * a while, yielding the CPU between looks: at low concurrency the next
+ * completion usually comes soon (the answer to the request its callback
+ * just submitted), and finding it saves the producer a futex wake-up and
+ * the completion a scheduler wake-up (10-20 us on a virtual machine).
+ * Yielding rather than pausing keeps the CPU for the I/O thread and the
+ * server on a small machine.
+ *
+ * How long is learned per worker: an average of its recent idle gaps (from
+ * running out of work to the next task, found spinning or after a wake-up).
+ * It watches twice that, within WORKER_SPIN_MAX_US, and not at all when the
+ * gaps are longer than that bound (a light load: spinning would only burn
+ * CPU). A fixed 30 us missed every answer of a 35 us round trip. */
+#define WORKER_SPIN_MAX_US 100
+#define WORKER_SPIN_MIN_US 10
 
-static bool spin_before_sleep(cqlmux_workers *w) {
-  uint64_t until = cqlmux_clock_now_us() + WORKER_SPIN_US;
-  do {
-    if (cqlmux_ring_has_claims(&w->ring) || atomic_load(&w->stopping)) return true;
+/* The average idle gap, in microseconds (exponential, weight 1/8). Worker
+ * thread only: each worker runs on its own thread. */
+static _Thread_local uint64_t idle_gap_avg_us = WORKER_SPIN_MIN_US;
+
+static void record_idle_gap(uint64_t gap_us) {
+  if (gap_us > 8 * WORKER_SPIN_MAX_US) gap_us = 8 * WORKER_SPIN_MAX_US; /* one long pause */
+  idle_gap_avg_us = (7 * idle_gap_avg_us + gap_us) / 8;
+}
+
+static uint64_t spin_window_us(void) {
+  if (idle_gap_avg_us > WORKER_SPIN_MAX_US) return 0;
+  uint64_t window = 2 * idle_gap_avg_us + WORKER_SPIN_MIN_US;
+  return window < WORKER_SPIN_MAX_US ? window : WORKER_SPIN_MAX_US;
+}
+
+/* True when work arrived (or a stop) within the window. */
+static bool spin_before_sleep(cqlmux_workers *w, uint64_t idle_since) {
+  uint64_t until = idle_since + spin_window_us();
+  for (;;) {
+    if (cqlmux_ring_has_claims(&w->ring) || atomic_load(&w->stopping)) {
+      record_idle_gap(cqlmux_clock_now_us() - idle_since);
+      return true;
+    }
+    if (cqlmux_clock_now_us() >= until) return false;
     sched_yield();
-  } while (cqlmux_clock_now_us() < until);
-  return false;
+  }
 }
 
 static void worker_sleep(cqlmux_workers *w) {
-  if (spin_before_sleep(w)) return;
+  uint64_t idle_since = cqlmux_clock_now_us();
+  if (spin_before_sleep(w, idle_since)) return;
   pthread_mutex_lock(&w->mutex);
   atomic_fetch_add(&w->idle, 1); /* seq_cst: see wake_one */
   bool claims = cqlmux_ring_has_claims(&w->ring);
@@ -135,6 +162,7 @@ static void worker_sleep(cqlmux_workers *w) {
   if (w->tokens > 0) w->tokens--;
   if (stale) unannounce(w);
   pthread_mutex_unlock(&w->mutex);
+  record_idle_gap(cqlmux_clock_now_us() - idle_since);
 }
 
 static void *worker_main(void *arg) {
