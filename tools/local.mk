@@ -6,7 +6,7 @@ tools_cqlmux_bench_SOURCES = tools/bench/bench.h tools/bench/main.c tools/bench/
 	tools/bench/workload.c tools/bench/driver.c tools/bench/raw.c
 tools_cqlmux_bench_LDADD = lib/libcqlmux_core.la $(DEPS_LIBS)
 
-EXTRA_DIST += tools/bench/run-matrix.sh tools/bench/plot.gp doc/performance.md
+EXTRA_DIST += tools/bench/run-matrix.sh tools/bench/plot.gp doc/performance.md doc/performance.png
 
 # `make bench`: the fixed matrix against the mock server's null mode (its own
 # process), written into doc/performance.md and doc/performance.png of the
