@@ -7,7 +7,7 @@ tests_unit_test_statement_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/unit/test_call
 TESTS += tests/unit/test_call
-tests_unit_test_call_SOURCES = tests/unit/test_call.c
+tests_unit_test_call_SOURCES = tests/unit/test_call.c tests/unit/rt_util.c tests/unit/rt_util.h
 tests_unit_test_call_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_call_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_call_LDADD = $(TEST_LDADD)

@@ -11,7 +11,7 @@ tests_unit_test_metrics_LDADD = $(TEST_LDADD)
 # request, no pinned receive buffer for small results).
 check_PROGRAMS += tests/unit/test_result
 TESTS += tests/unit/test_result
-tests_unit_test_result_SOURCES = tests/unit/test_result.c
+tests_unit_test_result_SOURCES = tests/unit/test_result.c tests/unit/rt_util.c tests/unit/rt_util.h
 tests_unit_test_result_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_result_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_result_LDADD = $(TEST_LDADD)

@@ -10,38 +10,11 @@
 #include "api/session.h"
 #include "net/rbuf.h"
 #include "proto/opcode.h"
+#include "rt_util.h"
 
-typedef struct counting {
-  cqlmux_allocator hook;
-  long calls;
-  long live;
-} counting;
+static rt_counting_alloc alloc;
 
-static void *c_malloc(size_t n, void *ud) {
-  counting *c = ud;
-  c->calls++;
-  c->live++;
-  return malloc(n);
-}
-
-static void *c_realloc(void *p, size_t n, void *ud) {
-  counting *c = ud;
-  c->calls++;
-  if (!p) c->live++;
-  return realloc(p, n);
-}
-
-static void c_free(void *p, void *ud) {
-  counting *c = ud;
-  if (p) c->live--;
-  free(p);
-}
-
-static counting alloc;
-
-static void setup(void) {
-  alloc = (counting){{c_malloc, c_realloc, c_free, &alloc}, 0, 0};
-}
+static void setup(void) { rt_counting_alloc_init(&alloc); }
 
 TestSuite(call, .init = setup);
 
@@ -58,13 +31,13 @@ static void write_envelope(cqlmux_call *call, size_t n) {
 Test(call, a_small_envelope_is_written_inside_the_call) {
   cqlmux_call_pool *pool = cqlmux_call_pool_new(&alloc.hook, 16);
   cqlmux_call *call = cqlmux_call_get(pool);
-  long after_get = alloc.calls;
+  long after_get = atomic_load(&alloc.total);
   write_envelope(call, 65); /* the benchmark's prepared SELECT, v5 */
-  cr_assert_eq(alloc.calls, after_get, "no block for a small envelope");
+  cr_assert_eq(atomic_load(&alloc.total), after_get, "no block for a small envelope");
   cr_assert_not(cqlmux_wbuf_owns_block(&call->net.envelope));
   cqlmux_call_put(call);
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
 }
 
 Test(call, a_grown_envelope_is_kept_for_the_next_use_within_the_bound) {
@@ -73,7 +46,7 @@ Test(call, a_grown_envelope_is_kept_for_the_next_use_within_the_bound) {
   write_envelope(call, 1461); /* the benchmark's INSERT */
   cr_assert(cqlmux_wbuf_owns_block(&call->net.envelope));
   cqlmux_call_put(call);
-  long before = alloc.calls;
+  long before = atomic_load(&alloc.total);
   for (int use = 0; use < 10; use++) {
     cqlmux_call *again = cqlmux_call_get(pool);
     cr_assert_eq(again, call, "the pool hands the cached call back");
@@ -81,19 +54,19 @@ Test(call, a_grown_envelope_is_kept_for_the_next_use_within_the_bound) {
     write_envelope(again, 1461);
     cqlmux_call_put(again);
   }
-  cr_assert_eq(alloc.calls, before, "steady INSERTs allocate nothing");
+  cr_assert_eq(atomic_load(&alloc.total), before, "steady INSERTs allocate nothing");
   /* One far over the bound: the call does not keep that block. */
   call = cqlmux_call_get(pool);
   write_envelope(call, 4 * CQLMUX_CALL_ENVELOPE_KEEP);
-  long live = alloc.live;
+  long live = atomic_load(&alloc.live);
   cqlmux_call_put(call);
-  cr_assert_eq(alloc.live, live - 1, "the huge block is freed when the call goes back");
+  cr_assert_eq(atomic_load(&alloc.live), live - 1, "the huge block is freed when the call goes back");
   call = cqlmux_call_get(pool);
   cr_assert_not(cqlmux_wbuf_owns_block(&call->net.envelope), "back on its inline room");
   write_envelope(call, 65);
   cqlmux_call_put(call);
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
 }
 
 Test(call, a_grown_envelope_block_is_fitted_once_and_alternating_sizes_do_not_refit) {
@@ -103,13 +76,13 @@ Test(call, a_grown_envelope_block_is_fitted_once_and_alternating_sizes_do_not_re
   cr_assert_geq(call->net.envelope.cap, 1536);
   cqlmux_call_put(call);
   cr_assert_eq(call->net.envelope.cap, 1472, "fitted to the envelope, rounded up to 64");
-  long before = alloc.calls;
+  long before = atomic_load(&alloc.total);
   for (int use = 0; use < 20; use++) {
     call = cqlmux_call_get(pool);
     write_envelope(call, use % 2 ? 1000 : 1461);
     cqlmux_call_put(call);
   }
-  cr_assert_eq(alloc.calls, before, "smaller envelopes neither grow nor refit the block");
+  cr_assert_eq(atomic_load(&alloc.total), before, "smaller envelopes neither grow nor refit the block");
   cr_assert_eq(call->net.envelope.cap, 1472);
   /* A larger one grows it, and it is fitted again, once. */
   call = cqlmux_call_get(pool);
@@ -117,7 +90,7 @@ Test(call, a_grown_envelope_block_is_fitted_once_and_alternating_sizes_do_not_re
   cqlmux_call_put(call);
   cr_assert_eq(call->net.envelope.cap, 1536);
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
 }
 
 /* An envelope that needs scratch room after its bytes while it is built
@@ -132,11 +105,11 @@ Test(call, an_envelope_built_with_scratch_room_does_not_regrow_each_use) {
     cr_assert_not_null(cqlmux_wbuf_reserve(&call->net.envelope, 76)); /* the LZ4 scratch */
     call->net.envelope.len = 65;
     cqlmux_call_put(call);
-    if (use == 0) before = alloc.calls;
+    if (use == 0) before = atomic_load(&alloc.total);
   }
-  cr_assert_eq(alloc.calls, before, "one growth on the first use, none after");
+  cr_assert_eq(atomic_load(&alloc.total), before, "one growth on the first use, none after");
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
 }
 
 /* A ROWS body with full metadata for 6 int columns, 1 row: an unprepared
@@ -174,11 +147,11 @@ Test(call, an_unprepared_result_grows_the_arena_once_per_call) {
     cr_assert_eq(v, 42);
     cr_assert_eq(cqlmux_result_column_index(&call->result, "c3"), 3);
     cqlmux_call_put(call);
-    if (use == 0) before = alloc.calls;
+    if (use == 0) before = atomic_load(&alloc.total);
   }
-  cr_assert_eq(alloc.calls, before, "after the first use the call reuses its arena block");
+  cr_assert_eq(atomic_load(&alloc.total), before, "after the first use the call reuses its arena block");
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
   cqlmux_wbuf_free(&body);
 }
 
@@ -195,12 +168,12 @@ Test(call, a_small_request_and_its_answer_need_no_block) {
   cqlmux_rows_encode(&body, 5, &meta, 1, cells); /* the prepared SELECT's answer */
   cqlmux_call_pool *pool = cqlmux_call_pool_new(&alloc.hook, 16);
   cqlmux_call *call = cqlmux_call_get(pool);
-  long before = alloc.calls;
+  long before = atomic_load(&alloc.total);
   write_envelope(call, 65);
   cr_assert_eq((void *)call->net.envelope.data, (void *)call->envelope_inline);
   cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL),
                CQLMUX_OK);
-  cr_assert_eq(alloc.calls, before, "neither the envelope nor the answer needed a block");
+  cr_assert_eq(atomic_load(&alloc.total), before, "neither the envelope nor the answer needed a block");
   cr_assert_eq(call->net.envelope.len, 65);
   for (size_t i = 0; i < 65; i++)
     cr_assert_eq(call->net.envelope.data[i], 0x5a, "the envelope survives its answer");
@@ -216,7 +189,7 @@ Test(call, a_small_request_and_its_answer_need_no_block) {
   cr_assert_not(cqlmux_wbuf_owns_block(&call->net.envelope));
   cqlmux_call_put(call);
   cqlmux_call_pool_release(pool);
-  cr_assert_eq(alloc.live, 0);
+  cr_assert_eq(atomic_load(&alloc.live), 0);
   cqlmux_wbuf_free(&body);
 }
 

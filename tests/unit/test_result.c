@@ -16,6 +16,7 @@
 #include "net/rbuf.h"
 #include "proto/opcode.h"
 #include "proto/types.h"
+#include "rt_util.h"
 
 /* A ROWS body of one row with one blob cell of `cell` bytes. */
 static void rows_body(cqlmux_wbuf *b, size_t cell) {
@@ -222,38 +223,6 @@ Test(result, a_statement_without_result_columns_has_no_meta) {
 
 /* ------------------------------------------- the arena across a call's uses */
 
-/* Counts allocations and the blocks alive. */
-typedef struct counting {
-  cqlmux_allocator hook;
-  long mallocs;
-  long live;
-} counting;
-
-static void *c_malloc(size_t n, void *ud) {
-  counting *c = ud;
-  c->mallocs++;
-  c->live++;
-  return malloc(n);
-}
-
-static void *c_realloc(void *p, size_t n, void *ud) {
-  counting *c = ud;
-  c->mallocs++;
-  if (!p) c->live++;
-  return realloc(p, n);
-}
-
-static void c_free(void *p, void *ud) {
-  counting *c = ud;
-  if (p) c->live--;
-  free(p);
-}
-
-static void counting_init(counting *c) {
-  *c = (counting){{c_malloc, c_realloc, c_free, NULL}, 0, 0};
-  c->hook.user_data = c;
-}
-
 /* A ROWS body with full metadata: `columns` int columns named c0, c1 ...
  * and `rows` rows of them. */
 static void int_rows_body(cqlmux_wbuf *b, int32_t columns, int32_t rows) {
@@ -337,8 +306,8 @@ Test(result, a_small_body_between_the_inline_arena_and_the_copy_limit_is_copied)
  * the first; a result that grew past CQLMUX_RESULT_ARENA_KEEP does not
  * leave its block behind. */
 Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
-  counting c;
-  counting_init(&c);
+  rt_counting_alloc c;
+  rt_counting_alloc_init(&c);
   cqlmux_wbuf medium, huge;
   int_rows_body(&medium, 6, 1);
   int_rows_body(&huge, 2, 1000); /* a 2000-cell index: 8000 bytes */
@@ -347,7 +316,7 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
   cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL),
                CQLMUX_OK);
   assert_int_rows(&r, 6, 1);
-  long first = c.mallocs;
+  long first = atomic_load(&c.total);
   cr_assert_gt(first, 0);
   cqlmux_result_recycle(&r);
   size_t kept = cqlmux_arena_owned(&r.arena);
@@ -359,7 +328,7 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
     assert_int_rows(&r, 6, 1);
     cqlmux_result_recycle(&r);
   }
-  cr_assert_eq(c.mallocs, first, "like results reuse the kept block: no allocation");
+  cr_assert_eq(atomic_load(&c.total), first, "like results reuse the kept block: no allocation");
   cr_assert_eq(cqlmux_arena_owned(&r.arena), kept);
   /* A huge one grows past the bound: its block goes on recycling, the
    * earlier one (within the bound) stays. */
@@ -368,9 +337,9 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
   cr_assert_gt(cqlmux_arena_owned(&r.arena), CQLMUX_RESULT_ARENA_KEEP);
   cqlmux_result_recycle(&r);
   cr_assert_eq(cqlmux_arena_owned(&r.arena), kept, "nothing over the bound is kept");
-  cr_assert_eq(c.live, 1, "the kept block only");
+  cr_assert_eq(atomic_load(&c.live), 1, "the kept block only");
   cqlmux_result_clear(&r);
-  cr_assert_eq(c.live, 0);
+  cr_assert_eq(atomic_load(&c.live), 0);
   cqlmux_arena_free(&r.arena);
   cqlmux_wbuf_free(&medium);
   cqlmux_wbuf_free(&huge);
