@@ -24,8 +24,8 @@
 #include "runtime/intrusive.h"
 
 typedef struct cqlmux_result_meta {
-  _Atomic unsigned refs;             /* changed by every request that uses it */
-  char pad_[CQLMUX_CACHE_LINE];      /* ... so off the line the decoder reads */
+  _Atomic unsigned refs;             /* changed when a pooled call takes it up or lets it go */
+  char pad_[CQLMUX_CACHE_LINE];      /* ... so off the line the decoder reads on every answer */
   cqlmux_allocator alloc;
   int32_t columns_count;
   const cqlmux_column_spec *columns; /* into arena and body */

@@ -13,6 +13,7 @@
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
 #include "runtime/future.h"
+#include "runtime/split_count.h"
 
 /* Reconnection: immediate, then 1 s doubling to 60 s, +-20 % jitter. */
 #define RECONNECT_FIRST_US 1000000ull
@@ -387,10 +388,14 @@ static void budget_release(cqlmux_session *s, cqlmux_call *call) {
 /* Charges a request's bytes to the memory budget; true when that takes the
  * bytes in use over it. In use = charged - released, but released lives on
  * the completing threads' cache line: reading it on every request would pull
- * that line over. A recent copy (budget_released_seen) can only be smaller
+ * that line over. A recent copy (budget_released_seen) is normally smaller
  * than the truth, so it over-estimates the use: only when the estimate is
  * over the budget is the real count read (and the copy refreshed). With the
  * default 64 MiB budget that is once per tens of thousands of requests.
+ * Either released figure may include bytes charged after this request's add
+ * (another thread charged, sent, and released them, or refreshed the copy
+ * with them): cqlmux_split_count_size reads that as 0 in use rather than as
+ * a wrapped huge number and a false BUSY (runtime/split_count.h).
  * relaxed throughout: a bound that racing submissions may overshoot by their
  * own bytes, as an atomic total would too. */
 static bool budget_exceeded(cqlmux_session *s, size_t bytes) {
@@ -399,10 +404,10 @@ static bool budget_exceeded(cqlmux_session *s, size_t bytes) {
                    bytes;
   if (!budget) return false;
   size_t seen = atomic_load_explicit(&s->budget_released_seen, memory_order_relaxed);
-  if (charged - seen <= budget) return false;
+  if (cqlmux_split_count_size(charged, seen) <= budget) return false;
   size_t released = atomic_load_explicit(&s->budget_released, memory_order_relaxed);
   atomic_store_explicit(&s->budget_released_seen, released, memory_order_relaxed);
-  return charged - released > budget;
+  return cqlmux_split_count_size(charged, released) > budget;
 }
 
 /* Requests submitted and not completed. The order of the loads matters:

@@ -39,9 +39,11 @@ typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmu
  * for its next use unless it grew past CQLMUX_CALL_ENVELOPE_KEEP.
  * The envelope has a room of its own rather than sharing the result's
  * inline arena (which it could: the connection copies the envelope into its
- * write buffer before any answer arrives), because the cluster layer's
- * retry and speculative-execution policies resend a request after an
- * answer (an overloaded or timed-out replica) and need the bytes then. */
+ * write buffer before any answer arrives), so that the envelope is still
+ * there after an answer: the retry and speculative-execution policies the
+ * cluster layer is to add resend a request after an error answer (an
+ * overloaded or timed-out replica). Today the only resend is of a request
+ * that was never sent (on_call_failure). */
 #define CQLMUX_CALL_ENVELOPE_INLINE 96
 #define CQLMUX_CALL_ENVELOPE_KEEP (16u << 10)
 

@@ -15,6 +15,7 @@
 #include "proto/response.h"
 #include "runtime/alloc.h"
 #include "runtime/intrusive.h"
+#include "runtime/split_count.h"
 
 #define DRIVER_NAME "cqlmux"
 /* Reads per readiness event before yielding to other connections. */
@@ -798,18 +799,22 @@ static void on_heartbeat_timer(cqlmux_timer *timer, int status) {
 /* ================================================================ requests */
 
 /* Requests admitted and not yet settled. relaxed: an approximate count (a
- * racing submission may be missed); the loop enforces the exact bounds. The
- * unsigned subtraction stays right when the counters wrap. */
+ * racing submission may be missed); the loop enforces the exact bounds.
+ * cqlmux_split_count reads a settle that the admitted read missed as 0, not
+ * as a wrapped huge load (see runtime/split_count.h). */
 static unsigned admitted_load(const cqlmux_connection *c) {
-  return atomic_load_explicit(&c->stats.admitted, memory_order_relaxed) -
-         atomic_load_explicit(&c->stats.settled, memory_order_relaxed);
+  return cqlmux_split_count(atomic_load_explicit(&c->stats.admitted, memory_order_relaxed),
+                            atomic_load_explicit(&c->stats.settled, memory_order_relaxed));
 }
 
 int cqlmux_connection_admit(cqlmux_connection *c) {
   unsigned limit = c->settings->high_watermark + c->settings->queue_size;
-  /* relaxed: see admitted_load. */
-  unsigned before = atomic_fetch_add_explicit(&c->stats.admitted, 1, memory_order_relaxed) -
-                    atomic_load_explicit(&c->stats.settled, memory_order_relaxed);
+  /* relaxed: see admitted_load. Between the add and the load, other threads
+   * may admit and settle requests: without the clamp that read as a full
+   * connection and refused this request with a false BUSY. */
+  unsigned before =
+      cqlmux_split_count(atomic_fetch_add_explicit(&c->stats.admitted, 1, memory_order_relaxed),
+                         atomic_load_explicit(&c->stats.settled, memory_order_relaxed));
   if (before >= limit) {
     atomic_fetch_sub_explicit(&c->stats.admitted, 1, memory_order_relaxed);
     stat_add(&c->stats.busy_rejections, 1);

@@ -92,7 +92,7 @@ typedef enum cqlmux_conn_state {
 typedef struct cqlmux_conn_stats {
   /* Written by submitting threads (any thread). */
   atomic_uint admitted;           /* let in, ever (wraps) */
-  atomic_ulong busy_rejections;
+  atomic_ulong busy_rejections;   /* also by the loop when its queue is full: rare */
   /* Written by the loop thread (and by whichever thread fails requests
    * while the loop shuts down). */
   char pad0_[CQLMUX_CACHE_LINE];  /* a line between groups: the heap aligns to 16 only */

@@ -70,6 +70,15 @@ static uint32_t crc32_zlib(uint32_t crc, const uint8_t *data, size_t n) {
 #include <immintrin.h>
 #define CRC32_CLMUL 1
 
+/* One 128-bit fold: x's two halves multiplied by the constant's, plus the
+ * next block. */
+__attribute__((target("pclmul,sse4.1"))) static inline __m128i fold_clmul(__m128i x, __m128i k,
+                                                                          __m128i next) {
+  __m128i lo = _mm_clmulepi64_si128(x, k, 0x00);
+  __m128i hi = _mm_clmulepi64_si128(x, k, 0x11);
+  return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
+}
+
 /* CRC-32 by carry-less multiplication (Intel, "Fast CRC Computation for
  * Generic Polynomials Using PCLMULQDQ Instruction", 2009): four 128-bit
  * lanes are folded forward 512 bits at a time, then into one, then reduced
@@ -80,15 +89,6 @@ static uint32_t crc32_zlib(uint32_t crc, const uint8_t *data, size_t n) {
  * v5 frame is up to 128 KiB and zlib's table method spent ~4 instructions
  * per byte there; this needs a fraction of one. Lengths: a multiple of 16,
  * at least 64 (the caller feeds the rest to zlib). */
-/* One 128-bit fold: x's two halves multiplied by the constant's, plus the
- * next block. */
-__attribute__((target("pclmul,sse4.1"))) static inline __m128i fold_clmul(__m128i x, __m128i k,
-                                                                          __m128i next) {
-  __m128i lo = _mm_clmulepi64_si128(x, k, 0x00);
-  __m128i hi = _mm_clmulepi64_si128(x, k, 0x11);
-  return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
-}
-
 __attribute__((target("pclmul,sse4.1"))) static uint32_t crc32_clmul(uint32_t crc,
                                                                       const uint8_t *p,
                                                                       size_t n) {

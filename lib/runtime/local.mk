@@ -8,6 +8,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/runtime/mpsc.c lib/runtime/mpsc.h \
 	lib/runtime/objpool.c lib/runtime/objpool.h \
 	lib/runtime/ring.c lib/runtime/ring.h \
+	lib/runtime/split_count.h \
 	lib/runtime/task.h \
 	lib/runtime/thread_role.c lib/runtime/thread_role.h \
 	lib/runtime/timer_heap.c lib/runtime/timer_heap.h \

@@ -1,7 +1,7 @@
 # The connection layer against the mock server's faults.
 check_PROGRAMS += tests/net/test_session_faults
 TESTS += tests/net/test_session_faults
-tests_net_test_session_faults_SOURCES = tests/net/test_session_faults.c
+tests_net_test_session_faults_SOURCES = tests/net/test_session_faults.c tests/net/session_fixture.h
 tests_net_test_session_faults_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_faults_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_faults_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
@@ -9,14 +9,14 @@ tests_net_test_session_faults_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 # Sessions under sustained load (issue 7): no request lost, metrics add up.
 check_PROGRAMS += tests/net/test_session_load
 TESTS += tests/net/test_session_load
-tests_net_test_session_load_SOURCES = tests/net/test_session_load.c
+tests_net_test_session_load_SOURCES = tests/net/test_session_load.c tests/net/session_fixture.h
 tests_net_test_session_load_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_load_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_load_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 
 check_PROGRAMS += tests/net/test_session_regressions
 TESTS += tests/net/test_session_regressions
-tests_net_test_session_regressions_SOURCES = tests/net/test_session_regressions.c
+tests_net_test_session_regressions_SOURCES = tests/net/test_session_regressions.c tests/net/session_fixture.h
 tests_net_test_session_regressions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_regressions_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_regressions_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

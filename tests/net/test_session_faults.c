@@ -15,36 +15,7 @@
 #include "api/session.h"
 #include "cqlmux.h"
 #include "mock/mock.h"
-
-static cqlmux_mock *start_mock(bool null_mode) {
-  cqlmux_mock_config cfg;
-  cqlmux_mock_config_init(&cfg);
-  cfg.null_mode = null_mode;
-  cqlmux_mock *m = NULL;
-  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
-  return m;
-}
-
-static cqlmux_config *config_for(cqlmux_mock *m) {
-  char addr[64];
-  uint16_t port;
-  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
-  cqlmux_config *c = cqlmux_config_new();
-  cqlmux_config_set_contact_points(c, addr);
-  cqlmux_config_set_port(c, port);
-  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
-  return c;
-}
-
-static cqlmux_session *connect_to(cqlmux_config *c) {
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
-  cqlmux_future_free(f);
-  return s;
-}
+#include "session_fixture.h"
 
 /* The one connection of a single-host, single-connection session. */
 static const cqlmux_conn_stats *only_connection(cqlmux_session *s) {
@@ -96,7 +67,7 @@ static void submit(cqlmux_session *s, const char *cql, tally *t) {
 }
 
 Test(session_faults, all_32768_streams_of_one_connection_with_answers_reversed, .timeout = 120) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   enum { N = 32768 };
   /* The mock holds every answer until it has N of them, then sends them in
    * reverse: all N are in flight at once on the one connection. */
@@ -110,11 +81,11 @@ Test(session_faults, all_32768_streams_of_one_connection_with_answers_reversed, 
   cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_VOID, "SELECT n*");
   cqlmux_mock_prime_add(m, &p);
 
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_max_requests_per_connection(c, N);
   cqlmux_config_set_watermarks(c, 100, 50);
   cqlmux_config_set_request_timeout(c, 60000);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   const cqlmux_conn_stats *st = only_connection(s);
   tally t = {0};
   char cql[32];
@@ -165,17 +136,17 @@ static size_t seen(cqlmux_mock *m, const char *prefix) {
 
 Test(session_faults, watermarks_queue_at_80_drain_below_50_and_busy_past_the_queue,
      .timeout = 60) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   /* 30 answers after 0.5 s, the 31st after 2 s, the other 49 after 5 s:
    * in flight goes 80 -> 50 (not below the low mark) -> 49 (below). */
   delay_queries(m, "SELECT a*", 500);
   delay_queries(m, "SELECT b*", 2000);
   delay_queries(m, "SELECT c*", 5000);
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_max_requests_per_connection(c, 100);
   cqlmux_config_set_watermarks(c, 80, 50);
   cqlmux_config_set_queue_size(c, 20);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   const cqlmux_conn_stats *st = only_connection(s);
   tally t = {0};
   submit_many(s, "a", 30, &t);
@@ -209,13 +180,13 @@ Test(session_faults, watermarks_queue_at_80_drain_below_50_and_busy_past_the_que
 }
 
 Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   cqlmux_mock_fault f;
   cqlmux_mock_fault_init(&f, CQLMUX_MOCK_IGNORE_HEARTBEAT);
   cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_heartbeat(c, 1000, 500);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   cqlmux_mock_connection first;
   cr_assert_eq(cqlmux_mock_connection_at(m, 0, &first), CQLMUX_OK);
   uint64_t start = first.opened_us;
@@ -235,7 +206,7 @@ Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
 }
 
 Test(session_faults, late_answers_never_complete_another_request, .timeout = 60) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   delay_queries(m, "SELECT slow*", 1500);
   static const cqlmux_mock_column col = {"v", "int"};
   enum { FAST = 200 };
@@ -252,9 +223,9 @@ Test(session_faults, late_answers_never_complete_another_request, .timeout = 60)
     p.cells = cells;
     cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
   }
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_request_timeout(c, 200);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   tally t = {0};
   submit_many(s, "slow", 20, &t);
   wait_for(&t.timeouts, 20, 10);
@@ -323,13 +294,13 @@ static long rss_kb(void) {
 }
 
 Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout = 120) {
-  cqlmux_mock *m = start_mock(true);
-  cqlmux_config *c = config_for(m);
+  cqlmux_mock *m = session_fixture_mock(true);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
   cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
   cqlmux_config_set_callback_threads(c, 1);
   cqlmux_config_set_completion_queue_bound(c, 256);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   tally t = {0};
   atomic_store(&t.sleep_us, 200);
   /* Warm up, then measure while the application submits far faster than
@@ -366,8 +337,8 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
 }
 
 Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
-  cqlmux_mock *m = start_mock(true);
-  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_mock *m = session_fixture_mock(true);
+  cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
   const cqlmux_conn_stats *st = only_connection(s);
   unsigned long writes_before = atomic_load(&st->writes);
   tally t = {0};
@@ -388,14 +359,14 @@ Test(session_faults, v5_refused_falls_back_to_v4, .timeout = 30) {
   cfg.versions = (1u << 3) | (1u << 4); /* a server without v5 */
   cqlmux_mock *m = NULL;
   cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
-  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
   cr_assert_eq(cqlmux_session_protocol_version(s), 4);
   cqlmux_future *f = cqlmux_session_query(s, "SELECT x FROM t");
   cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
   cqlmux_future_free(f);
   cqlmux_session_free(s);
   /* Forcing v5 against it is a clear version error. */
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_protocol_version(c, 5);
   cqlmux_session *forced = NULL;
   cr_assert_eq(cqlmux_session_new(c, &forced), CQLMUX_OK);
@@ -409,7 +380,7 @@ Test(session_faults, v5_refused_falls_back_to_v4, .timeout = 30) {
 }
 
 Test(session_faults, an_answer_on_an_unknown_stream_closes_the_connection, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   cqlmux_mock_fault f;
   cqlmux_mock_fault_init(&f, CQLMUX_MOCK_WRONG_STREAM);
   f.opcode = CQLMUX_OP_QUERY;
@@ -421,7 +392,7 @@ Test(session_faults, an_answer_on_an_unknown_stream_closes_the_connection, .time
   slow.query = "SELECT slow";
   slow.delay_ms = 2000;
   cr_assert_eq(cqlmux_mock_fault_add(m, &slow, NULL), CQLMUX_OK);
-  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
   cqlmux_future *pending = cqlmux_session_query(s, "SELECT slow");
   cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT slow"};
   cr_assert_eq(cqlmux_mock_wait_requests(m, &q, 1, 5000), CQLMUX_OK);
@@ -451,15 +422,15 @@ Test(session_faults, an_answer_on_an_unknown_stream_closes_the_connection, .time
 }
 
 Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   cqlmux_mock_fault f;
   cqlmux_mock_fault_init(&f, CQLMUX_MOCK_NO_RESPONSE);
   f.query = "INSERT*";
   cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
-  cqlmux_config *c = config_for(m);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_memory_budget(c, 64 * 1024);
   cqlmux_config_set_request_timeout(c, 3000);
-  cqlmux_session *s = connect_to(c);
+  cqlmux_session *s = session_fixture_connect(c);
   static char blob[10000];
   memset(blob, 'x', sizeof blob);
   cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
@@ -482,9 +453,9 @@ Test(session_faults, memory_budget_rejects_with_busy, .timeout = 30) {
 }
 
 Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   delay_queries(m, "SELECT held*", 500);
-  cqlmux_session *s = connect_to(config_for(m));
+  cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
   tally t = {0};
   submit_many(s, "held", 100, &t);
   cqlmux_future *closing = cqlmux_session_close(s);

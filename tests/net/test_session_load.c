@@ -11,6 +11,7 @@
 
 #include "cqlmux.h"
 #include "mock/mock.h"
+#include "session_fixture.h"
 
 static cqlmux_mock *start_null_mock(void) {
   cqlmux_mock_config cfg;
@@ -43,21 +44,9 @@ static void counted_free(void *p, void *user_data) {
 static const cqlmux_allocator counting = {counted_malloc, counted_realloc, counted_free, NULL};
 
 static cqlmux_session *connect_to(cqlmux_mock *m, unsigned max_requests) {
-  char addr[64];
-  uint16_t port;
-  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
-  cqlmux_config *c = cqlmux_config_new_with_allocator(&counting);
-  cqlmux_config_set_contact_points(c, addr);
-  cqlmux_config_set_port(c, port);
-  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  cqlmux_config *c = session_fixture_config(m, &counting);
   cr_assert_eq(cqlmux_config_set_max_requests_per_connection(c, max_requests), CQLMUX_OK);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
-  cqlmux_future_free(f);
-  return s;
+  return session_fixture_connect(c);
 }
 
 typedef struct load {

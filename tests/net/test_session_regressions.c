@@ -14,24 +14,7 @@
 #include "api/session.h"
 #include "cqlmux.h"
 #include "mock/mock.h"
-
-static cqlmux_mock *start_mock(bool null_mode) {
-  cqlmux_mock_config cfg;
-  cqlmux_mock_config_init(&cfg);
-  cfg.null_mode = null_mode;
-  cqlmux_mock *m = NULL;
-  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
-  return m;
-}
-
-static cqlmux_config *config_for(cqlmux_mock *m, char *addr, uint16_t *port) {
-  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, 64, port), CQLMUX_OK);
-  cqlmux_config *c = cqlmux_config_new();
-  cqlmux_config_set_contact_points(c, addr);
-  cqlmux_config_set_port(c, *port);
-  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
-  return c;
-}
+#include "session_fixture.h"
 
 static atomic_int done;
 static void cb(cqlmux_future *f, void *ud) {
@@ -44,19 +27,12 @@ static void cb(cqlmux_future *f, void *ud) {
  * the eager flush clears flush_scheduled while flush_task is still queued,
  * so the next small request posts the same task node again. */
 Test(regressions, eager_flush_double_posts_flush_task, .timeout = 60) {
-  cqlmux_mock *m = start_mock(true);
-  char addr[64];
-  uint16_t port;
-  cqlmux_config *c = config_for(m, addr, &port);
+  cqlmux_mock *m = session_fixture_mock(true);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_request_timeout(c, 3000);
   cqlmux_config_set_max_requests_per_connection(c, 4096);
   cqlmux_config_set_queue_size(c, 100000);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
-  cqlmux_future_free(f);
+  cqlmux_session *s = session_fixture_connect(c);
   static char blob[300 * 1024];
   memset(blob, 'x', sizeof blob);
   cqlmux_statement *big = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
@@ -88,10 +64,11 @@ Test(regressions, eager_flush_double_posts_flush_task, .timeout = 60) {
 /* A contact point that accepts TCP but never answers: its slot reports
  * (connect timeout) after the good one made the session CONNECTED. */
 Test(regressions, last_failed_slot_closes_a_connected_session, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   char addr[64];
   uint16_t port;
-  cqlmux_config *c = config_for(m, addr, &port);
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   cr_assert_eq(bind(ls, (struct sockaddr *)&sin, sizeof sin), 0);
@@ -102,12 +79,7 @@ Test(regressions, last_failed_slot_closes_a_connected_session, .timeout = 30) {
   snprintf(points, sizeof points, "%s:%u, 127.0.0.1:%u", addr, port, ntohs(sin.sin_port));
   cqlmux_config_set_contact_points(c, points);
   cqlmux_config_set_connect_timeout(c, 1000);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
-  cqlmux_future_free(f);
+  cqlmux_session *s = session_fixture_connect(c);
   cqlmux_future *q = cqlmux_session_query(s, "SELECT x FROM t");
   cr_assert_eq(cqlmux_future_wait(q), CQLMUX_OK, "before: %s", cqlmux_future_error_message(q));
   cqlmux_future_free(q);
@@ -132,7 +104,7 @@ Test(regressions, last_failed_slot_closes_a_connected_session, .timeout = 30) {
 /* A rows result borrows the connection's receive buffer, whose allocator
  * pointer points into the session's config copy. */
 Test(regressions, future_with_rows_freed_after_session_free, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   static const cqlmux_mock_column col = {"v", "int"};
   const char *cells[1] = {"7"};
   cqlmux_mock_prime p;
@@ -142,15 +114,8 @@ Test(regressions, future_with_rows_freed_after_session_free, .timeout = 30) {
   p.row_count = 1;
   p.cells = cells;
   cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
-  char addr[64];
-  uint16_t port;
-  cqlmux_config *c = config_for(m, addr, &port);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
-  cqlmux_future_free(f);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_session *s = session_fixture_connect(c);
   cqlmux_future *q = cqlmux_session_query(s, "SELECT v FROM t");
   cr_assert_eq(cqlmux_future_wait(q), CQLMUX_OK, "%s", cqlmux_future_error_message(q));
   int32_t v;
@@ -175,7 +140,7 @@ static void prime_int(cqlmux_mock *m, const char *cql, const char *value) {
 /* release_socket rewinds the receive buffer even while held results borrow
  * it: after a reconnect new bytes overwrite a future the app still holds. */
 Test(regressions, reconnect_overwrites_borrowed_receive_buffer, .timeout = 30) {
-  cqlmux_mock *m = start_mock(false);
+  cqlmux_mock *m = session_fixture_mock(false);
   prime_int(m, "SELECT a", "7");
   prime_int(m, "SELECT b", "8");
   cqlmux_mock_fault f;
@@ -184,15 +149,8 @@ Test(regressions, reconnect_overwrites_borrowed_receive_buffer, .timeout = 30) {
   f.query = "SELECT bad";
   f.arg = 31000;
   cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
-  char addr[64];
-  uint16_t port;
-  cqlmux_config *c = config_for(m, addr, &port);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *cf = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(cf), CQLMUX_OK);
-  cqlmux_future_free(cf);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_session *s = session_fixture_connect(c);
   cqlmux_future *a = cqlmux_session_query(s, "SELECT a");
   cr_assert_eq(cqlmux_future_wait(a), CQLMUX_OK);
   int32_t v = 0;
@@ -215,6 +173,57 @@ Test(regressions, reconnect_overwrites_borrowed_receive_buffer, .timeout = 30) {
   cr_assert_eq(v, 7, "the held result now reads %d", v);
   cqlmux_future_free(b);
   cqlmux_future_free(a);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* The split counters (admitted / settled, budget charged / released) are
+ * read one after the other: between an admitting thread's add and its read
+ * of `settled`, other threads may admit, send, answer and settle requests,
+ * so the read sees more settled than the add saw admitted. The difference
+ * wrapped to a huge load and an idle connection refused the request with
+ * BUSY. The interleaving is a few instructions wide; these tests put the
+ * counters in the state it leaves behind and keep them there. */
+static void query_n_expect_ok(cqlmux_session *s, int n) {
+  for (int i = 0; i < n; i++) {
+    cqlmux_future *q = cqlmux_session_query(s, "SELECT x FROM t");
+    int rc = cqlmux_future_wait(q);
+    cr_assert_eq(rc, CQLMUX_OK, "request %d: %d %s", i, rc, cqlmux_future_error_message(q));
+    cqlmux_future_free(q);
+  }
+}
+
+static cqlmux_session *connected_session(cqlmux_mock *m, size_t memory_budget) {
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_max_requests_per_connection(c, 64);
+  if (memory_budget) cqlmux_config_set_memory_budget(c, memory_budget);
+  return session_fixture_connect(c);
+}
+
+Test(regressions, a_settle_seen_before_its_admit_is_not_a_full_connection, .timeout = 30) {
+  cqlmux_mock *m = session_fixture_mock(true);
+  cqlmux_session *s = connected_session(m, 0);
+  cqlmux_conn_stats *st = (cqlmux_conn_stats *)cqlmux_connection_stats(s->hosts[0].slots[0].conn);
+  query_n_expect_ok(s, 3);
+  atomic_fetch_add(&st->settled, 1); /* one settle ahead of every admit's read */
+  query_n_expect_ok(s, 20);
+  cr_assert_eq(atomic_load(&st->busy_rejections), 0, "no request was refused");
+  atomic_fetch_sub(&st->settled, 1);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(regressions, budget_released_seen_before_its_charge_is_not_an_exhausted_budget,
+     .timeout = 30) {
+  cqlmux_mock *m = session_fixture_mock(true);
+  cqlmux_session *s = connected_session(m, 1 << 20);
+  query_n_expect_ok(s, 3);
+  /* Bytes released (and copied to the submitters' line) that the next
+   * charge's add did not include. */
+  atomic_fetch_add(&s->budget_released, 4096);
+  atomic_fetch_add(&s->budget_released_seen, 4096);
+  query_n_expect_ok(s, 20);
+  atomic_fetch_sub(&s->budget_released, 4096);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }

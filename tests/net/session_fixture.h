@@ -1,0 +1,48 @@
+/* Helpers shared by the session suites that run against the mock server. */
+#ifndef CQLMUX_TESTS_SESSION_FIXTURE_H
+#define CQLMUX_TESTS_SESSION_FIXTURE_H
+
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cqlmux.h"
+#include "mock/mock.h"
+
+/* A one-node mock server; null_mode answers every request with an empty
+ * result without looking at it. */
+static inline cqlmux_mock *session_fixture_mock(bool null_mode) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.null_mode = null_mode;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  return m;
+}
+
+/* A config whose one contact point is the mock's node 0, logging errors
+ * only; with `alloc` the library allocates through it. */
+static inline cqlmux_config *session_fixture_config(cqlmux_mock *m,
+                                                    const cqlmux_allocator *alloc) {
+  char addr[64];
+  uint16_t port;
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  cqlmux_config *c = alloc ? cqlmux_config_new_with_allocator(alloc) : cqlmux_config_new();
+  cqlmux_config_set_contact_points(c, addr);
+  cqlmux_config_set_port(c, port);
+  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  return c;
+}
+
+/* A session on `c` (which it frees), connected: the test fails otherwise. */
+static inline cqlmux_session *session_fixture_connect(cqlmux_config *c) {
+  cqlmux_session *s = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
+  cqlmux_config_free(c);
+  cqlmux_future *f = cqlmux_session_connect(s);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "connect: %s", cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  return s;
+}
+
+#endif
