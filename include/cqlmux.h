@@ -235,6 +235,25 @@ CQLMUX_API int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned coun
 CQLMUX_API int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count);
 CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend);
 
+/* The library's own threads, as a thread-start callback sees them. */
+typedef enum cqlmux_thread_kind {
+  CQLMUX_THREAD_KIND_IO = 1,      /* an I/O thread; index 0 .. io_threads - 1 */
+  CQLMUX_THREAD_KIND_CALLBACK = 2 /* a callback worker; index 0 .. callback_threads - 1 */
+} cqlmux_thread_kind;
+
+/* Runs on each of a session's I/O threads and callback workers as it
+ * starts, on that thread, before it does any work: the place to pin it to
+ * CPUs (pthread_setaffinity_np), change its priority or register it with a
+ * profiler. cqlmux sets no affinity itself. Each index of a kind is passed
+ * once; the threads start concurrently, so calls for different threads may
+ * overlap. The callback must return, and cannot wait on a future there
+ * (CQLMUX_ERR_WOULD_DEADLOCK). Default: none. A NULL callback clears it. */
+typedef void (*cqlmux_thread_start_callback)(cqlmux_thread_kind kind, unsigned index,
+                                             void *user_data);
+CQLMUX_API int cqlmux_config_set_thread_start_callback(cqlmux_config *config,
+                                                       cqlmux_thread_start_callback callback,
+                                                       void *user_data);
+
 /* Connections per host (default 1; extra connections open under load). */
 CQLMUX_API int cqlmux_config_set_connections_per_host(cqlmux_config *config, unsigned core,
                                                        unsigned max);

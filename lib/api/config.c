@@ -286,6 +286,14 @@ int cqlmux_config_set_log_callback(cqlmux_config *config, cqlmux_log_callback ca
   return CQLMUX_OK;
 }
 
+int cqlmux_config_set_thread_start_callback(cqlmux_config *config,
+                                           cqlmux_thread_start_callback callback, void *user_data) {
+  CHECK(1);
+  config->thread_start = callback;
+  config->thread_start_user_data = callback ? user_data : NULL;
+  return CQLMUX_OK;
+}
+
 int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level) {
   CHECK(level >= CQLMUX_LOG_NONE && level <= CQLMUX_LOG_TRACE);
   config->log_level = level;
@@ -305,4 +313,6 @@ void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
   out->log_callback = c->log_callback;
   out->log_user_data = c->log_user_data;
   out->log_level = c->log_level;
+  out->thread_start.start = c->thread_start;
+  out->thread_start.user_data = c->thread_start_user_data;
 }

@@ -48,6 +48,8 @@ struct cqlmux_config {
   cqlmux_allocator owner;     /* the one this config and its strings came from */
   cqlmux_log_callback log_callback;
   void *log_user_data;
+  cqlmux_thread_start_callback thread_start;
+  void *thread_start_user_data;
   cqlmux_log_level log_level;
 };
 

@@ -57,6 +57,7 @@ struct cqlmux_loop {
   bool started;
   pthread_t thread;
   unsigned index;
+  cqlmux_thread_hook thread_start;
   const cqlmux_allocator *alloc;
   const cqlmux_logger *logger;
 };
@@ -176,6 +177,7 @@ static void loop_init_fields(cqlmux_loop *loop, const cqlmux_loop_config *config
   loop->alloc = config->alloc;
   loop->logger = config->logger;
   loop->index = config->index;
+  loop->thread_start = config->thread_start;
   cqlmux_timer_heap_init(&loop->timers, config->alloc);
   loop->stop_handlers.prev = loop->stop_handlers.next = &loop->stop_handlers;
   loop->now_us = cqlmux_clock_now_us();
@@ -413,6 +415,7 @@ static void *loop_main(void *arg) {
   cqlmux_loop *loop = arg;
   current_loop = loop;
   cqlmux_thread_set_role(CQLMUX_THREAD_IO);
+  cqlmux_thread_hook_run(&loop->thread_start, CQLMUX_THREAD_KIND_IO, loop->index);
   cqlmux_workers_defer_wakeups(true);
   cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u running (%s)", loop->index,
              loop->backend->name);

@@ -40,6 +40,7 @@
 #include "cqlmux.h"
 #include "runtime/log.h"
 #include "runtime/task.h"
+#include "runtime/thread_role.h"
 #include "runtime/timer_heap.h"
 
 typedef struct cqlmux_loop cqlmux_loop;
@@ -91,6 +92,7 @@ typedef struct cqlmux_loop_config {
   const cqlmux_allocator *alloc;  /* borrowed; NULL = libc */
   const cqlmux_logger *logger;    /* borrowed; NULL = default */
   unsigned index;                 /* for the thread name and log lines */
+  cqlmux_thread_hook thread_start; /* run on the loop's thread as it starts */
 } cqlmux_loop_config;
 
 /* Whether this build and platform have `backend` (DEFAULT always). */

@@ -24,6 +24,7 @@ void cqlmux_runtime_config_defaults(cqlmux_runtime_config *c) {
   c->log_callback = NULL;
   c->log_user_data = NULL;
   c->log_level = CQLMUX_LOG_WARN;
+  c->thread_start = (cqlmux_thread_hook){NULL, NULL};
 }
 
 static bool config_valid(const cqlmux_runtime_config *c) {
@@ -33,11 +34,13 @@ static bool config_valid(const cqlmux_runtime_config *c) {
          (!c->allocator || (c->allocator->malloc && c->allocator->realloc && c->allocator->free));
 }
 
-static int create_loops(cqlmux_runtime *rt, cqlmux_io_backend backend) {
+static int create_loops(cqlmux_runtime *rt, cqlmux_io_backend backend,
+                        const cqlmux_thread_hook *thread_start) {
   rt->loops = cqlmux_mem_calloc(&rt->alloc, rt->nloops, sizeof *rt->loops);
   if (!rt->loops) return CQLMUX_ERR_NOMEM;
   for (unsigned i = 0; i < rt->nloops; i++) {
-    cqlmux_loop_config lc = {backend, &rt->alloc, &rt->logger, i};
+    cqlmux_loop_config lc = {.backend = backend, .alloc = &rt->alloc, .logger = &rt->logger,
+                             .index = i, .thread_start = *thread_start};
     int rc = cqlmux_loop_new(&lc, &rt->loops[i]);
     if (rc == CQLMUX_OK) rc = cqlmux_loop_start(rt->loops[i]);
     if (rc != CQLMUX_OK) return rc;
@@ -65,9 +68,9 @@ int cqlmux_runtime_new(const cqlmux_runtime_config *c, cqlmux_runtime **out) {
   atomic_init(&rt->next_loop, 0);
   size_t capacity = c->completion_capacity ? c->completion_capacity
                                            : CQLMUX_DEFAULT_COMPLETION_CAPACITY;
-  int rc = cqlmux_workers_new(&rt->alloc, &rt->logger, c->callback_threads, capacity,
-                              &rt->workers);
-  if (rc == CQLMUX_OK) rc = create_loops(rt, c->backend);
+  int rc = cqlmux_workers_new_hooked(&rt->alloc, &rt->logger, c->callback_threads, capacity,
+                                     &c->thread_start, &rt->workers);
+  if (rc == CQLMUX_OK) rc = create_loops(rt, c->backend, &c->thread_start);
   if (rc != CQLMUX_OK) {
     cqlmux_runtime_shutdown(rt, CQLMUX_STOP_IMMEDIATE);
     release(rt);

@@ -43,6 +43,7 @@ typedef struct cqlmux_runtime_config {
   cqlmux_log_callback log_callback;  /* NULL = stderr */
   void *log_user_data;
   cqlmux_log_level log_level;
+  cqlmux_thread_hook thread_start; /* run by every I/O and callback thread as it starts */
 } cqlmux_runtime_config;
 
 /* 1 I/O thread, 1 callback thread, default backend and capacity, libc,

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "cqlmux.h"
+
 typedef enum cqlmux_thread_role {
   CQLMUX_THREAD_APP = 0, /* a thread the application created (the default) */
   CQLMUX_THREAD_IO,      /* an I/O loop thread */
@@ -19,6 +21,20 @@ typedef enum cqlmux_thread_role {
 /* Set once by each library thread at its start. */
 void cqlmux_thread_set_role(cqlmux_thread_role role);
 cqlmux_thread_role cqlmux_thread_get_role(void);
+
+/* The application's thread-start callback
+ * (cqlmux_config_set_thread_start_callback), carried to where the library's
+ * threads start. Each thread runs it once, after setting its role, before
+ * any work. */
+typedef struct cqlmux_thread_hook {
+  cqlmux_thread_start_callback start; /* NULL: none */
+  void *user_data;
+} cqlmux_thread_hook;
+
+static inline void cqlmux_thread_hook_run(const cqlmux_thread_hook *hook, cqlmux_thread_kind kind,
+                                          unsigned index) {
+  if (hook && hook->start) hook->start(kind, index, hook->user_data);
+}
 
 /* Bracket every call into a user completion callback (they nest). */
 void cqlmux_thread_enter_callback(void);

@@ -30,6 +30,8 @@ struct cqlmux_workers {
   pthread_t *threads;
   const cqlmux_allocator *alloc;
   const cqlmux_logger *logger;
+  cqlmux_thread_hook hook;
+  _Atomic unsigned next_index; /* hands each starting worker its index */
 };
 
 /* Claim one idle worker, if any, and hand it a token. True if one was. */
@@ -168,6 +170,9 @@ static void worker_sleep(cqlmux_workers *w) {
 static void *worker_main(void *arg) {
   cqlmux_workers *w = arg;
   cqlmux_thread_set_role(CQLMUX_THREAD_WORKER);
+  /* relaxed: only uniqueness matters, which any read-modify-write gives. */
+  unsigned index = atomic_fetch_add_explicit(&w->next_index, 1, memory_order_relaxed);
+  cqlmux_thread_hook_run(&w->hook, CQLMUX_THREAD_KIND_CALLBACK, index);
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
     if (task) {
@@ -228,10 +233,18 @@ static int start_threads(cqlmux_workers *w) {
 
 int cqlmux_workers_new(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
                        unsigned threads, size_t capacity, cqlmux_workers **out) {
+  return cqlmux_workers_new_hooked(alloc, logger, threads, capacity, NULL, out);
+}
+
+int cqlmux_workers_new_hooked(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
+                              unsigned threads, size_t capacity, const cqlmux_thread_hook *hook,
+                              cqlmux_workers **out) {
   cqlmux_workers *w = cqlmux_mem_calloc(alloc, 1, sizeof *w);
   if (!w) return CQLMUX_ERR_NOMEM;
   w->alloc = alloc;
   w->logger = logger;
+  if (hook) w->hook = *hook;
+  atomic_init(&w->next_index, 0);
   w->nthreads = threads;
   atomic_init(&w->idle, 0);
   atomic_init(&w->stopping, false);

@@ -28,6 +28,7 @@
 #include "cqlmux.h"
 #include "runtime/log.h"
 #include "runtime/task.h"
+#include "runtime/thread_role.h"
 
 typedef struct cqlmux_workers cqlmux_workers;
 
@@ -38,6 +39,12 @@ typedef struct cqlmux_workers cqlmux_workers;
  * be created), leaving *out untouched and nothing running. */
 int cqlmux_workers_new(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
                        unsigned threads, size_t capacity, cqlmux_workers **out);
+
+/* The same, and each worker runs `hook` (copied; NULL = none) as it starts,
+ * with its index 0 .. threads - 1. */
+int cqlmux_workers_new_hooked(const cqlmux_allocator *alloc, const cqlmux_logger *logger,
+                              unsigned threads, size_t capacity, const cqlmux_thread_hook *hook,
+                              cqlmux_workers **out);
 
 /* Run `task` (with status CQLMUX_OK) on a worker, or inline when the pool has
  * no threads or has stopped, or when `workers` is NULL. Any thread. */

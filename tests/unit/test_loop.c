@@ -29,7 +29,7 @@
   ParameterizedTest(cqlmux_io_backend *backend, loop, name, .timeout = 60)
 
 static cqlmux_loop *start_loop(cqlmux_io_backend backend, const cqlmux_allocator *alloc) {
-  cqlmux_loop_config cfg = {backend, alloc, NULL, 0};
+  cqlmux_loop_config cfg = {.backend = backend, .alloc = alloc};
   cqlmux_loop *loop = NULL;
   cr_assert_eq(cqlmux_loop_new(&cfg, &loop), CQLMUX_OK);
   cr_assert_eq(cqlmux_loop_backend(loop), backend);
@@ -632,7 +632,7 @@ BACKEND_TEST(removed_stop_handler_does_not_run) {
 }
 
 BACKEND_TEST(never_started_loop_fails_its_work_when_freed) {
-  cqlmux_loop_config cfg = {*backend, NULL, NULL, 7};
+  cqlmux_loop_config cfg = {.backend = *backend, .index = 7};
   cqlmux_loop *loop;
   cr_assert_eq(cqlmux_loop_new(&cfg, &loop), CQLMUX_OK);
   _Atomic long counter = 0;
@@ -650,7 +650,7 @@ BACKEND_TEST(never_started_loop_fails_its_work_when_freed) {
 }
 
 Test(loop, unknown_backend_and_allocation_failure) {
-  cqlmux_loop_config cfg = {(cqlmux_io_backend)42, NULL, NULL, 0};
+  cqlmux_loop_config cfg = {.backend = (cqlmux_io_backend)42};
   cqlmux_loop *loop = NULL;
   cr_assert_eq(cqlmux_loop_new(&cfg, &loop), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_null(loop);
@@ -658,7 +658,7 @@ Test(loop, unknown_backend_and_allocation_failure) {
     rt_counting_alloc a;
     rt_counting_alloc_init(&a);
     atomic_store(&a.fail_at, fail_at);
-    cfg = (cqlmux_loop_config){CQLMUX_IO_BACKEND_POLL, &a.hook, NULL, 0};
+    cfg = (cqlmux_loop_config){.backend = CQLMUX_IO_BACKEND_POLL, .alloc = &a.hook};
     int rc = cqlmux_loop_new(&cfg, &loop);
     if (rc == CQLMUX_OK) {
       cqlmux_loop_free(loop);

@@ -347,3 +347,82 @@ Test(runtime, built_from_the_session_config_outlives_it) {
   cqlmux_runtime_free(rt);
   cr_assert_eq(atomic_load(&a.live), 0, "%ld blocks leaked", atomic_load(&a.live));
 }
+
+/* ---------------------------------------------- the thread-start callback */
+
+#define HOOK_IO 2
+#define HOOK_CB 3
+
+typedef struct hook_record {
+  int target_cpu;                     /* each thread pins itself here */
+  _Atomic int seen[2];                /* per kind: bit `index` set on each call */
+  _Atomic int calls[2];
+  _Atomic int pin_failures;
+  _Atomic int could_block;            /* the hook ran where blocking is allowed */
+  pthread_t threads[HOOK_IO + HOOK_CB]; /* io 0..1, then callback 0..2 */
+  _Atomic int threads_recorded;
+} hook_record;
+
+static void on_thread_start(cqlmux_thread_kind kind, unsigned index, void *ud) {
+  hook_record *r = ud;
+  int k = kind == CQLMUX_THREAD_KIND_IO ? 0 : 1;
+  cr_assert(kind == CQLMUX_THREAD_KIND_IO || kind == CQLMUX_THREAD_KIND_CALLBACK);
+  cr_assert_lt(index, k == 0 ? HOOK_IO : HOOK_CB);
+  if (cqlmux_thread_may_block()) atomic_fetch_add(&r->could_block, 1);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(r->target_cpu, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+    atomic_fetch_add(&r->pin_failures, 1);
+  r->threads[(k == 0 ? 0 : HOOK_IO) + index] = pthread_self();
+  atomic_fetch_or(&r->seen[k], 1 << index);
+  atomic_fetch_add(&r->calls[k], 1);
+  atomic_fetch_add(&r->threads_recorded, 1);
+}
+
+static int first_allowed_cpu(void) {
+  cpu_set_t set;
+  cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  cr_assert_fail("no CPU in this process's affinity mask");
+  return -1;
+}
+
+Test(runtime, every_thread_runs_the_start_callback_once_and_can_pin_itself) {
+  static hook_record r;
+  r.target_cpu = first_allowed_cpu();
+  cqlmux_config *c = cqlmux_config_new();
+  cr_assert_eq(cqlmux_config_set_io_threads(c, HOOK_IO), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_callback_threads(c, HOOK_CB), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_thread_start_callback(NULL, on_thread_start, &r),
+               CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_thread_start_callback(c, on_thread_start, &r), CQLMUX_OK);
+  cqlmux_runtime_config rc;
+  cqlmux_config_runtime(c, &rc);
+  cqlmux_config_free(c);
+  cqlmux_runtime *rt;
+  cr_assert_eq(cqlmux_runtime_new(&rc, &rt), CQLMUX_OK);
+  cr_assert(rt_wait_int_at_least(&r.threads_recorded, HOOK_IO + HOOK_CB, 5000),
+            "only %d threads ran the callback", atomic_load(&r.threads_recorded));
+  cr_assert_eq(atomic_load(&r.calls[0]), HOOK_IO, "once per I/O thread");
+  cr_assert_eq(atomic_load(&r.calls[1]), HOOK_CB, "once per callback worker");
+  cr_assert_eq(atomic_load(&r.seen[0]), (1 << HOOK_IO) - 1, "I/O indexes 0 .. n-1");
+  cr_assert_eq(atomic_load(&r.seen[1]), (1 << HOOK_CB) - 1, "worker indexes 0 .. n-1");
+  cr_assert_eq(atomic_load(&r.could_block), 0, "it runs on the library's threads");
+  cr_assert_eq(atomic_load(&r.pin_failures), 0);
+  for (int i = 0; i < HOOK_IO + HOOK_CB; i++) {
+    cr_assert_not(pthread_equal(r.threads[i], pthread_self()));
+    cpu_set_t set;
+    cr_assert_eq(pthread_getaffinity_np(r.threads[i], sizeof set, &set), 0);
+    cr_assert_eq(CPU_COUNT(&set), 1, "thread %d keeps the affinity its callback set", i);
+    cr_assert(CPU_ISSET(r.target_cpu, &set));
+  }
+  cqlmux_runtime_free(rt);
+  cqlmux_config *d = cqlmux_config_new();
+  cr_assert_eq(cqlmux_config_set_thread_start_callback(d, NULL, &r), CQLMUX_OK, "NULL clears");
+  cqlmux_config_runtime(d, &rc);
+  cr_assert_null(rc.thread_start.start);
+  cr_assert_null(rc.thread_start.user_data);
+  cqlmux_config_free(d);
+}

@@ -38,6 +38,7 @@ typedef struct bench_options {
   unsigned io_threads;
   unsigned callback_threads;
   unsigned max_requests;     /* per connection; 0: derived from concurrency */
+  bool pin;                  /* each driver thread on its own CPU */
   int protocol;              /* 4 or 5 */
   bool lz4;
   bool tls;

@@ -7,10 +7,14 @@
  * --callback-threads 0). A statement may be used by one thread at a time,
  * so every thread that issues requests has its own (bound once; the values
  * never change). */
+#include <config.h> /* _GNU_SOURCE, for the CPU affinity calls of --pin */
+
 #include "bench.h"
 
 #include "api/session.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +174,38 @@ static unsigned derived_max_requests(const bench_options *o) {
   return max > 32768 ? 32768 : (unsigned)max;
 }
 
+/* --pin: the CPUs this process may run on, in order; I/O thread i takes
+ * the i-th, callback worker j the (io_threads + j)-th, wrapping around. */
+typedef struct pin_plan {
+  int cpus[CPU_SETSIZE];
+  unsigned count;
+  unsigned io_threads;
+} pin_plan;
+
+static pin_plan pins;
+
+/* On each driver thread as it starts (the thread-start callback). */
+static void pin_thread(cqlmux_thread_kind kind, unsigned index, void *ud) {
+  pin_plan *p = ud;
+  unsigned nth = kind == CQLMUX_THREAD_KIND_IO ? index : p->io_threads + index;
+  int cpu = p->cpus[nth % p->count];
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+    fprintf(stderr, "cqlmux-bench: could not pin a driver thread to CPU %d\n", cpu);
+}
+
+static bool plan_pins(const bench_options *o) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+  pins.count = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, &set)) pins.cpus[pins.count++] = cpu;
+  pins.io_threads = o->io_threads;
+  return pins.count > 0;
+}
+
 static cqlmux_config *make_config(const bench_options *o) {
   cqlmux_config *c = cqlmux_config_new_with_allocator(bench_counting_allocator());
   if (!c) return NULL;
@@ -194,6 +230,8 @@ static cqlmux_config *make_config(const bench_options *o) {
     if (o->tls_insecure) rc |= cqlmux_config_set_tls_verify(c, 0, 0);
   }
   if (o->username) rc |= cqlmux_config_set_credentials(c, o->username, o->password);
+  if (o->pin) rc |= plan_pins(o) ? cqlmux_config_set_thread_start_callback(c, pin_thread, &pins)
+                                 : CQLMUX_ERR_INVALID_ARGUMENT;
   if (rc != CQLMUX_OK) {
     fprintf(stderr, "cqlmux-bench: invalid driver settings\n");
     cqlmux_config_free(c);

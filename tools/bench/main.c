@@ -25,6 +25,8 @@ static void usage(FILE *out) {
       "      --io-threads N      driver I/O threads; raw mode threads (default 1)\n"
       "      --callback-threads N  driver callback workers, 0 = inline (default 1)\n"
       "      --max-requests N    in flight per connection (default: from -c)\n"
+      "      --pin               pin each driver thread to its own CPU, I/O threads first\n"
+      "                          (through cqlmux_config_set_thread_start_callback)\n"
       "  -p, --protocol 4|5      protocol version (default 5)\n"
       "      --lz4               LZ4 compression\n"
       "      --tls               TLS (driver mode); --ca FILE to trust, --tls-insecure\n"
@@ -43,7 +45,7 @@ static void usage(FILE *out) {
 enum {
   OPT_WARMUP = 256, OPT_CONNECTIONS, OPT_IO_THREADS, OPT_CALLBACK_THREADS, OPT_MAX_REQUESTS,
   OPT_LZ4, OPT_TLS, OPT_CA, OPT_TLS_INSECURE, OPT_HOST, OPT_PORT, OPT_USER, OPT_PASSWORD,
-  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS
+  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN
 };
 
 static const struct option long_options[] = {
@@ -56,6 +58,7 @@ static const struct option long_options[] = {
     {"io-threads", required_argument, NULL, OPT_IO_THREADS},
     {"callback-threads", required_argument, NULL, OPT_CALLBACK_THREADS},
     {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
+    {"pin", no_argument, NULL, OPT_PIN},
     {"protocol", required_argument, NULL, 'p'},
     {"lz4", no_argument, NULL, OPT_LZ4},
     {"tls", no_argument, NULL, OPT_TLS},
@@ -141,6 +144,7 @@ static void parse_option(bench_options *o, int opt, const char *arg) {
         (unsigned)number("callback-threads", arg, 0, CQLMUX_MAX_CALLBACK_THREADS);
     break;
   case OPT_MAX_REQUESTS: o->max_requests = (unsigned)number("max-requests", arg, 1, 32768); break;
+  case OPT_PIN: o->pin = true; break;
   case 'p': o->protocol = (int)number("protocol", arg, 4, 5); break;
   case OPT_LZ4: o->lz4 = true; break;
   case OPT_TLS: o->tls = true; break;

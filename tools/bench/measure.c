@@ -241,7 +241,7 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
          "%u I/O thread(s)",
          r->mode, bench_workload_name(o->workload), r->protocol, onoff(r->lz4), onoff(o->tls),
          o->concurrency, o->connections, o->io_threads);
-  if (!o->raw) printf(", %u callback thread(s)", o->callback_threads);
+  if (!o->raw) printf(", %u callback thread(s)%s", o->callback_threads, o->pin ? ", pinned" : "");
   printf("\n");
   printf("  %-22s %llu in %.3f s (errors %llu)\n", "requests", (unsigned long long)r->requests,
          r->seconds, (unsigned long long)r->errors);
@@ -285,10 +285,11 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
 void bench_report_json(const bench_options *o, const bench_result *r) {
   const cqlmux_histogram_snapshot *h = r->latency;
   printf("{\"mode\":\"%s\",\"workload\":\"%s\",\"protocol\":%d,\"lz4\":%s,\"tls\":%s,"
-         "\"concurrency\":%u,\"connections\":%u,\"io_threads\":%u,\"callback_threads\":%u,",
+         "\"concurrency\":%u,\"connections\":%u,\"io_threads\":%u,\"callback_threads\":%u,"
+         "\"pinned\":%s,",
          r->mode, bench_workload_name(o->workload), r->protocol, r->lz4 ? "true" : "false",
          o->tls ? "true" : "false", o->concurrency, o->connections, o->io_threads,
-         o->raw ? 0 : o->callback_threads);
+         o->raw ? 0 : o->callback_threads, o->pin && !o->raw ? "true" : "false");
   printf("\"requests\":%llu,\"errors\":%llu,\"errors_by_kind\":{", (unsigned long long)r->requests,
          (unsigned long long)r->errors);
   for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++)
