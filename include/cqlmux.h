@@ -246,8 +246,10 @@ typedef enum cqlmux_thread_kind {
  * CPUs (pthread_setaffinity_np), change its priority or register it with a
  * profiler. cqlmux sets no affinity itself. Each index of a kind is passed
  * once; the threads start concurrently, so calls for different threads may
- * overlap. The callback must return, and cannot wait on a future there
- * (CQLMUX_ERR_WOULD_DEADLOCK). Default: none. A NULL callback clears it. */
+ * overlap, and may still be running when cqlmux_session_new returns: keep
+ * `user_data` valid for the session's lifetime. The callback must return,
+ * and cannot wait on a future there (CQLMUX_ERR_WOULD_DEADLOCK). Default:
+ * none. A NULL callback clears it. */
 typedef void (*cqlmux_thread_start_callback)(cqlmux_thread_kind kind, unsigned index,
                                              void *user_data);
 CQLMUX_API int cqlmux_config_set_thread_start_callback(cqlmux_config *config,
