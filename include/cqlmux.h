@@ -224,6 +224,7 @@ CQLMUX_API int cqlmux_config_set_keyspace(cqlmux_config *config, const char *key
 /* Bounds of the thread-count setters. */
 #define CQLMUX_MAX_IO_THREADS 64
 #define CQLMUX_MAX_CALLBACK_THREADS 256
+#define CQLMUX_MAX_QUEUE_SIZE (1u << 24) /* waiting requests per connection */
 
 /* Threads: I/O threads (1 to CQLMUX_MAX_IO_THREADS, default 1), each owning
  * a share of the connections, and callback workers (0 to
@@ -262,7 +263,8 @@ CQLMUX_API int cqlmux_config_set_connections_per_host(cqlmux_config *config, uns
 /* Requests in flight per connection: max (default 1024, at most 32768), and
  * the high / low watermarks as percentages of max (default 80 / 50). Above
  * the high watermark new requests wait in a bounded queue per connection
- * (cqlmux_config_set_queue_size; default 1024 requests, whatever max is);
+ * (cqlmux_config_set_queue_size; default 1024 requests, whatever max is; 0
+ * to CQLMUX_MAX_QUEUE_SIZE);
  * they drain once in-flight falls below the low watermark; beyond the
  * queue, requests fail at once with CQLMUX_ERR_BUSY. */
 CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config,

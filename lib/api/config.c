@@ -207,7 +207,9 @@ int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,
 }
 
 int cqlmux_config_set_queue_size(cqlmux_config *config, unsigned requests) {
-  CHECK(1);
+  /* Bounded so that the admission limit (high watermark + queue) cannot
+   * wrap: "unbounded" is what the memory budget is for. */
+  CHECK(requests <= CQLMUX_MAX_QUEUE_SIZE);
   config->queue_size = requests;
   return CQLMUX_OK;
 }

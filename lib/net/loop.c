@@ -415,6 +415,11 @@ static void *loop_main(void *arg) {
   cqlmux_loop *loop = arg;
   current_loop = loop;
   cqlmux_thread_set_role(CQLMUX_THREAD_IO);
+#if defined(__GLIBC__)
+  char name[16]; /* named by itself: the start hook sees its final name */
+  snprintf(name, sizeof name, "cqlmux-io-%u", loop->index);
+  pthread_setname_np(pthread_self(), name);
+#endif
   cqlmux_thread_hook_run(&loop->thread_start, CQLMUX_THREAD_KIND_IO, loop->index);
   cqlmux_workers_defer_wakeups(true);
   cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u running (%s)", loop->index,
@@ -432,11 +437,6 @@ int cqlmux_loop_start(cqlmux_loop *loop) {
     return CQLMUX_ERR_INVALID_STATE;
   }
   loop->started = true;
-#if defined(__GLIBC__)
-  char name[16];
-  snprintf(name, sizeof name, "cqlmux-io-%u", loop->index);
-  pthread_setname_np(loop->thread, name);
-#endif
   return CQLMUX_OK;
 }
 

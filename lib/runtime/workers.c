@@ -172,6 +172,13 @@ static void *worker_main(void *arg) {
   cqlmux_thread_set_role(CQLMUX_THREAD_WORKER);
   /* relaxed: only uniqueness matters, which any read-modify-write gives. */
   unsigned index = atomic_fetch_add_explicit(&w->next_index, 1, memory_order_relaxed);
+  /* Named here, not by the creator, so that the name and the hook's index
+   * agree and the hook sees its final name. */
+#if defined(__GLIBC__)
+  char name[16];
+  snprintf(name, sizeof name, "cqlmux-cb-%u", index);
+  pthread_setname_np(pthread_self(), name);
+#endif
   cqlmux_thread_hook_run(&w->hook, CQLMUX_THREAD_KIND_CALLBACK, index);
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
@@ -222,11 +229,6 @@ static int start_threads(cqlmux_workers *w) {
                  w->started + 1, w->nthreads);
       return CQLMUX_ERR_INVALID_STATE;
     }
-#if defined(__GLIBC__)
-    char name[16];
-    snprintf(name, sizeof name, "cqlmux-cb-%u", w->started);
-    pthread_setname_np(w->threads[w->started], name);
-#endif
   }
   return CQLMUX_OK;
 }

@@ -33,6 +33,10 @@ Test(config, invalid_values_are_rejected_and_leave_the_config_unchanged) {
   cr_assert_eq(cqlmux_config_set_max_requests_per_connection(c, 32769),
                CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_config_set_watermarks(c, 50, 80), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_queue_size(c, CQLMUX_MAX_QUEUE_SIZE + 1),
+               CQLMUX_ERR_INVALID_ARGUMENT, "a limit that could wrap the admission bound");
+  cr_assert_eq(c->queue_size, 1024);
+  cr_assert_eq(cqlmux_config_set_queue_size(c, CQLMUX_MAX_QUEUE_SIZE), CQLMUX_OK);
   cr_assert_eq(cqlmux_config_set_io_threads(c, 0), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_config_set_credentials(c, "user", NULL), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_config_set_tls_verify(c, 0, 1), CQLMUX_ERR_INVALID_ARGUMENT);

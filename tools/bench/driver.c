@@ -197,8 +197,11 @@ static void pin_thread(cqlmux_thread_kind kind, unsigned index, void *ud) {
 }
 
 static bool plan_pins(const bench_options *o) {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return false;
+  cpu_set_t set; /* CPU_SETSIZE (1024) CPUs: enough for the machines this runs on */
+  if (sched_getaffinity(0, sizeof set, &set) != 0) {
+    perror("cqlmux-bench: --pin: sched_getaffinity");
+    return false;
+  }
   pins.count = 0;
   for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
     if (CPU_ISSET(cpu, &set)) pins.cpus[pins.count++] = cpu;
