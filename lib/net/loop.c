@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_EVENTFD_H
 #include <sys/eventfd.h>
@@ -414,13 +413,7 @@ static void loop_run(cqlmux_loop *loop) {
 static void *loop_main(void *arg) {
   cqlmux_loop *loop = arg;
   current_loop = loop;
-  cqlmux_thread_set_role(CQLMUX_THREAD_IO);
-#if defined(__GLIBC__)
-  char name[16]; /* named by itself: the start hook sees its final name */
-  snprintf(name, sizeof name, "cqlmux-io-%u", loop->index);
-  pthread_setname_np(pthread_self(), name);
-#endif
-  cqlmux_thread_hook_run(&loop->thread_start, CQLMUX_THREAD_KIND_IO, loop->index);
+  cqlmux_thread_begin(CQLMUX_THREAD_IO, loop->index, &loop->thread_start);
   cqlmux_workers_defer_wakeups(true);
   cqlmux_log(loop->logger, CQLMUX_LOG_DEBUG, "I/O loop %u running (%s)", loop->index,
              loop->backend->name);

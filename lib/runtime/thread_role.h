@@ -18,23 +18,21 @@ typedef enum cqlmux_thread_role {
   CQLMUX_THREAD_WORKER   /* a callback worker */
 } cqlmux_thread_role;
 
-/* Set once by each library thread at its start. */
-void cqlmux_thread_set_role(cqlmux_thread_role role);
-cqlmux_thread_role cqlmux_thread_get_role(void);
-
 /* The application's thread-start callback
  * (cqlmux_config_set_thread_start_callback), carried to where the library's
- * threads start. Each thread runs it once, after setting its role, before
- * any work. */
+ * threads start. */
 typedef struct cqlmux_thread_hook {
   cqlmux_thread_start_callback start; /* NULL: none */
   void *user_data;
 } cqlmux_thread_hook;
 
-static inline void cqlmux_thread_hook_run(const cqlmux_thread_hook *hook, cqlmux_thread_kind kind,
-                                          unsigned index) {
-  if (hook && hook->start) hook->start(kind, index, hook->user_data);
-}
+/* First thing a library thread (CQLMUX_THREAD_IO or CQLMUX_THREAD_WORKER)
+ * does, on itself: takes its role, names itself cqlmux-io-<index> or
+ * cqlmux-cb-<index>, then runs `hook` (NULL = none) with the same index, so
+ * the callback sees the final role and name. */
+void cqlmux_thread_begin(cqlmux_thread_role role, unsigned index, const cqlmux_thread_hook *hook);
+
+cqlmux_thread_role cqlmux_thread_get_role(void);
 
 /* Bracket every call into a user completion callback (they nest). */
 void cqlmux_thread_enter_callback(void);

@@ -6,7 +6,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "runtime/alloc.h"
@@ -169,17 +168,9 @@ static void worker_sleep(cqlmux_workers *w) {
 
 static void *worker_main(void *arg) {
   cqlmux_workers *w = arg;
-  cqlmux_thread_set_role(CQLMUX_THREAD_WORKER);
   /* relaxed: only uniqueness matters, which any read-modify-write gives. */
   unsigned index = atomic_fetch_add_explicit(&w->next_index, 1, memory_order_relaxed);
-  /* Named here, not by the creator, so that the name and the hook's index
-   * agree and the hook sees its final name. */
-#if defined(__GLIBC__)
-  char name[16];
-  snprintf(name, sizeof name, "cqlmux-cb-%u", index);
-  pthread_setname_np(pthread_self(), name);
-#endif
-  cqlmux_thread_hook_run(&w->hook, CQLMUX_THREAD_KIND_CALLBACK, index);
+  cqlmux_thread_begin(CQLMUX_THREAD_WORKER, index, &w->hook);
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
     if (task) {
