@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "cqlmux_version.h"
 
@@ -207,8 +208,15 @@ CQLMUX_API cqlmux_config *cqlmux_config_new(void);
 CQLMUX_API cqlmux_config *cqlmux_config_new_with_allocator(const cqlmux_allocator *allocator);
 CQLMUX_API void cqlmux_config_free(cqlmux_config *config);
 
-/* Comma-separated host names or IP addresses ("10.0.0.1,db2.example,::1");
- * names are resolved off the I/O threads. Default "127.0.0.1". */
+/* Comma-separated contact points: host names or IP addresses, each with an
+ * optional port ("10.0.0.1, db2.example:9043, ::1, [::1]:9044"); default
+ * "127.0.0.1". Checked here: INVALID_ARGUMENT for a port outside 1..65535,
+ * an unclosed '[', an empty list. Duplicates are merged. Names are resolved
+ * at connect on a resolver thread of the session (never on the caller's
+ * thread nor an I/O thread), to every address they have, tried in random
+ * order. A name that does not resolve is a warning in the log; connect
+ * fails only when no contact point can be reached. The session then learns
+ * the other nodes from the cluster itself (system.peers_v2). */
 CQLMUX_API int cqlmux_config_set_contact_points(cqlmux_config *config, const char *hosts);
 /* Native transport port, default 9042. */
 CQLMUX_API int cqlmux_config_set_port(cqlmux_config *config, int port);
@@ -257,14 +265,68 @@ CQLMUX_API int cqlmux_config_set_thread_start_callback(cqlmux_config *config,
                                                        cqlmux_thread_start_callback callback,
                                                        void *user_data);
 
-/* Connections per host (default 1; extra connections open under load). */
+/* Connections per host of the local data center: `core` are kept open
+ * (default 1); under load the pool grows one connection at a time up to
+ * `max` (default 8): when every connection of the
+ * pool is at or above the high watermark. A connection above core that has
+ * had nothing in flight for the idle timeout is closed. INVALID_ARGUMENT
+ * when core is 0, core > max or max > CQLMUX_MAX_CONNECTIONS_PER_HOST. */
+#define CQLMUX_MAX_CONNECTIONS_PER_HOST 1024
 CQLMUX_API int cqlmux_config_set_connections_per_host(cqlmux_config *config, unsigned core,
                                                        unsigned max);
+/* The same for REMOTE hosts (other data centers): default 1 / 2. */
+CQLMUX_API int cqlmux_config_set_remote_connections_per_host(cqlmux_config *config,
+                                                              unsigned core, unsigned max);
+/* How long a connection above core may stay idle before it is closed
+ * (default 60000 ms; 1 .. 86400000). */
+CQLMUX_API int cqlmux_config_set_pool_idle_timeout(cqlmux_config *config, unsigned ms);
+
+/* How a pool picks among its ready connections (reference: "Connection
+ * Selection"). */
+typedef enum cqlmux_connection_selection {
+  CQLMUX_SELECT_LEAST_LOADED = 0, /* fewest requests in flight and queued (default) */
+  CQLMUX_SELECT_ROUND_ROBIN = 1,  /* in turn */
+  CQLMUX_SELECT_RANDOM = 2        /* uniformly at random */
+} cqlmux_connection_selection;
+CQLMUX_API int cqlmux_config_set_connection_selection(cqlmux_config *config,
+                                                      cqlmux_connection_selection selection);
+
+/* The local data center: its hosts are LOCAL. NULL or "" (default) takes
+ * the data center of the first node the session connects to. */
+CQLMUX_API int cqlmux_config_set_local_dc(cqlmux_config *config, const char *dc);
+/* How many hosts of each other data center are REMOTE (get a pool, used
+ * when no local host is up); the others are IGNORED (no connection at
+ * all). Default 0: remote data centers are never used. At most 1024. */
+CQLMUX_API int cqlmux_config_set_remote_hosts_per_dc(cqlmux_config *config, unsigned hosts);
+
+/* Reconnection of a host that is DOWN: one attempt at once, then `base_ms`,
+ * doubling up to `cap_ms` (defaults 1000 and 60000), each delay drawn
+ * within 15 % of its nominal value but never past the cap.
+ * INVALID_ARGUMENT when base_ms is 0 or cap_ms < base_ms. */
+CQLMUX_API int cqlmux_config_set_reconnect(cqlmux_config *config, unsigned base_ms,
+                                           unsigned cap_ms);
+/* Topology and status events arriving within this window cost one refresh
+ * of system.peers (default 1000 ms; 0 refreshes at once on each event). */
+CQLMUX_API int cqlmux_config_set_topology_debounce(cqlmux_config *config, unsigned ms);
+
+/* Address translation (NAT, cloud private/public addresses): called with
+ * the address a node reports (from system.local / system.peers_v2) and its
+ * native port; it writes the address and port to connect to into *out
+ * (the library has already copied the reported one there, so returning
+ * without a change keeps it). Runs on the I/O thread that reads the
+ * topology, when a node is learned: it must not block. NULL: none. */
+typedef void (*cqlmux_address_translator)(const struct sockaddr *reported, socklen_t len,
+                                          struct sockaddr_storage *out, void *user_data);
+CQLMUX_API int cqlmux_config_set_address_translator(cqlmux_config *config,
+                                                    cqlmux_address_translator translator,
+                                                    void *user_data);
 /* Requests in flight per connection: max (default 1024, at most 32768), and
  * the high / low watermarks as percentages of max (default 80 / 50). Above
  * the high watermark new requests wait in a bounded queue per connection
- * (cqlmux_config_set_queue_size; default 1024 requests, whatever max is; 0
- * to CQLMUX_MAX_QUEUE_SIZE);
+ * (cqlmux_config_set_queue_size; default 16384 requests, whatever max is; 0
+ * to CQLMUX_MAX_QUEUE_SIZE): with the defaults one connection takes 819 in
+ * flight plus 16384 waiting, so a burst of 10,000 requests at one node
+ * completes without BUSY while its pool grows;
  * they drain once in-flight falls below the low watermark; beyond the
  * queue, requests fail at once with CQLMUX_ERR_BUSY. */
 CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config,
@@ -1023,6 +1085,83 @@ CQLMUX_API int cqlmux_statement_bind_builder(cqlmux_statement *s, size_t index,
                                              const cqlmux_builder *builder);
 
 /* ======================================================================== */
+/* Hosts                                                                     */
+/* ======================================================================== */
+
+/*
+ * The nodes a session knows: its contact points at first, then every node
+ * the cluster reports (system.local and system.peers_v2, read on the
+ * session's control connection and refreshed on topology events).
+ *
+ * Distance: a host in the local data center is LOCAL; up to
+ * cqlmux_config_set_remote_hosts_per_dc hosts of each other data center are
+ * REMOTE; the rest are IGNORED and get no connection at all.
+ *
+ * State: UP while at least one connection to it is ready; DOWN when its
+ * last connection failed (a server's DOWN event alone does not take down a
+ * host that still has a working connection); RECONNECTING while an attempt
+ * to bring a DOWN host back is under way. A DOWN host is retried on its own
+ * schedule (cqlmux_config_set_reconnect) and requests never wait for it:
+ * they go to an UP host.
+ */
+typedef enum cqlmux_host_state {
+  CQLMUX_HOST_UP = 0,
+  CQLMUX_HOST_DOWN = 1,
+  CQLMUX_HOST_RECONNECTING = 2
+} cqlmux_host_state;
+
+typedef enum cqlmux_host_distance {
+  CQLMUX_HOST_LOCAL = 0,
+  CQLMUX_HOST_REMOTE = 1,
+  CQLMUX_HOST_IGNORED = 2
+} cqlmux_host_distance;
+
+/* A host as a snapshot sees it (plain values, copied). */
+typedef struct cqlmux_host_info {
+  char address[64];          /* "ip:port" the session connects to */
+  char datacenter[64];       /* "" when not known yet */
+  char rack[64];
+  char release_version[32];
+  uint8_t host_id[16];       /* all zero when not known yet */
+  cqlmux_host_state state;
+  cqlmux_host_distance distance;
+  unsigned connections;      /* pool size: connections ready for requests */
+  unsigned in_flight;        /* requests holding a stream id on them */
+  size_t token_count;        /* tokens the node owns */
+} cqlmux_host_info;
+
+/*
+ * Copies the session's current hosts into out (at most `cap` of them) and
+ * returns how many hosts there are (which may exceed cap; call again with
+ * more room). Any thread, any time after cqlmux_session_new; never blocks
+ * on I/O (a short lock protects the copy of names). NULL session: 0.
+ */
+CQLMUX_API size_t cqlmux_session_hosts(const cqlmux_session *session, cqlmux_host_info *out,
+                                       size_t cap);
+
+typedef enum cqlmux_host_event {
+  CQLMUX_HOST_ADDED = 1,   /* learned (contact point's node or discovered) */
+  CQLMUX_HOST_REMOVED = 2, /* left the cluster (its pool drains, then closes) */
+  CQLMUX_HOST_EVENT_UP = 3,
+  CQLMUX_HOST_EVENT_DOWN = 4
+} cqlmux_host_event;
+
+/*
+ * Host listener: told of every ADDED, REMOVED, UP and DOWN, with a copy of
+ * the host as it was at that moment (valid during the call only).
+ * Thread: a callback worker (the I/O thread that saw the change when the
+ * session has 0 callback threads); never concurrently with itself: the
+ * calls of one session run one at a time, in the order the changes
+ * happened (so per host: ADDED, then UP/DOWN alternating, then REMOVED).
+ * It must not block for long and must not wait on a future. `user_data`
+ * must outlive the session. NULL: none (default).
+ */
+typedef void (*cqlmux_host_listener)(cqlmux_host_event event, const cqlmux_host_info *host,
+                                     void *user_data);
+CQLMUX_API int cqlmux_config_set_host_listener(cqlmux_config *config,
+                                               cqlmux_host_listener listener, void *user_data);
+
+/* ======================================================================== */
 /* Metrics                                                                  */
 /* ======================================================================== */
 
@@ -1088,6 +1227,10 @@ typedef struct cqlmux_metrics {
   uint64_t bytes_in;        /* received on the connections, as on the wire */
   uint64_t bytes_out;
   uint64_t heartbeats;      /* OPTIONS pings sent on idle connections */
+  uint64_t pool_scale_ups;   /* connections opened because every one was at the high watermark */
+  uint64_t pool_scale_downs; /* connections above core closed after the idle timeout */
+  uint64_t reconnects;       /* attempts to bring a DOWN host back (probes) */
+  uint64_t topology_refreshes; /* session only: re-reads of system.local / peers (0 per host) */
   cqlmux_latency latency;
 } cqlmux_metrics;
 
@@ -1098,14 +1241,15 @@ typedef struct cqlmux_metrics {
  */
 CQLMUX_API int cqlmux_session_metrics(const cqlmux_session *session, cqlmux_metrics *out);
 
-/* The number of hosts with metrics (the contact points; fixed per session). */
+/* The number of hosts with metrics: the hosts of cqlmux_session_hosts, in
+ * the same order (discovered nodes join, removed ones leave; 0 before the
+ * first topology is read). */
 CQLMUX_API size_t cqlmux_session_host_count(const cqlmux_session *session);
 
 /*
  * The metrics of host `index` (< cqlmux_session_host_count) into *out, and
  * its address ("ip:port", NUL-terminated, truncated to address_cap) into
- * address unless it is NULL. Before connect the address is the contact
- * point as configured. Returns CQLMUX_OK, INVALID_ARGUMENT or NOT_FOUND
+ * address unless it is NULL. Returns CQLMUX_OK, INVALID_ARGUMENT or NOT_FOUND
  * (index out of range; *out untouched).
  */
 CQLMUX_API int cqlmux_session_host_metrics(const cqlmux_session *session, size_t index,

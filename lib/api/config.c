@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "cluster/contact.h"
 #include "net/loop.h"
 #include "net/runtime.h"
 #include "runtime/alloc.h"
@@ -13,10 +14,18 @@ static void set_defaults(cqlmux_config *c) {
   c->callback_threads = 1;
   c->core_connections = 1;
   c->max_connections = 8;
+  c->remote_core_connections = 1;
+  c->remote_max_connections = 2;
+  c->pool_idle_timeout_ms = 60000;
+  c->reconnect_base_ms = 1000;
+  c->reconnect_cap_ms = 60000;
+  c->topology_debounce_ms = 1000;
   c->max_requests_per_connection = 1024;
   c->high_watermark_percent = 80;
   c->low_watermark_percent = 50;
-  c->queue_size = 1024;
+  /* Like the peers' (cpp-driver queues 8,192 per I/O thread): a burst of
+   * 10,000 requests at one node fits while the pool grows. */
+  c->queue_size = 16384;
   c->memory_budget = 64u << 20;
   c->completion_queue_bound = 16384;
   c->request_timeout_ms = 12000;
@@ -43,7 +52,7 @@ static const size_t string_offsets[] = {
     offsetof(cqlmux_config, contact_points), offsetof(cqlmux_config, username),
     offsetof(cqlmux_config, password),       offsetof(cqlmux_config, keyspace),
     offsetof(cqlmux_config, tls_ca_file),    offsetof(cqlmux_config, tls_cert_file),
-    offsetof(cqlmux_config, tls_key_file)};
+    offsetof(cqlmux_config, tls_key_file),   offsetof(cqlmux_config, local_dc)};
 #define STRING_FIELDS (sizeof string_offsets / sizeof string_offsets[0])
 
 static char **string_field(cqlmux_config *c, size_t i) {
@@ -124,6 +133,14 @@ unsigned cqlmux_config_low_watermark(const cqlmux_config *c) {
 
 int cqlmux_config_set_contact_points(cqlmux_config *config, const char *hosts) {
   CHECK(hosts && *hosts);
+  /* Checked now (the port applied later may change; the syntax may not). */
+  cqlmux_contact *contacts;
+  size_t count;
+  char why[300];
+  int rc = cqlmux_contact_parse(&config->owner, hosts, config->port, &contacts, &count, why,
+                                sizeof why);
+  if (rc != CQLMUX_OK) return rc;
+  cqlmux_mem_free(&config->owner, contacts);
   return replace_string(config, &config->contact_points, hosts);
 }
 
@@ -186,9 +203,71 @@ int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backen
 }
 
 int cqlmux_config_set_connections_per_host(cqlmux_config *config, unsigned core, unsigned max) {
-  CHECK(core >= 1 && max >= core && max <= 1024);
+  CHECK(core >= 1 && max >= core && max <= CQLMUX_MAX_CONNECTIONS_PER_HOST);
   config->core_connections = core;
   config->max_connections = max;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_remote_connections_per_host(cqlmux_config *config, unsigned core,
+                                                  unsigned max) {
+  CHECK(core >= 1 && max >= core && max <= CQLMUX_MAX_CONNECTIONS_PER_HOST);
+  config->remote_core_connections = core;
+  config->remote_max_connections = max;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_pool_idle_timeout(cqlmux_config *config, unsigned ms) {
+  CHECK(ms >= 1 && ms <= 86400000u);
+  config->pool_idle_timeout_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_connection_selection(cqlmux_config *config,
+                                           cqlmux_connection_selection selection) {
+  CHECK(selection == CQLMUX_SELECT_LEAST_LOADED || selection == CQLMUX_SELECT_ROUND_ROBIN ||
+        selection == CQLMUX_SELECT_RANDOM);
+  config->selection = selection;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_local_dc(cqlmux_config *config, const char *dc) {
+  CHECK(!dc || strlen(dc) < 64);
+  return replace_string(config, &config->local_dc, dc && *dc ? dc : NULL);
+}
+
+int cqlmux_config_set_remote_hosts_per_dc(cqlmux_config *config, unsigned hosts) {
+  CHECK(hosts <= 1024);
+  config->remote_hosts_per_dc = hosts;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_reconnect(cqlmux_config *config, unsigned base_ms, unsigned cap_ms) {
+  CHECK(base_ms >= 1 && cap_ms >= base_ms);
+  config->reconnect_base_ms = base_ms;
+  config->reconnect_cap_ms = cap_ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_topology_debounce(cqlmux_config *config, unsigned ms) {
+  CHECK(ms <= 600000u);
+  config->topology_debounce_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_address_translator(cqlmux_config *config,
+                                         cqlmux_address_translator translator, void *user_data) {
+  CHECK(1);
+  config->translator = translator;
+  config->translator_user_data = translator ? user_data : NULL;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_host_listener(cqlmux_config *config, cqlmux_host_listener listener,
+                                    void *user_data) {
+  CHECK(1);
+  config->host_listener = listener;
+  config->host_listener_user_data = listener ? user_data : NULL;
   return CQLMUX_OK;
 }
 

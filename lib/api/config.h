@@ -22,8 +22,21 @@ struct cqlmux_config {
   unsigned callback_threads;
   cqlmux_io_backend io_backend;
 
-  unsigned core_connections;
+  unsigned core_connections;      /* LOCAL hosts */
   unsigned max_connections;
+  unsigned remote_core_connections;
+  unsigned remote_max_connections;
+  unsigned remote_hosts_per_dc;
+  char *local_dc;
+  unsigned pool_idle_timeout_ms;
+  cqlmux_connection_selection selection;
+  unsigned reconnect_base_ms;
+  unsigned reconnect_cap_ms;
+  unsigned topology_debounce_ms;
+  cqlmux_address_translator translator;
+  void *translator_user_data;
+  cqlmux_host_listener host_listener;
+  void *host_listener_user_data;
   unsigned max_requests_per_connection;
   unsigned high_watermark_percent;
   unsigned low_watermark_percent;

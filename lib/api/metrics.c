@@ -5,31 +5,9 @@
 #include <string.h>
 
 #include "api/session.h"
+#include "cluster/cluster.h"
 #include "proto/response.h"
 #include "runtime/alloc.h"
-
-/* ================================================================ recording */
-
-cqlmux_metrics_error_kind cqlmux_metrics_error_kind_of(int error, int32_t server_code) {
-  switch (error) {
-  case CQLMUX_ERR_TIMEOUT: return CQLMUX_METRICS_ERR_TIMEOUT;
-  case CQLMUX_ERR_BUSY: return CQLMUX_METRICS_ERR_BUSY;
-  case CQLMUX_ERR_NO_HOSTS: return CQLMUX_METRICS_ERR_NO_HOSTS;
-  case CQLMUX_ERR_SHUTDOWN: return CQLMUX_METRICS_ERR_SHUTDOWN;
-  case CQLMUX_ERR_SERVER:
-    switch (server_code) {
-    case CQLMUX_CQL_READ_TIMEOUT: return CQLMUX_METRICS_ERR_SERVER_READ_TIMEOUT;
-    case CQLMUX_CQL_WRITE_TIMEOUT: return CQLMUX_METRICS_ERR_SERVER_WRITE_TIMEOUT;
-    case CQLMUX_CQL_UNAVAILABLE: return CQLMUX_METRICS_ERR_SERVER_UNAVAILABLE;
-    case CQLMUX_CQL_OVERLOADED: return CQLMUX_METRICS_ERR_SERVER_OVERLOADED;
-    default: return CQLMUX_METRICS_ERR_SERVER_OTHER;
-    }
-  default: break;
-  }
-  /* The connection band is -300 .. -399 (include/cqlmux.h). */
-  if (error <= -300 && error > -400) return CQLMUX_METRICS_ERR_CONNECTION;
-  return CQLMUX_METRICS_ERR_OTHER;
-}
 
 const char *cqlmux_metrics_error_kind_name(cqlmux_metrics_error_kind kind) {
   static const char *const names[CQLMUX_METRICS_ERROR_KINDS] = {
@@ -37,20 +15,6 @@ const char *cqlmux_metrics_error_kind_name(cqlmux_metrics_error_kind kind) {
       "server_write_timeout", "server_unavailable", "server_overloaded", "server_other",
       "other"};
   return (unsigned)kind < CQLMUX_METRICS_ERROR_KINDS ? names[kind] : "unknown";
-}
-
-void cqlmux_metrics_record(cqlmux_metrics_block *b, int error, int32_t server_code,
-                           uint64_t latency_us) {
-  cqlmux_histogram_record(&b->latency, latency_us);
-  if (error == CQLMUX_OK) return;
-  /* relaxed: a counter; see metrics.h. */
-  atomic_fetch_add_explicit(&b->errors[cqlmux_metrics_error_kind_of(error, server_code)], 1,
-                            memory_order_relaxed);
-}
-
-void cqlmux_metrics_record_retry(cqlmux_metrics_block *b) {
-  /* relaxed: a counter. */
-  atomic_fetch_add_explicit(&b->retries, 1, memory_order_relaxed);
 }
 
 /* ================================================================ reading */
@@ -86,14 +50,7 @@ void cqlmux_metrics_latency_from(const cqlmux_histogram_snapshot *h, cqlmux_late
   out->max_us = h->max;
 }
 
-/* Hosts' slots exist once connect has created them; the acquire load of
- * the state orders that (see session.c). */
-static bool slots_published(const cqlmux_session *s) {
-  /* acquire: pairs with the release stores of state changes. */
-  return atomic_load_explicit(&s->state, memory_order_acquire) >= CQLMUX_SESSION_CONNECTED;
-}
-
-static void add_connection(const cqlmux_conn_slot *slot, cqlmux_metrics *out) {
+static void add_connection(const cqlmux_pool_slot *slot, cqlmux_metrics *out) {
   if (!slot->conn) return;
   const cqlmux_conn_stats *st = cqlmux_connection_stats(slot->conn);
   /* relaxed: statistics; see struct cqlmux_conn_stats. */
@@ -104,16 +61,27 @@ static void add_connection(const cqlmux_conn_slot *slot, cqlmux_metrics *out) {
   out->bytes_in += atomic_load_explicit(&st->bytes_in, memory_order_relaxed);
   out->bytes_out += atomic_load_explicit(&st->bytes_out, memory_order_relaxed);
   out->heartbeats += atomic_load_explicit(&st->heartbeats, memory_order_relaxed);
-  /* acquire: as in pick_connection (session.c). */
+  /* acquire: as in the pool's pick (cluster/pool.c). */
   out->connections_open += atomic_load_explicit(&slot->ready, memory_order_acquire);
 }
 
-/* Adds host h's metrics into out and its histogram into hist. */
-static void add_host(const cqlmux_session *s, const cqlmux_host *h, cqlmux_metrics *out,
-                     cqlmux_histogram_snapshot *hist) {
+static uint64_t counter(const atomic_ulong *v) {
+  /* relaxed: counters read for a report. */
+  return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* Adds host h's metrics into out and its histogram into hist. The pool's
+ * slots exist for as long as the host (a host is never freed before the
+ * session), so reading them races only with counters. */
+static void add_host(const cqlmux_host *h, cqlmux_metrics *out, cqlmux_histogram_snapshot *hist) {
   cqlmux_metrics_block_add(&h->metrics, out, hist);
-  if (!slots_published(s) || !h->slots) return;
-  for (unsigned j = 0; j < h->slot_count; j++) add_connection(&h->slots[j], out);
+  if (!h->has_pool) return;
+  const cqlmux_pool *p = &h->pool;
+  unsigned used = atomic_load_explicit(&p->used_slots, memory_order_relaxed);
+  for (unsigned j = 0; j < used; j++) add_connection(&p->slots[j], out);
+  out->pool_scale_ups += counter(&p->scale_ups);
+  out->pool_scale_downs += counter(&p->scale_downs);
+  out->reconnects += counter(&p->reconnects);
 }
 
 int cqlmux_session_metrics(const cqlmux_session *s, cqlmux_metrics *out) {
@@ -121,31 +89,29 @@ int cqlmux_session_metrics(const cqlmux_session *s, cqlmux_metrics *out) {
   cqlmux_histogram_snapshot hist;
   memset(&hist, 0, sizeof hist);
   memset(out, 0, sizeof *out);
-  for (unsigned i = 0; i < s->host_count; i++) add_host(s, &s->hosts[i], out, &hist);
+  const cqlmux_host_list *l = cqlmux_cluster_hosts(s->cluster);
+  for (unsigned i = 0; i < l->count; i++) add_host(l->hosts[i], out, &hist);
   cqlmux_metrics_block_add(&s->unrouted, out, &hist);
   cqlmux_metrics_latency_from(&hist, &out->latency);
+  out->topology_refreshes = cqlmux_cluster_refreshes(s->cluster);
   return CQLMUX_OK;
 }
 
-size_t cqlmux_session_host_count(const cqlmux_session *s) { return s ? s->host_count : 0; }
-
-static void host_address(const cqlmux_session *s, const cqlmux_host *h, char *out, size_t cap) {
-  if (slots_published(s))
-    cqlmux_endpoint_format(&h->endpoint, out, cap);
-  else
-    snprintf(out, cap, "%s", h->name);
+size_t cqlmux_session_host_count(const cqlmux_session *s) {
+  return s ? cqlmux_cluster_hosts(s->cluster)->count : 0;
 }
 
 int cqlmux_session_host_metrics(const cqlmux_session *s, size_t index, cqlmux_metrics *out,
                                 char *address, size_t address_cap) {
   if (!s || !out || (address && !address_cap)) return CQLMUX_ERR_INVALID_ARGUMENT;
-  if (index >= s->host_count) return CQLMUX_ERR_NOT_FOUND;
+  const cqlmux_host_list *l = cqlmux_cluster_hosts(s->cluster);
+  if (index >= l->count) return CQLMUX_ERR_NOT_FOUND;
   cqlmux_histogram_snapshot hist;
   memset(&hist, 0, sizeof hist);
   memset(out, 0, sizeof *out);
-  add_host(s, &s->hosts[index], out, &hist);
+  add_host(l->hosts[index], out, &hist);
   cqlmux_metrics_latency_from(&hist, &out->latency);
-  if (address) host_address(s, &s->hosts[index], address, address_cap);
+  if (address) snprintf(address, address_cap, "%s", l->hosts[index]->address);
   return CQLMUX_OK;
 }
 
@@ -199,6 +165,13 @@ static const scalar_family scalars[] = {
     {"bytes_received_total", "counter", "Bytes received on the connections.", FIELD(bytes_in)},
     {"bytes_sent_total", "counter", "Bytes sent on the connections.", FIELD(bytes_out)},
     {"heartbeats_total", "counter", "Heartbeats sent on idle connections.", FIELD(heartbeats)},
+    {"pool_scale_ups_total", "counter", "Connections opened because a pool was saturated.",
+     FIELD(pool_scale_ups)},
+    {"pool_scale_downs_total", "counter", "Connections closed after the pool idle timeout.",
+     FIELD(pool_scale_downs)},
+    {"reconnects_total", "counter", "Attempts to bring a DOWN host back.", FIELD(reconnects)},
+    {"topology_refreshes_total", "counter", "Re-reads of the cluster's topology (session only).",
+     FIELD(topology_refreshes)},
 };
 #undef FIELD
 
@@ -284,21 +257,28 @@ static void render_scope(text_out *t, const char *scope, const view *views, size
 int cqlmux_session_metrics_prometheus(const cqlmux_session *s, char *buf, size_t cap,
                                       size_t *length) {
   if (!s || (!buf && cap)) return CQLMUX_ERR_INVALID_ARGUMENT;
-  view *views = cqlmux_mem_calloc(s->alloc, (size_t)s->host_count + 1, sizeof *views);
+  /* One list for the whole text: the hosts cannot change under it. */
+  const cqlmux_host_list *l = cqlmux_cluster_hosts(s->cluster);
+  size_t host_count = l->count;
+  view *views = cqlmux_mem_calloc(s->alloc, host_count + 1, sizeof *views);
   if (!views) return CQLMUX_ERR_NOMEM;
-  char (*labels)[64] = cqlmux_mem_calloc(s->alloc, s->host_count ? s->host_count : 1, 64);
+  char (*labels)[64] = cqlmux_mem_calloc(s->alloc, host_count ? host_count : 1, 64);
   if (!labels) {
     cqlmux_mem_free(s->alloc, views);
     return CQLMUX_ERR_NOMEM;
   }
   cqlmux_session_metrics(s, &views[0].m);
-  for (size_t i = 0; i < s->host_count; i++) {
-    cqlmux_session_host_metrics(s, i, &views[i + 1].m, labels[i], sizeof labels[i]);
+  for (size_t i = 0; i < host_count; i++) {
+    cqlmux_histogram_snapshot hist;
+    memset(&hist, 0, sizeof hist);
+    add_host(l->hosts[i], &views[i + 1].m, &hist);
+    cqlmux_metrics_latency_from(&hist, &views[i + 1].m.latency);
+    snprintf(labels[i], sizeof labels[i], "%s", l->hosts[i]->address);
     views[i + 1].label = labels[i];
   }
   text_out t = {buf, cap, 0, cap == 0};
   render_scope(&t, "session", views, 1);
-  render_scope(&t, "host", views + 1, s->host_count);
+  render_scope(&t, "host", views + 1, host_count);
   cqlmux_mem_free(s->alloc, labels);
   cqlmux_mem_free(s->alloc, views);
   if (length) *length = t.len;

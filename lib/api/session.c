@@ -15,11 +15,6 @@
 #include "runtime/future.h"
 #include "runtime/split_count.h"
 
-/* Reconnection: immediate, then 1 s doubling to 60 s, +-20 % jitter. */
-#define RECONNECT_FIRST_US 1000000ull
-#define RECONNECT_MAX_US 60000000ull
-/* A connection up this long resets its reconnection backoff. */
-#define STABLE_CONNECTION_US 5000000ull
 /* Idle calls kept for reuse. */
 #define CALL_CACHE 4096
 /* Connections a request may be offered to before it fails. */
@@ -30,9 +25,8 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent);
 static const cqlmux_request_ops call_ops = {on_call_response, on_call_failure};
 
-static void on_conn_ready(cqlmux_connection *c, void *owner);
-static void on_conn_closed(cqlmux_connection *c, int error, const char *message, void *owner);
-static const cqlmux_conn_events conn_events = {on_conn_ready, on_conn_closed, NULL};
+static void on_cluster_connected(void *owner, int error, const char *message);
+
 
 static int session_state(const cqlmux_session *s) {
   /* acquire: pairs with the release stores of state changes, so a thread
@@ -54,28 +48,6 @@ static cqlmux_future *failed_future(cqlmux_session *s, int error, const char *me
 }
 
 /* ================================================================ creation */
-
-/* Splits "a, b:9043, [::1]:9044" into hosts. */
-static int parse_contact_points(cqlmux_session *s) {
-  const char *list = s->config->contact_points;
-  unsigned count = 1;
-  for (const char *p = list; *p; p++) count += *p == ',';
-  s->hosts = cqlmux_mem_calloc(s->alloc, count, sizeof *s->hosts);
-  if (!s->hosts) return CQLMUX_ERR_NOMEM;
-  const char *p = list;
-  while (*p) {
-    while (*p == ' ' || *p == ',') p++;
-    size_t n = strcspn(p, ",");
-    while (n && p[n - 1] == ' ') n--;
-    if (n == 0) break;
-    if (n >= sizeof s->hosts[0].name) return CQLMUX_ERR_INVALID_ARGUMENT;
-    memcpy(s->hosts[s->host_count].name, p, n);
-    s->hosts[s->host_count].name[n] = '\0';
-    s->host_count++;
-    p += n;
-  }
-  return s->host_count ? CQLMUX_OK : CQLMUX_ERR_INVALID_ARGUMENT;
-}
 
 static int init_tls(cqlmux_session *s) {
   const cqlmux_config *c = s->config;
@@ -120,6 +92,43 @@ static void init_settings(cqlmux_session *s) {
   st->write_buffer_size = 64 * 1024;
 }
 
+/* The cluster layer, from the config: contact points parsed with the
+ * session's port, pool sizes, schedules, listener. */
+static int init_cluster(cqlmux_session *s) {
+  const cqlmux_config *c = s->config;
+  cqlmux_contact *contacts;
+  size_t count;
+  char why[300];
+  int rc = cqlmux_contact_parse(s->alloc, c->contact_points, c->port, &contacts, &count, why,
+                                sizeof why);
+  if (rc != CQLMUX_OK) return rc;
+  cqlmux_cluster_config cc = {
+      .runtime = s->runtime,
+      .alloc = s->alloc,
+      .conn = &s->settings,
+      .contacts = contacts,
+      .contact_count = count,
+      .local_dc = c->local_dc,
+      .core = {c->core_connections, c->remote_core_connections},
+      .max = {c->max_connections, c->remote_max_connections},
+      .remote_hosts_per_dc = c->remote_hosts_per_dc,
+      .selection = c->selection,
+      .idle_timeout_us = (uint64_t)c->pool_idle_timeout_ms * 1000,
+      .reconnect_base_us = (uint64_t)c->reconnect_base_ms * 1000,
+      .reconnect_cap_us = (uint64_t)c->reconnect_cap_ms * 1000,
+      .debounce_us = (uint64_t)c->topology_debounce_ms * 1000,
+      .translate = c->translator,
+      .translate_user_data = c->translator_user_data,
+      .listener = c->host_listener,
+      .listener_user_data = c->host_listener_user_data,
+      .keyspace = s->keyspace,
+      .on_connected = on_cluster_connected,
+      .owner = s};
+  rc = cqlmux_cluster_new(&cc, &s->cluster);
+  cqlmux_mem_free(s->alloc, contacts);
+  return rc;
+}
+
 int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
   if (!config || !out) return CQLMUX_ERR_INVALID_ARGUMENT;
   cqlmux_config *copy = cqlmux_config_copy(config);
@@ -137,69 +146,22 @@ int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
   cqlmux_config_runtime(copy, &rc);
   rc.completion_capacity = (size_t)copy->completion_queue_bound * 2;
   int err = cqlmux_runtime_new(&rc, &s->runtime);
-  if (err == CQLMUX_OK) err = parse_contact_points(s);
   if (err == CQLMUX_OK) err = init_tls(s);
   if (err == CQLMUX_OK && !(s->calls = cqlmux_call_pool_new(s->alloc, CALL_CACHE)))
     err = CQLMUX_ERR_NOMEM;
+  if (err == CQLMUX_OK) {
+    init_settings(s);
+    err = init_cluster(s);
+  }
   if (err != CQLMUX_OK) {
     cqlmux_session_free(s);
     return err;
   }
-  init_settings(s);
   *out = s;
   return CQLMUX_OK;
 }
 
 /* ================================================================ connecting */
-
-/* "host", "host:port", "[v6]:port" or a bare IPv6 address to an endpoint;
- * names resolve here, on the application thread calling connect. */
-static int resolve_host(cqlmux_session *s, cqlmux_host *h) {
-  char name[256];
-  int port = s->config->port;
-  snprintf(name, sizeof name, "%s", h->name);
-  char *colon = strrchr(name, ':');
-  bool bracketed = name[0] == '[';
-  if (colon && (bracketed ? colon > strchr(name, ']') : strchr(name, ':') == colon)) {
-    port = atoi(colon + 1);
-    *colon = '\0';
-  }
-  if (bracketed) {
-    memmove(name, name + 1, strlen(name));
-    char *close = strchr(name, ']');
-    if (close) *close = '\0';
-  }
-  snprintf(h->name, sizeof h->name, "%s", name);
-  if (cqlmux_endpoint_parse(name, port, &h->endpoint) == CQLMUX_OK) return CQLMUX_OK;
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res) return CQLMUX_ERR_RESOLVE;
-  memset(&h->endpoint, 0, sizeof h->endpoint);
-  memcpy(&h->endpoint.addr, res->ai_addr, res->ai_addrlen);
-  h->endpoint.addr_len = (socklen_t)res->ai_addrlen;
-  if (res->ai_family == AF_INET)
-    ((struct sockaddr_in *)&h->endpoint.addr)->sin_port = htons((uint16_t)port);
-  else
-    ((struct sockaddr_in6 *)&h->endpoint.addr)->sin6_port = htons((uint16_t)port);
-  freeaddrinfo(res);
-  return CQLMUX_OK;
-}
-
-static int create_slots(cqlmux_session *s, cqlmux_host *h) {
-  h->slot_count = s->config->core_connections;
-  h->slots = cqlmux_mem_calloc(s->alloc, h->slot_count, sizeof *h->slots);
-  if (!h->slots) return CQLMUX_ERR_NOMEM;
-  for (unsigned i = 0; i < h->slot_count; i++) {
-    cqlmux_conn_slot *slot = &h->slots[i];
-    slot->session = s;
-    slot->host = h;
-    int rc = cqlmux_connection_new(cqlmux_runtime_next_loop(s->runtime), &s->settings,
-                                   &conn_events, slot, &h->endpoint, h->name, &slot->conn);
-    if (rc != CQLMUX_OK) return rc;
-    if (s->keyspace[0]) cqlmux_connection_use_keyspace(slot->conn, s->keyspace);
-  }
-  return CQLMUX_OK;
-}
 
 /* Takes the connect future out for completion (lock held). The caller
  * completes it after unlocking: a callback set on it may run inline, and
@@ -217,6 +179,16 @@ static void complete_plain_future(cqlmux_future *f, int error, const char *messa
   cqlmux_future_release(f);
 }
 
+/* The cluster's report: connect succeeded or no host could be reached.
+ * On an I/O thread (or the thread freeing the session). */
+static void on_cluster_connected(void *owner, int error, const char *message) {
+  cqlmux_session *s = owner;
+  pthread_mutex_lock(&s->lock);
+  cqlmux_future *f = take_connect_future_locked(s, error);
+  pthread_mutex_unlock(&s->lock);
+  complete_plain_future(f, error, message);
+}
+
 cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
   if (!s) return NULL;
   int expected = CQLMUX_SESSION_NEW;
@@ -227,156 +199,15 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
     set_state(s, CQLMUX_SESSION_NEW);
     return NULL;
   }
-  s->connect_future = f;
-  int rc = CQLMUX_OK;
-  char message[300] = "";
-  for (unsigned i = 0; i < s->host_count && rc == CQLMUX_OK; i++) {
-    if ((rc = resolve_host(s, &s->hosts[i])) != CQLMUX_OK)
-      snprintf(message, sizeof message, "cannot resolve contact point %s", s->hosts[i].name);
-    else if ((rc = create_slots(s, &s->hosts[i])) != CQLMUX_OK)
-      snprintf(message, sizeof message, "%s", cqlmux_strerror(rc));
-  }
   pthread_mutex_lock(&s->lock);
-  cqlmux_future *failed = rc != CQLMUX_OK ? take_connect_future_locked(s, rc) : NULL;
-  for (unsigned i = 0; !failed && i < s->host_count; i++)
-    s->slots_unreported += s->hosts[i].slot_count;
+  s->connect_future = f;
   pthread_mutex_unlock(&s->lock);
-  if (failed) {
-    /* The caller's reference stays; the library's goes with completion. */
-    complete_plain_future(failed, rc, message);
-    return f;
-  }
-  for (unsigned i = 0; i < s->host_count; i++)
-    for (unsigned j = 0; j < s->hosts[i].slot_count; j++)
-      cqlmux_connection_start(s->hosts[i].slots[j].conn);
+  int rc = cqlmux_cluster_connect(s->cluster);
+  if (rc != CQLMUX_OK) on_cluster_connected(s, rc, "cannot start the resolver thread");
   return f;
 }
 
-/* ================================================================ connection events */
-
-/* Counts a slot's first outcome for the connect future (lock held). */
-static void report_first_outcome_locked(cqlmux_conn_slot *slot) {
-  if (slot->reported) return;
-  slot->reported = true;
-  slot->session->slots_unreported--;
-}
-
-/* The session encodes requests before choosing a connection, so every
- * connection must speak the version and compression of the first one. */
-static bool negotiated_like_the_session(cqlmux_session *s, cqlmux_connection *c) {
-  unsigned none = 0;
-  unsigned version = cqlmux_connection_version(c);
-  bool lz4 = cqlmux_connection_compressed(c);
-  if (atomic_compare_exchange_strong(&s->version, &none, version)) {
-    atomic_store(&s->lz4, lz4);
-    return true;
-  }
-  return version == atomic_load(&s->version) && lz4 == atomic_load(&s->lz4);
-}
-
-static void on_conn_ready(cqlmux_connection *c, void *owner) {
-  cqlmux_conn_slot *slot = owner;
-  cqlmux_session *s = slot->session;
-  if (!negotiated_like_the_session(s, c)) {
-    /* Reconnects (with the session's version forced) through on_conn_closed. */
-    cqlmux_connection_close(c, CQLMUX_ERR_UNSUPPORTED_VERSION,
-                            "negotiated another protocol version or compression than the "
-                            "session's other connections");
-    return;
-  }
-  slot->ready_since_us = cqlmux_clock_now_us();
-  /* release: pairs with the acquire load in pick_connection. */
-  atomic_store_explicit(&slot->ready, true, memory_order_release);
-  pthread_mutex_lock(&s->lock);
-  report_first_outcome_locked(slot);
-  cqlmux_future *f = take_connect_future_locked(s, CQLMUX_OK);
-  pthread_mutex_unlock(&s->lock);
-  complete_plain_future(f, CQLMUX_OK, NULL);
-}
-
-/* xorshift64: jitter for reconnection delays, per slot (one thread each). */
-static uint64_t next_random(cqlmux_conn_slot *slot) {
-  uint64_t x = slot->random ? slot->random : (uint64_t)(uintptr_t)slot ^ cqlmux_clock_now_us();
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  slot->random = x;
-  return x;
-}
-
-static uint64_t reconnect_delay_us(cqlmux_conn_slot *slot) {
-  unsigned failures = slot->failures;
-  if (failures <= 1) return 0;
-  uint64_t d = RECONNECT_FIRST_US << (failures - 2 < 6 ? failures - 2 : 6);
-  if (d > RECONNECT_MAX_US) d = RECONNECT_MAX_US;
-  uint64_t jitter = d / 5;
-  return d - jitter + next_random(slot) % (2 * jitter + 1);
-}
-
-static void on_reconnect_timer(cqlmux_timer *timer, int status) {
-  cqlmux_conn_slot *slot = timer->user_data;
-  if (status != CQLMUX_OK || session_state(slot->session) >= CQLMUX_SESSION_CLOSING) return;
-  cqlmux_connection_restart(slot->conn, (int)atomic_load(&slot->session->version));
-}
-
-static void on_conn_closed(cqlmux_connection *c, int error, const char *message, void *owner) {
-  cqlmux_conn_slot *slot = owner;
-  cqlmux_session *s = slot->session;
-  atomic_store_explicit(&slot->ready, false, memory_order_release);
-  /* A connection that stayed up a while starts its backoff over; one that
-   * drops right after its handshake keeps backing off (a flapping node). */
-  uint64_t now = cqlmux_clock_now_us();
-  if (slot->ready_since_us && now - slot->ready_since_us >= STABLE_CONNECTION_US)
-    slot->failures = 0;
-  slot->ready_since_us = 0;
-  slot->failures++;
-  cqlmux_future *failed = NULL;
-  char why[sizeof s->first_message];
-  pthread_mutex_lock(&s->lock);
-  if (!slot->reported) {
-    report_first_outcome_locked(slot);
-    if (!s->first_error) {
-      s->first_error = error;
-      snprintf(s->first_message, sizeof s->first_message, "%s",
-               message ? message : cqlmux_strerror(error));
-    }
-    /* Every contact point failed before any became ready. */
-    if (s->slots_unreported == 0 && s->connect_future)
-      failed = take_connect_future_locked(s, s->first_error);
-  }
-  int first_error = s->first_error;
-  memcpy(why, s->first_message, sizeof why);
-  pthread_mutex_unlock(&s->lock);
-  complete_plain_future(failed, first_error, why);
-  if (session_state(s) >= CQLMUX_SESSION_CLOSING || error == CQLMUX_ERR_SHUTDOWN) return;
-  cqlmux_timer_init(&slot->reconnect_timer, on_reconnect_timer, slot);
-  cqlmux_loop_timer_start(cqlmux_connection_loop(c), &slot->reconnect_timer,
-                          reconnect_delay_us(slot));
-}
-
 /* ================================================================ submission */
-
-/* The least-loaded ready connection, hosts taken in turn; NULL if none. */
-static cqlmux_conn_slot *pick_connection(cqlmux_session *s, const cqlmux_connection *avoid) {
-  unsigned start = atomic_fetch_add_explicit(&s->round_robin, 1, memory_order_relaxed);
-  for (unsigned i = 0; i < s->host_count; i++) {
-    cqlmux_host *h = &s->hosts[(start + i) % s->host_count];
-    cqlmux_conn_slot *best = NULL;
-    unsigned best_load = 0;
-    for (unsigned j = 0; j < h->slot_count; j++) {
-      cqlmux_conn_slot *slot = &h->slots[j];
-      if (slot->conn == avoid || !atomic_load_explicit(&slot->ready, memory_order_acquire))
-        continue;
-      unsigned load = cqlmux_connection_load(slot->conn);
-      if (!best || load < best_load) {
-        best = slot;
-        best_load = load;
-      }
-    }
-    if (best) return best;
-  }
-  return NULL;
-}
 
 static void budget_release(cqlmux_session *s, cqlmux_call *call) {
   /* relaxed: a byte count checked against a bound (see budget_exceeded). */
@@ -445,25 +276,26 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
 }
 
 /* Offers the call to a connection; completes it when none takes it. */
-static void dispatch_to(cqlmux_call *call, cqlmux_conn_slot *slot) {
-  call->host = slot->host;
-  if (cqlmux_connection_admit(slot->conn) != CQLMUX_OK) {
+static void dispatch_to(cqlmux_call *call, cqlmux_connection *conn, cqlmux_host *host) {
+  call->host = host;
+  if (cqlmux_connection_admit(conn) != CQLMUX_OK) {
     complete_call(call, CQLMUX_ERR_BUSY,
                   "busy: the connection's in-flight requests and wait queue are full");
     return;
   }
   call->attempts++;
   cqlmux_request_reset(&call->net, &call_ops, call);
-  cqlmux_connection_post(slot->conn, &call->net);
+  cqlmux_connection_post(conn, &call->net);
 }
 
 static void dispatch_call(cqlmux_session *s, cqlmux_call *call) {
-  cqlmux_conn_slot *slot = pick_connection(s, NULL);
-  if (!slot) {
+  cqlmux_host *host;
+  cqlmux_connection *conn = cqlmux_cluster_pick(s->cluster, NULL, &host);
+  if (!conn) {
     complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
     return;
   }
-  dispatch_to(call, slot);
+  dispatch_to(call, conn, host);
 }
 
 /* Common path of execute and prepare once the envelope is encoded. */
@@ -506,12 +338,12 @@ static cqlmux_future *refuse_unless_connected(cqlmux_session *s, bool *refused) 
 }
 
 static uint8_t session_version(const cqlmux_session *s) {
-  return (uint8_t)atomic_load_explicit(&s->version, memory_order_relaxed);
+  return cqlmux_cluster_version(s->cluster);
 }
 
 /* v4 compresses each request body; v5 compresses whole frames instead. */
 static bool compress_bodies(const cqlmux_session *s) {
-  return session_version(s) < 5 && atomic_load_explicit(&s->lz4, memory_order_relaxed);
+  return session_version(s) < 5 && cqlmux_cluster_lz4(s->cluster);
 }
 
 cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement *st) {
@@ -580,10 +412,8 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
   memcpy(keyspace, s->keyspace, sizeof keyspace);
   pthread_mutex_unlock(&s->lock);
   if (!changed) return;
-  /* Every connection switches (USE), and reconnections start there. */
-  for (unsigned i = 0; i < s->host_count; i++)
-    for (unsigned j = 0; j < s->hosts[i].slot_count; j++)
-      cqlmux_connection_use_keyspace(s->hosts[i].slots[j].conn, keyspace);
+  /* Every connection switches (USE), and new ones start there. */
+  cqlmux_cluster_use_keyspace(s->cluster, keyspace);
 }
 
 /* The prepared statement, with its result columns decoded from the
@@ -635,13 +465,14 @@ static void on_call_failure(cqlmux_request *req, int error, const char *message,
    * its connection failed (not when it was refused or timed out waiting). */
   bool connection_failed =
       error != CQLMUX_ERR_BUSY && error != CQLMUX_ERR_TIMEOUT && error != CQLMUX_ERR_SHUTDOWN;
-  cqlmux_conn_slot *other = NULL;
+  cqlmux_connection *other = NULL;
+  cqlmux_host *host = NULL;
   if (!sent && connection_failed && call->attempts < MAX_ATTEMPTS &&
       session_state(s) == CQLMUX_SESSION_CONNECTED)
-    other = pick_connection(s, req->conn);
+    other = cqlmux_cluster_pick(s->cluster, req->conn, &host);
   if (other) {
     cqlmux_metrics_record_retry(&call->host->metrics);
-    dispatch_to(call, other);
+    dispatch_to(call, other, host);
     return;
   }
   complete_call(call, error, message);
@@ -657,12 +488,25 @@ cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
   return p;
 }
 
+/* Before connect completes the version may be set already (the first
+ * connection negotiated it); the promise is 0 until connect succeeds. */
+static bool connected_once(const cqlmux_session *s) {
+  return session_state(s) >= CQLMUX_SESSION_CONNECTED;
+}
+
 int cqlmux_session_protocol_version(const cqlmux_session *s) {
-  return s ? (int)atomic_load(&s->version) : 0;
+  return s && connected_once(s) ? (int)cqlmux_cluster_version(s->cluster) : 0;
 }
 
 int cqlmux_session_compression_active(const cqlmux_session *s) {
-  return s && atomic_load(&s->version) && atomic_load(&s->lz4) ? 1 : 0;
+  return s && connected_once(s) && cqlmux_cluster_version(s->cluster) && cqlmux_cluster_lz4(s->cluster)
+             ? 1
+             : 0;
+}
+
+size_t cqlmux_session_hosts(const cqlmux_session *s, cqlmux_host_info *out, size_t cap) {
+  if (!s || !s->cluster) return 0;
+  return cqlmux_cluster_describe(s->cluster, out, out ? cap : 0);
 }
 
 /* ================================================================ closing */
@@ -705,19 +549,17 @@ void cqlmux_session_free(cqlmux_session *s) {
   set_state(s, CQLMUX_SESSION_CLOSING);
   /* Stops every loop: connections fail what they hold with SHUTDOWN, and
    * the workers run every callback before they are joined. */
+  if (s->cluster) cqlmux_cluster_stop(s->cluster);
   if (s->runtime) cqlmux_runtime_shutdown(s->runtime, CQLMUX_STOP_IMMEDIATE);
   pthread_mutex_lock(&s->lock);
   cqlmux_future *pending = take_connect_future_locked(s, CQLMUX_ERR_SHUTDOWN);
   pthread_mutex_unlock(&s->lock);
   complete_plain_future(pending, CQLMUX_ERR_SHUTDOWN, "session freed");
   complete_close_if_idle(s);
-  for (unsigned i = 0; s->hosts && i < s->host_count; i++) {
-    for (unsigned j = 0; s->hosts[i].slots && j < s->hosts[i].slot_count; j++)
-      cqlmux_connection_free(s->hosts[i].slots[j].conn);
-    cqlmux_mem_free(s->alloc, s->hosts[i].slots);
-  }
-  cqlmux_mem_free(s->alloc, s->hosts);
+  /* Loops joined: tasks that raced with their stop run (with SHUTDOWN) as
+   * they are freed, while the cluster they point into still exists. */
   cqlmux_runtime_free(s->runtime);
+  cqlmux_cluster_free(s->cluster);
   if (s->tls_enabled) cqlmux_tls_context_destroy(&s->tls);
   if (s->calls) cqlmux_call_pool_release(s->calls);
   pthread_mutex_destroy(&s->lock);

@@ -1,6 +1,8 @@
-/* The session: hosts from the contact points, a pool of connections per
- * host spread over the I/O loops, and the path of every request from
- * cqlmux_session_execute to its future.
+/* The session: its life cycle (new, connect, close, free) and the path of
+ * every request from cqlmux_session_execute to its future. What it knows of
+ * the cluster (hosts, pools, the control connection, reconnection) is the
+ * cluster layer's (lib/cluster/cluster.h); a request asks it for a
+ * connection.
  *
  * Threads. execute/prepare/query run on application threads (and inside
  * callbacks): they encode, pick a connection and post, never block. The
@@ -22,6 +24,7 @@
 #include "api/config.h"
 #include "api/metrics.h"
 #include "api/result.h"
+#include "cluster/cluster.h"
 #include "net/connection.h"
 #include "net/runtime.h"
 #include "net/tls.h"
@@ -67,29 +70,6 @@ typedef struct cqlmux_call {
   uint8_t envelope_inline[CQLMUX_CALL_ENVELOPE_INLINE]; /* net.envelope's own room */
 } cqlmux_call;
 
-/* One connection slot of a host: the connection object lives as long as
- * the session; after a failure it reconnects in place with backoff. */
-typedef struct cqlmux_conn_slot {
-  cqlmux_session *session;
-  struct cqlmux_host *host;
-  cqlmux_connection *conn;
-  cqlmux_timer reconnect_timer;
-  unsigned failures;            /* consecutive failed attempts */
-  uint64_t ready_since_us;      /* when the connection last became ready; 0 if not */
-  uint64_t random;              /* jitter state (loop thread) */
-  atomic_bool ready;
-  bool reported;                /* first outcome counted for the connect future */
-} cqlmux_conn_slot;
-
-typedef struct cqlmux_host {
-  char name[256];
-  cqlmux_endpoint endpoint;
-  cqlmux_conn_slot *slots;
-  unsigned slot_count;
-  char pad_[CQLMUX_CACHE_LINE]; /* submitters read the above; completions write below */
-  cqlmux_metrics_block metrics;
-} cqlmux_host;
-
 typedef enum cqlmux_session_state {
   CQLMUX_SESSION_NEW,
   CQLMUX_SESSION_CONNECTING,
@@ -105,14 +85,11 @@ struct cqlmux_session {
   bool tls_enabled;
   cqlmux_tls_context tls;
   cqlmux_conn_settings settings;
-  cqlmux_host *hosts;
-  unsigned host_count;
+  cqlmux_cluster *cluster;      /* hosts, pools, control connection (lib/cluster) */
   cqlmux_call_pool *calls;
   cqlmux_metrics_block unrouted; /* requests that failed before reaching a host */
 
   atomic_int state;             /* cqlmux_session_state */
-  atomic_uint version;          /* negotiated protocol version, 0 until known */
-  atomic_bool lz4;              /* negotiated compression */
 
   /* Per-request counters, split by writer so that no cache line travels
    * between the submitting and the completing thread on every request (a
@@ -124,7 +101,6 @@ struct cqlmux_session {
   atomic_size_t submitted;
   atomic_size_t budget_charged;
   atomic_size_t budget_released_seen; /* a recent budget_released, see submit() */
-  atomic_uint round_robin;
   char pad1_[CQLMUX_CACHE_LINE];
   /* Written by completing threads (the I/O threads, mostly). */
   atomic_size_t completed;
@@ -132,10 +108,7 @@ struct cqlmux_session {
   char pad2_[CQLMUX_CACHE_LINE];
 
   pthread_mutex_t lock;
-  cqlmux_future *connect_future; /* until the first outcome */
-  unsigned slots_unreported;
-  int first_error;
-  char first_message[256];
+  cqlmux_future *connect_future; /* until the cluster reports connect's outcome */
   cqlmux_future *close_future;
   char keyspace[256];
 };

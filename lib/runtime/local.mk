@@ -7,6 +7,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/runtime/log.c lib/runtime/log.h \
 	lib/runtime/mpsc.c lib/runtime/mpsc.h \
 	lib/runtime/objpool.c lib/runtime/objpool.h \
+	lib/runtime/request_metrics.c lib/runtime/request_metrics.h \
 	lib/runtime/ring.c lib/runtime/ring.h \
 	lib/runtime/split_count.h \
 	lib/runtime/task.h \

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/session.h"
+#include "cluster/cluster.h"
 #include "cqlmux.h"
 #include "mock/mock.h"
 
@@ -21,7 +23,9 @@ static inline cqlmux_mock *session_fixture_mock(bool null_mode) {
 }
 
 /* A config whose one contact point is the mock's node 0, logging errors
- * only; with `alloc` the library allocates through it. */
+ * only, with one connection per host (these suites study a connection; the
+ * pool's growth has its own suite); with `alloc` the library allocates
+ * through it. */
 static inline cqlmux_config *session_fixture_config(cqlmux_mock *m,
                                                     const cqlmux_allocator *alloc) {
   char addr[64];
@@ -31,6 +35,7 @@ static inline cqlmux_config *session_fixture_config(cqlmux_mock *m,
   cqlmux_config_set_contact_points(c, addr);
   cqlmux_config_set_port(c, port);
   cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  cqlmux_config_set_connections_per_host(c, 1, 1);
   return c;
 }
 
@@ -43,6 +48,15 @@ static inline cqlmux_session *session_fixture_connect(cqlmux_config *c) {
   cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "connect: %s", cqlmux_future_error_message(f));
   cqlmux_future_free(f);
   return s;
+}
+
+/* The one connection of a single-host session whose pool holds one. */
+static inline cqlmux_connection *session_fixture_only_connection(cqlmux_session *s) {
+  const cqlmux_host_list *l = cqlmux_cluster_hosts(s->cluster);
+  cr_assert_eq(l->count, 1);
+  cr_assert(l->hosts[0]->has_pool);
+  cr_assert_eq(cqlmux_pool_ready(&l->hosts[0]->pool), 1);
+  return l->hosts[0]->pool.slots[0].conn;
 }
 
 #endif

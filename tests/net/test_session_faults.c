@@ -19,9 +19,7 @@
 
 /* The one connection of a single-host, single-connection session. */
 static const cqlmux_conn_stats *only_connection(cqlmux_session *s) {
-  cr_assert_eq(s->host_count, 1);
-  cr_assert_eq(s->hosts[0].slot_count, 1);
-  return cqlmux_connection_stats(s->hosts[0].slots[0].conn);
+  return cqlmux_connection_stats(session_fixture_only_connection(s));
 }
 
 static unsigned relaxed(const atomic_uint *v) {

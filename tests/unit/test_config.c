@@ -21,6 +21,58 @@ Test(config, defaults_are_the_documented_ones) {
   cr_assert_eq(c->heartbeat_interval_ms, 30000);
   cr_assert(c->tls_verify_peer && c->tls_verify_hostname, "TLS verification on by default");
   cr_assert_eq(c->log_level, CQLMUX_LOG_WARN);
+  /* The cluster layer's (doc/configuration.md). */
+  cr_assert_eq(c->core_connections, 1);
+  cr_assert_eq(c->max_connections, 8);
+  cr_assert_eq(c->remote_core_connections, 1);
+  cr_assert_eq(c->remote_max_connections, 2);
+  cr_assert_eq(c->remote_hosts_per_dc, 0);
+  cr_assert_null(c->local_dc);
+  cr_assert_eq(c->pool_idle_timeout_ms, 60000);
+  cr_assert_eq(c->selection, CQLMUX_SELECT_LEAST_LOADED);
+  cr_assert_eq(c->reconnect_base_ms, 1000);
+  cr_assert_eq(c->reconnect_cap_ms, 60000);
+  cr_assert_eq(c->topology_debounce_ms, 1000);
+  cr_assert_eq(c->queue_size, 16384, "a burst of 10,000 fits one connection's queue");
+  cqlmux_config_free(c);
+}
+
+/* Found by an independent client: "127.0.0.1:99999" was taken and became
+ * port 34463; an unclosed "[::1" was taken too. */
+Test(config, contact_points_are_checked_when_set) {
+  cqlmux_config *c = cqlmux_config_new();
+  const char *bad[] = {"127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:", "[::1", "[::1]x",
+                       "host:12ab", " , ,", "a]:9042"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cr_assert_eq(cqlmux_config_set_contact_points(c, bad[i]), CQLMUX_ERR_INVALID_ARGUMENT, "%s",
+                 bad[i]);
+    cr_assert_str_eq(c->contact_points, "127.0.0.1", "unchanged after \"%s\"", bad[i]);
+  }
+  const char *good[] = {"127.0.0.1:65535", "[::1]:9044", "::1", "db.example, 10.0.0.1:9043",
+                        "no-such-host.invalid,127.0.0.1"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+    cr_assert_eq(cqlmux_config_set_contact_points(c, good[i]), CQLMUX_OK, "%s", good[i]);
+  cqlmux_config_free(c);
+}
+
+Test(config, cluster_settings_are_range_checked) {
+  cqlmux_config *c = cqlmux_config_new();
+  cr_assert_eq(cqlmux_config_set_connections_per_host(c, 0, 1), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_connections_per_host(c, 3, 2), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_remote_connections_per_host(c, 2, 1),
+               CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_remote_connections_per_host(c, 2, 4), CQLMUX_OK);
+  cr_assert_eq(c->remote_max_connections, 4);
+  cr_assert_eq(cqlmux_config_set_pool_idle_timeout(c, 0), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_reconnect(c, 0, 10), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_reconnect(c, 100, 50), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_reconnect(c, 100, 5000), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_connection_selection(c, (cqlmux_connection_selection)7),
+               CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_local_dc(c, "dc2"), CQLMUX_OK);
+  cr_assert_str_eq(c->local_dc, "dc2");
+  cr_assert_eq(cqlmux_config_set_local_dc(c, NULL), CQLMUX_OK);
+  cr_assert_null(c->local_dc);
   cqlmux_config_free(c);
 }
 
@@ -35,7 +87,7 @@ Test(config, invalid_values_are_rejected_and_leave_the_config_unchanged) {
   cr_assert_eq(cqlmux_config_set_watermarks(c, 50, 80), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_config_set_queue_size(c, CQLMUX_MAX_QUEUE_SIZE + 1),
                CQLMUX_ERR_INVALID_ARGUMENT, "a limit that could wrap the admission bound");
-  cr_assert_eq(c->queue_size, 1024);
+  cr_assert_eq(c->queue_size, 16384);
   cr_assert_eq(cqlmux_config_set_queue_size(c, CQLMUX_MAX_QUEUE_SIZE), CQLMUX_OK);
   cr_assert_eq(cqlmux_config_set_io_threads(c, 0), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_config_set_credentials(c, "user", NULL), CQLMUX_ERR_INVALID_ARGUMENT);

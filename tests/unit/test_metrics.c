@@ -9,6 +9,7 @@
 
 #include "api/metrics.h"
 #include "api/session.h"
+#include "cluster/cluster_internal.h"
 #include "runtime/histogram.h"
 
 static cqlmux_histogram *new_histogram(void) {
@@ -201,21 +202,35 @@ Test(metrics, error_kinds) {
   cr_assert_str_eq(cqlmux_metrics_error_kind_name(CQLMUX_METRICS_ERROR_KINDS), "unknown");
 }
 
-/* A session that never connects, with two contact points, and a few
- * requests recorded straight into its blocks. */
+/* A host as discovery would add it (no pool: nothing connects). */
+static cqlmux_host *known_host(cqlmux_session *s, const char *ip) {
+  cqlmux_endpoint ep;
+  cr_assert_eq(cqlmux_endpoint_parse(ip, 9042, &ep), CQLMUX_OK);
+  cqlmux_cluster *c = s->cluster;
+  pthread_mutex_lock(&c->lock);
+  cqlmux_host *h = cqlmux_cluster_add_host_locked(c, &ep);
+  cr_assert_not_null(h);
+  cr_assert_eq(cqlmux_cluster_publish_locked(c), CQLMUX_OK);
+  pthread_mutex_unlock(&c->lock);
+  return h;
+}
+
+/* A session that never connects, knowing two hosts, and a few requests
+ * recorded straight into their blocks. */
 static cqlmux_session *recorded_session(void) {
   cqlmux_config *c = cqlmux_config_new();
   cr_assert_not_null(c);
-  cr_assert_eq(cqlmux_config_set_contact_points(c, "127.0.0.1, 127.0.0.2"), CQLMUX_OK);
   cqlmux_session *s = NULL;
   cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
   cqlmux_config_free(c);
+  cr_assert_eq(cqlmux_session_host_count(s), 0, "hosts come from the cluster, not the config");
+  cqlmux_host *first = known_host(s, "127.0.0.1"), *second = known_host(s, "127.0.0.2");
   cr_assert_eq(cqlmux_session_host_count(s), 2);
-  cqlmux_metrics_record(&s->hosts[0].metrics, CQLMUX_OK, 0, 100);
-  cqlmux_metrics_record(&s->hosts[0].metrics, CQLMUX_OK, 0, 100);
-  cqlmux_metrics_record(&s->hosts[0].metrics, CQLMUX_ERR_TIMEOUT, 0, 2000000);
-  cqlmux_metrics_record(&s->hosts[1].metrics, CQLMUX_ERR_SERVER, 0x1001, 300);
-  cqlmux_metrics_record_retry(&s->hosts[1].metrics);
+  cqlmux_metrics_record(&first->metrics, CQLMUX_OK, 0, 100);
+  cqlmux_metrics_record(&first->metrics, CQLMUX_OK, 0, 100);
+  cqlmux_metrics_record(&first->metrics, CQLMUX_ERR_TIMEOUT, 0, 2000000);
+  cqlmux_metrics_record(&second->metrics, CQLMUX_ERR_SERVER, 0x1001, 300);
+  cqlmux_metrics_record_retry(&second->metrics);
   cqlmux_metrics_record(&s->unrouted, CQLMUX_ERR_NO_HOSTS, 0, 5);
   return s;
 }
@@ -239,7 +254,7 @@ Test(metrics, session_and_host_snapshots) {
 
   char addr[64];
   cr_assert_eq(cqlmux_session_host_metrics(s, 1, &m, addr, sizeof addr), CQLMUX_OK);
-  cr_assert_str_eq(addr, "127.0.0.2");
+  cr_assert_str_eq(addr, "127.0.0.2:9042");
   cr_assert_eq(m.requests, 1);
   cr_assert_eq(m.errors, 1);
   cr_assert_eq(m.retries, 1);
@@ -276,12 +291,12 @@ Test(metrics, prometheus_values) {
   expect_line(text, "cqlmux_session_errors_total{kind=\"timeout\"} 1");
   expect_line(text, "cqlmux_session_errors_total{kind=\"busy\"} 0");
   expect_line(text, "cqlmux_session_errors_total{kind=\"no_hosts\"} 1");
-  expect_line(text, "cqlmux_host_requests_total{host=\"127.0.0.1\"} 3");
-  expect_line(text, "cqlmux_host_requests_total{host=\"127.0.0.2\"} 1");
-  expect_line(text, "cqlmux_host_errors_total{host=\"127.0.0.2\",kind=\"server_overloaded\"} 1");
-  expect_line(text, "cqlmux_host_request_latency_seconds{host=\"127.0.0.2\",quantile=\"0.5\"} 0.000300");
-  expect_line(text, "cqlmux_host_request_latency_seconds_sum{host=\"127.0.0.1\"} 2.000200");
-  expect_line(text, "cqlmux_host_request_latency_seconds_count{host=\"127.0.0.1\"} 3");
+  expect_line(text, "cqlmux_host_requests_total{host=\"127.0.0.1:9042\"} 3");
+  expect_line(text, "cqlmux_host_requests_total{host=\"127.0.0.2:9042\"} 1");
+  expect_line(text, "cqlmux_host_errors_total{host=\"127.0.0.2:9042\",kind=\"server_overloaded\"} 1");
+  expect_line(text, "cqlmux_host_request_latency_seconds{host=\"127.0.0.2:9042\",quantile=\"0.5\"} 0.000300");
+  expect_line(text, "cqlmux_host_request_latency_seconds_sum{host=\"127.0.0.1:9042\"} 2.000200");
+  expect_line(text, "cqlmux_host_request_latency_seconds_count{host=\"127.0.0.1:9042\"} 3");
   expect_line(text, "cqlmux_session_request_latency_max_seconds 2.000000");
   expect_line(text, "# TYPE cqlmux_session_request_latency_seconds summary");
   expect_line(text, "# TYPE cqlmux_host_in_flight_requests gauge");

@@ -1,0 +1,93 @@
+/* The cluster's state, shared by the files of lib/cluster (not by lib/api,
+ * which uses cluster.h). */
+#ifndef CQLMUX_CLUSTER_INTERNAL_H
+#define CQLMUX_CLUSTER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "cluster/cluster.h"
+#include "cluster/control.h"
+#include "cluster/listener.h"
+#include "proto/arena.h"
+#include "runtime/log.h"
+
+struct cqlmux_cluster {
+  cqlmux_cluster_config cfg;          /* contacts, local_dc, keyspace point into this struct */
+  cqlmux_contact *contacts;
+  const cqlmux_allocator *alloc;
+  const cqlmux_logger *logger;
+  cqlmux_loop *control_loop;
+
+  /* Published hosts (see cqlmux_host_list): release store, acquire loads. */
+  _Atomic(cqlmux_host_list *) published;
+  atomic_uint round_robin;            /* submitters: where the next plan starts */
+  atomic_uint version;                /* negotiated protocol version, 0 until known */
+  atomic_bool lz4;
+  atomic_bool stopping;
+  atomic_ulong refreshes;
+
+  pthread_mutex_t lock;               /* everything below */
+  cqlmux_host **all;                  /* every host ever made (freed with the cluster) */
+  size_t all_count, all_cap;
+  cqlmux_host_list *retired;          /* lists replaced since, freed with the cluster */
+  char local_dc[64];
+  char keyspace[256];
+  bool connect_reported;
+  bool control_ready_once;
+
+  /* Resolving the contact points (resolver thread). */
+  pthread_t resolver;
+  bool resolver_started;
+  cqlmux_task resolved_task;
+  cqlmux_endpoint *contact_endpoints; /* the resolver's result, for the control loop */
+  const char **contact_names;         /* the contact's name of each, for TLS identity */
+  size_t contact_endpoint_count;
+  char resolve_errors[1024];
+
+  cqlmux_control control;
+  cqlmux_listener_queue listener;
+};
+
+/* Hosts (host.c). Control loop. */
+
+/* The host at `ep`, or NULL. Lock held. */
+cqlmux_host *cqlmux_cluster_find_locked(cqlmux_cluster *c, const cqlmux_endpoint *ep);
+/* The host with this host id, or NULL. Lock held. */
+cqlmux_host *cqlmux_cluster_find_id_locked(cqlmux_cluster *c, const uint8_t id[16]);
+/* A new host at `ep` (kept in c->all); NULL on NOMEM. Lock held. */
+cqlmux_host *cqlmux_cluster_add_host_locked(cqlmux_cluster *c, const cqlmux_endpoint *ep);
+/* Publishes the hosts not removed as the new list. Lock held. NOMEM keeps the old. */
+int cqlmux_cluster_publish_locked(cqlmux_cluster *c);
+
+/* The topology the control connection read: `local` (1 row, the control
+ * node) and the peers. Adds, updates and removes hosts, opens and closes
+ * pools, tells the listener, publishes the list. Control loop. */
+void cqlmux_cluster_apply_topology(cqlmux_cluster *c, const cqlmux_node_desc *local,
+                                   const cqlmux_endpoint *control_endpoint,
+                                   const cqlmux_node_desc *peers, size_t peer_count);
+/* The control connection is up for the first time (connect may finish). */
+void cqlmux_cluster_control_ready(cqlmux_cluster *c);
+
+/* Tells the listener of a host event (no lock held). */
+void cqlmux_cluster_announce(cqlmux_cluster *c, cqlmux_host *h, cqlmux_host_event event);
+
+/* Connect's outcome, once (cluster.c). Any thread. */
+void cqlmux_cluster_report_connect(cqlmux_cluster *c, int error, const char *message);
+/* Re-checks whether connect can complete (every LOCAL pool settled). */
+void cqlmux_cluster_check_connected(cqlmux_cluster *c);
+
+/* A connection became ready: true when its version and compression are
+ * the session's (the first ready connection sets them). Any thread. */
+bool cqlmux_cluster_accept_negotiation(cqlmux_cluster *c, cqlmux_connection *conn);
+
+/* Host state changes, with the listener told (pool.c calls these with the
+ * pool lock held; they take no pool lock). */
+void cqlmux_cluster_host_up(cqlmux_cluster *c, cqlmux_host *h);
+void cqlmux_cluster_host_down(cqlmux_cluster *c, cqlmux_host *h);
+
+/* The keyspace new connections start in ("" none): copied under the lock. */
+void cqlmux_cluster_keyspace(cqlmux_cluster *c, char *out, size_t cap);
+
+#endif

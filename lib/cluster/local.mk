@@ -1,0 +1,10 @@
+lib_libcqlmux_core_la_SOURCES += \
+	lib/cluster/cluster.c lib/cluster/cluster.h lib/cluster/cluster_internal.h \
+	lib/cluster/contact.c lib/cluster/contact.h \
+	lib/cluster/control.c lib/cluster/control.h \
+	lib/cluster/discovery.c \
+	lib/cluster/host.c lib/cluster/host.h \
+	lib/cluster/listener.c lib/cluster/listener.h \
+	lib/cluster/pool.c lib/cluster/pool.h \
+	lib/cluster/reconnect.c lib/cluster/reconnect.h \
+	lib/cluster/topology.c lib/cluster/topology.h
