@@ -5,4 +5,5 @@ include tests/unit/local.mk
 include tests/integration/local.mk
 include tests/net/local.mk
 include tests/mock/local.mk
+include tests/cluster/local.mk
 endif

@@ -150,13 +150,14 @@ const cqlmux_host_list *cqlmux_cluster_hosts(const cqlmux_cluster *c) {
   return atomic_load_explicit(&((cqlmux_cluster *)c)->published, memory_order_acquire);
 }
 
-static cqlmux_connection *pick_at(const cqlmux_host_list *l, unsigned start, int distance,
-                                  const cqlmux_connection *avoid, cqlmux_host **host_out) {
-  for (unsigned i = 0; i < l->count; i++) {
-    cqlmux_host *h = l->hosts[(start + i) % l->count];
-    /* relaxed: the distance is set before the list is published. */
-    if (!h->has_pool || atomic_load_explicit(&h->distance, memory_order_relaxed) != distance)
-      continue;
+/* The first host from `start` in turn, within hosts[first .. first + n),
+ * that has a ready connection. */
+static cqlmux_connection *pick_at(const cqlmux_host_list *l, unsigned start, unsigned first,
+                                  unsigned n, const cqlmux_connection *avoid,
+                                  cqlmux_host **host_out) {
+  for (unsigned i = 0; i < n; i++) {
+    cqlmux_host *h = l->hosts[first + (start + i) % n];
+    if (!h->has_pool) continue;
     cqlmux_connection *conn = cqlmux_pool_pick(&h->pool, avoid);
     if (conn) {
       *host_out = h;
@@ -169,11 +170,10 @@ static cqlmux_connection *pick_at(const cqlmux_host_list *l, unsigned start, int
 cqlmux_connection *cqlmux_cluster_pick(cqlmux_cluster *c, const cqlmux_connection *avoid,
                                        cqlmux_host **host_out) {
   const cqlmux_host_list *l = cqlmux_cluster_hosts(c);
-  if (l->count == 0) return NULL;
   /* relaxed: a rotation counter. */
   unsigned start = atomic_fetch_add_explicit(&c->round_robin, 1, memory_order_relaxed);
-  cqlmux_connection *conn = pick_at(l, start, CQLMUX_HOST_LOCAL, avoid, host_out);
-  return conn ? conn : pick_at(l, start, CQLMUX_HOST_REMOTE, avoid, host_out);
+  cqlmux_connection *conn = pick_at(l, start, 0, l->local_count, avoid, host_out);
+  return conn ? conn : pick_at(l, start, l->local_count, l->remote_count, avoid, host_out);
 }
 
 uint8_t cqlmux_cluster_version(const cqlmux_cluster *c) {

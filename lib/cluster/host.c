@@ -74,8 +74,17 @@ int cqlmux_cluster_publish_locked(cqlmux_cluster *c) {
   if (!l) return CQLMUX_ERR_NOMEM;
   l->retired_next = NULL;
   l->count = 0;
-  for (size_t i = 0; i < c->all_count; i++)
-    if (!c->all[i]->removed) l->hosts[l->count++] = c->all[i];
+  /* By distance, so that a plan rotates within one distance evenly. */
+  for (int d = CQLMUX_HOST_LOCAL; d <= CQLMUX_HOST_IGNORED; d++) {
+    unsigned before = l->count;
+    for (size_t i = 0; i < c->all_count; i++) {
+      cqlmux_host *h = c->all[i];
+      if (!h->removed && atomic_load_explicit(&h->distance, memory_order_relaxed) == d)
+        l->hosts[l->count++] = h;
+    }
+    if (d == CQLMUX_HOST_LOCAL) l->local_count = l->count - before;
+    if (d == CQLMUX_HOST_REMOTE) l->remote_count = l->count - before;
+  }
   /* release: submitters that load the list (acquire) see the hosts and
    * their pools complete. */
   cqlmux_host_list *old = atomic_exchange_explicit(&c->published, l, memory_order_acq_rel);

@@ -58,6 +58,8 @@ struct cqlmux_host {
 typedef struct cqlmux_host_list {
   struct cqlmux_host_list *retired_next;
   unsigned count;
+  unsigned local_count;   /* hosts[0 .. local_count): LOCAL */
+  unsigned remote_count;  /* then REMOTE ones; then IGNORED to count */
   cqlmux_host *hosts[];
 } cqlmux_host_list;
 

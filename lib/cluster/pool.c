@@ -145,12 +145,14 @@ void cqlmux_pool_start(cqlmux_pool *p) {
 /* ================================================================ refill */
 
 /* Arms the refill after the next delay of the schedule, unless one is
- * already pending: a burst of failures advances the schedule once. */
-static void schedule_refill_locked(cqlmux_pool *p) {
-  if (p->refill_pending || !p->open) return;
+ * already pending: a burst of failures advances the schedule once. Returns
+ * whether it did (the delay is then in p->refill_delay_us). */
+static bool schedule_refill_locked(cqlmux_pool *p) {
+  if (p->refill_pending || !p->open) return false;
   p->refill_pending = true;
   p->refill_delay_us = cqlmux_reconnect_next_delay_us(&p->schedule);
   cqlmux_loop_post(p->home, &p->refill_task);
+  return true;
 }
 
 static void on_refill_task(cqlmux_task *task, int status) {
@@ -198,6 +200,8 @@ static void on_refill_timer(cqlmux_timer *timer, int status) {
     atomic_store_explicit(&p->host->state, CQLMUX_HOST_RECONNECTING, memory_order_relaxed);
   }
   pthread_mutex_unlock(&p->lock);
+  if (probe)
+    cqlmux_log(p->cluster->logger, CQLMUX_LOG_DEBUG, "%s: reconnecting", p->host->address);
 }
 
 void cqlmux_pool_try_now(cqlmux_pool *p) {
@@ -385,15 +389,24 @@ static void on_closed(cqlmux_connection *conn, int error, const char *message, v
   slot->growth = false;
   slot->state = CQLMUX_SLOT_EMPTY;
   bool settled = first_outcome_locked(p, slot);
-  bool down = false;
+  bool down = false, scheduled = false;
+  uint64_t delay = 0;
+  unsigned attempt = 0;
   if (!on_purpose && p->open) {
     down = atomic_load_explicit(&p->ready_count, memory_order_relaxed) == 0;
-    schedule_refill_locked(p);
+    scheduled = schedule_refill_locked(p);
+    delay = p->refill_delay_us;
+    attempt = p->schedule.attempts;
   }
   pthread_mutex_unlock(&p->lock);
+  /* Logged outside the lock: the log callback is the application's. The
+   * reconnection tests read these lines (tests/cluster). */
   if (!on_purpose)
     cqlmux_log(p->cluster->logger, CQLMUX_LOG_DEBUG, "%s: connection closed: %s",
                p->host->address, message ? message : cqlmux_strerror(error));
+  if (scheduled)
+    cqlmux_log(p->cluster->logger, CQLMUX_LOG_DEBUG, "%s: reconnection %u in %llu us",
+               p->host->address, attempt, (unsigned long long)delay);
   if (down) cqlmux_cluster_host_down(p->cluster, p->host);
   if (settled) cqlmux_cluster_check_connected(p->cluster);
 }

@@ -1,0 +1,15 @@
+# The cluster layer (issue 13) against a mock cluster.
+check_PROGRAMS += tests/cluster/test_cluster_mock
+TESTS += tests/cluster/test_cluster_mock
+tests_cluster_test_cluster_mock_SOURCES = tests/cluster/test_cluster_mock.c tests/cluster/cluster_fixture.h
+tests_cluster_test_cluster_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_cluster_mock_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_cluster_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Pure parts of the cluster layer: schedule, contact points, topology rows.
+check_PROGRAMS += tests/cluster/test_cluster_units
+TESTS += tests/cluster/test_cluster_units
+tests_cluster_test_cluster_units_SOURCES = tests/cluster/test_cluster_units.c
+tests_cluster_test_cluster_units_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_cluster_units_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_cluster_units_LDADD = $(TEST_LDADD)
