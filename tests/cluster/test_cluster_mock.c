@@ -4,7 +4,10 @@
  * contact points. Conformance with a real cluster is in
  * tests/integration/test_cluster_real.c. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -497,4 +500,103 @@ Test(cluster_mock, connect_fails_naming_every_contact_point_when_none_answers, .
   cr_assert_not_null(strstr(msg, "127.0.0.1:1"), "%s", msg);
   cqlmux_future_free(f);
   cqlmux_session_free(s);
+}
+
+/* ================================================================ events and life cycle */
+
+/* A DOWN event alone must not kill a working pool (the peers learned it):
+ * gossip may say DOWN while the client still reaches the node. */
+Test(cluster_mock, a_down_event_does_not_take_down_a_host_that_still_answers, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 2, false);
+  cqlmux_config *c = cluster_config(m, 0);
+  event_log log;
+  event_log_init(&log);
+  cqlmux_config_set_host_listener(c, record_event, &log);
+  cqlmux_session *s = connect_session(c);
+  char a1[64];
+  node_address(m, 1, a1, sizeof a1);
+  cr_assert_geq(wait_event(&log, 0, CQLMUX_HOST_EVENT_UP, a1, 10), 0);
+  cqlmux_mock_event ev = {.type = CQLMUX_MOCK_EVENT_STATUS, .change = "DOWN", .about_node = 1};
+  cr_assert_geq(cqlmux_mock_push_event(m, 0, &ev), 1);
+  /* The event has been handled once a later request on the control
+   * connection's node is answered: events and answers share its order. */
+  for (int i = 0; i < 20; i++) query_ok(s, "SELECT v FROM ks.t");
+  size_t before = requests_on(m, 1, "SELECT v FROM ks.t");
+  for (int i = 0; i < 20; i++) query_ok(s, "SELECT v FROM ks.t");
+  cr_assert_gt(requests_on(m, 1, "SELECT v FROM ks.t"), before, "still used");
+  cqlmux_host_info h;
+  cr_assert(find_host(s, a1, &h));
+  cr_assert_eq(h.state, CQLMUX_HOST_UP);
+  cr_assert_eq(find_event_locked(&log, 0, CQLMUX_HOST_EVENT_DOWN, a1), -1);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static atomic_int translations;
+
+/* NAT: node 1 is reported at its address but reached at 127.0.0.1 with
+ * node 1's port... the mock's nodes share a port, so map it to node 0's
+ * address instead: the session must then connect node 1's host there. */
+static void to_node0(const struct sockaddr *reported, socklen_t len, struct sockaddr_storage *out,
+                     void *ud) {
+  (void)len;
+  const struct sockaddr_in *in = (const struct sockaddr_in *)reported;
+  const struct sockaddr_in *target = ud;
+  atomic_fetch_add(&translations, 1);
+  if (in->sin_family == AF_INET && in->sin_addr.s_addr != target->sin_addr.s_addr)
+    memcpy(out, target, sizeof *target);
+}
+
+Test(cluster_mock, the_address_translator_decides_where_peers_are_reached, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 2, false);
+  cqlmux_config *c = cluster_config(m, 0);
+  char addr[48];
+  uint16_t port;
+  cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port);
+  struct sockaddr_in target = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, "127.0.0.9", &target.sin_addr);
+  cqlmux_config_set_address_translator(c, to_node0, &target);
+  cqlmux_config_set_reconnect(c, 100000, 100000); /* one attempt to the bogus address */
+  cqlmux_session *s = connect_session(c);
+  cr_assert_geq(atomic_load(&translations), 1, "called for the peer");
+  char want[64];
+  snprintf(want, sizeof want, "127.0.0.9:%u", port);
+  cqlmux_host_info h;
+  cr_assert(find_host(s, want, &h), "node 1's host is at the translated address");
+  cr_assert_eq(cqlmux_mock_connection_count(m, 1), 0, "never reached at its reported address");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static size_t entries(const char *dir) {
+  DIR *d = opendir(dir);
+  size_t n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+/* Close drains all of this in order: no thread, descriptor or timer left
+ * (a leaked timer would fire into freed memory under ASan). */
+Test(cluster_mock, free_leaves_no_thread_or_descriptor_behind, .timeout = 60) {
+  cqlmux_mock *m = start_mock(2, 2, false);
+  size_t fds = entries("/proc/self/fd"), threads = entries("/proc/self/task");
+  for (int round = 0; round < 3; round++) {
+    cqlmux_config *c = cluster_config(m, 0);
+    cqlmux_config_set_remote_hosts_per_dc(c, 1);
+    cqlmux_config_set_io_threads(c, 2);
+    cqlmux_session *s = connect_session(c);
+    query_ok(s, "SELECT v FROM ks.t");
+    cqlmux_future *f = cqlmux_session_close(s);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+    cqlmux_future_free(f);
+    cqlmux_session_free(s);
+    /* The mock shares the process: its side of each socket closes once it
+     * reads the end of the stream. */
+    WAIT_UNTIL(cqlmux_mock_open_connections(m, CQLMUX_MOCK_ANY) == 0, 10);
+    cr_assert_eq(cqlmux_mock_open_connections(m, CQLMUX_MOCK_ANY), 0);
+    cr_assert_eq(entries("/proc/self/fd"), fds, "round %d: descriptors", round);
+    cr_assert_eq(entries("/proc/self/task"), threads, "round %d: threads", round);
+  }
+  cqlmux_mock_free(m);
 }

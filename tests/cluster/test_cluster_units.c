@@ -2,6 +2,7 @@
  * parsing and resolution, and topology rows. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "cluster/contact.h"
@@ -124,4 +125,114 @@ Test(contact, literals_resolve_without_a_lookup_and_bad_names_fail) {
   cr_assert_geq(n, 1, "%s", err);
   cqlmux_endpoint_format(&eps[0], text, sizeof text);
   cr_assert_not_null(strstr(text, ":7"), "%s", text);
+}
+
+/* ================================================================ topology rows */
+
+/* A peers_v2 result: peer, native_address, native_port, host_id,
+ * data_center, rack, tokens; NULL cells where a row lacks them. */
+typedef struct peer_row {
+  const char *peer, *native;
+  int32_t port;
+  bool has_id;
+  const char *dc;
+  const char *token;
+} peer_row;
+
+static cqlmux_bytes inet_cell(cqlmux_wbuf *store, const char *ip) {
+  if (!ip) return (cqlmux_bytes){NULL, -1};
+  cqlmux_endpoint ep;
+  cr_assert_eq(cqlmux_endpoint_parse(ip, 1, &ep), CQLMUX_OK);
+  size_t at = store->len;
+  cqlmux_write_raw(store, &((struct sockaddr_in *)&ep.addr)->sin_addr, 4);
+  return (cqlmux_bytes){(const uint8_t *)(uintptr_t)at, 4};
+}
+
+static cqlmux_bytes raw_cell(cqlmux_wbuf *store, const void *p, size_t n) {
+  size_t at = store->len;
+  cqlmux_write_raw(store, p, n);
+  return (cqlmux_bytes){(const uint8_t *)(uintptr_t)at, (int32_t)n};
+}
+
+static void decode_peers(const peer_row *rows, int n, cqlmux_node_desc **out, size_t *count,
+                         size_t *skipped, char *why, size_t why_cap) {
+  static cqlmux_arena arena;
+  static uint8_t arena_buf[8192];
+  cqlmux_arena_init(&arena, NULL, arena_buf, sizeof arena_buf);
+  const cqlmux_typedesc *tokens = cqlmux_type_new_set(&arena, cqlmux_type_native(CQLMUX_TYPE_TEXT));
+  cqlmux_column_spec cols[] = {
+      {.name = cqlmux_slice_from_cstr("peer"), .type = cqlmux_type_native(CQLMUX_TYPE_INET)},
+      {.name = cqlmux_slice_from_cstr("native_address"),
+       .type = cqlmux_type_native(CQLMUX_TYPE_INET)},
+      {.name = cqlmux_slice_from_cstr("native_port"), .type = cqlmux_type_native(CQLMUX_TYPE_INT)},
+      {.name = cqlmux_slice_from_cstr("host_id"), .type = cqlmux_type_native(CQLMUX_TYPE_UUID)},
+      {.name = cqlmux_slice_from_cstr("data_center"), .type = cqlmux_type_native(CQLMUX_TYPE_TEXT)},
+      {.name = cqlmux_slice_from_cstr("tokens"), .type = tokens}};
+  cqlmux_rows_metadata meta = {.columns_count = 6, .paging_state = {NULL, -1}, .columns = cols,
+                               .flags = CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC,
+                               .global_keyspace = cqlmux_slice_from_cstr("system"),
+                               .global_table = cqlmux_slice_from_cstr("peers_v2")};
+  cqlmux_wbuf store;
+  cqlmux_wbuf_init(&store, NULL, 0);
+  cqlmux_bytes cells[6 * 8];
+  for (int r = 0; r < n; r++) {
+    cqlmux_bytes *c = &cells[6 * r];
+    c[0] = inet_cell(&store, rows[r].peer);
+    c[1] = inet_cell(&store, rows[r].native);
+    uint8_t port[4] = {(uint8_t)(rows[r].port >> 24), (uint8_t)(rows[r].port >> 16),
+                       (uint8_t)(rows[r].port >> 8), (uint8_t)rows[r].port};
+    c[2] = raw_cell(&store, port, 4);
+    uint8_t id[16] = {(uint8_t)(r + 1)};
+    c[3] = rows[r].has_id ? raw_cell(&store, id, 16) : (cqlmux_bytes){NULL, -1};
+    c[4] = rows[r].dc ? raw_cell(&store, rows[r].dc, strlen(rows[r].dc)) : (cqlmux_bytes){NULL, -1};
+    uint8_t set[64];
+    size_t tl = strlen(rows[r].token);
+    uint8_t head[8] = {0, 0, 0, 1, 0, 0, 0, (uint8_t)tl};
+    memcpy(set, head, 8);
+    memcpy(set + 8, rows[r].token, tl);
+    c[5] = raw_cell(&store, set, 8 + tl);
+  }
+  for (int i = 0; i < 6 * n; i++)
+    if (cells[i].len >= 0) cells[i].data = store.data + (uintptr_t)cells[i].data;
+  cqlmux_wbuf body;
+  cqlmux_wbuf_init(&body, NULL, 0);
+  cqlmux_rows_encode(&body, 4, &meta, n, cells);
+  cqlmux_result_msg msg;
+  cqlmux_arena decode;
+  cqlmux_arena_init(&decode, NULL, NULL, 0);
+  cr_assert_eq(cqlmux_result_decode(4, body.data, body.len, &decode, &msg), CQLMUX_OK);
+  cr_assert_eq(cqlmux_topology_decode(NULL, CQLMUX_TOPOLOGY_PEERS_V2, &msg.rows, 9042, out, count,
+                                      skipped, why, why_cap),
+               CQLMUX_OK);
+  cqlmux_arena_free(&decode);
+  cqlmux_wbuf_free(&body);
+  cqlmux_wbuf_free(&store);
+}
+
+Test(topology, peer_rows_missing_required_columns_are_skipped_not_trusted) {
+  const peer_row rows[] = {
+      {"10.0.0.2", "10.0.1.2", 9043, true, "dc1", "-42"},
+      {"10.0.0.3", NULL, 9042, false, "dc1", "7"},           /* no host_id */
+      {"10.0.0.4", "0.0.0.0", 9042, true, "dc2", "9223372036854775807"}, /* any-address */
+      {"10.0.0.5", "10.0.1.5", 9042, true, NULL, "1"},        /* no data_center */
+      {"10.0.0.6", "10.0.1.6", 70000, true, "dc1", "2"},      /* port out of range */
+      {NULL, NULL, 9042, true, "dc1", "3"},                   /* no address at all */
+  };
+  cqlmux_node_desc *d;
+  size_t n, skipped;
+  char why[128] = "";
+  decode_peers(rows, 6, &d, &n, &skipped, why, sizeof why);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(skipped, 4);
+  cr_assert_not_null(strstr(why, "host_id"), "%s", why);
+  char text[64];
+  cqlmux_endpoint_format(&d[0].endpoint, text, sizeof text);
+  cr_assert_str_eq(text, "10.0.1.2:9043", "native_address and native_port");
+  cr_assert_eq(d[0].token_count, 1);
+  cr_assert_eq(d[0].tokens[0], -42);
+  cr_assert_str_eq(d[0].datacenter, "dc1");
+  cqlmux_endpoint_format(&d[1].endpoint, text, sizeof text);
+  cr_assert_str_eq(text, "10.0.0.4:9042", "0.0.0.0 falls back to the peer column");
+  cr_assert_eq(d[1].tokens[0], INT64_MAX);
+  cqlmux_node_descs_free(NULL, d, n);
 }
