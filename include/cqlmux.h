@@ -483,11 +483,17 @@ typedef struct cqlmux_result cqlmux_result;
 CQLMUX_API int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out);
 
 /*
- * Connects to the contact points: negotiates the protocol version, TLS,
- * compression and authentication, and opens the connection pools. The
- * future completes when the session can take requests (CQLMUX_OK) or with
- * the first host's error when none can be reached (CONNECT_FAILED,
- * CONNECT_TIMEOUT, AUTH, TLS_*, UNSUPPORTED_VERSION ...). Never blocks.
+ * Connects: resolves the contact points (on a thread of the session),
+ * opens the control connection to the first that answers (negotiating the
+ * protocol version, TLS, compression and authentication), reads the
+ * cluster's nodes and opens a pool to each LOCAL and REMOTE one. The future
+ * completes with CQLMUX_OK once the control connection is up and every
+ * LOCAL host's pool holds its core connections or has failed its first
+ * attempt; or, when no contact point can be reached, with the first
+ * attempt's error (CONNECT_FAILED, CONNECT_TIMEOUT, AUTH, TLS_*,
+ * UNSUPPORTED_VERSION ...; RESOLVE when no name resolved; NO_HOSTS when no local host
+ * answered) and a message naming each contact point and why. Never blocks
+ * and never does I/O on the calling thread.
  */
 CQLMUX_API cqlmux_future *cqlmux_session_connect(cqlmux_session *session);
 

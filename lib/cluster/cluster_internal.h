@@ -28,12 +28,15 @@ struct cqlmux_cluster {
   atomic_bool stopping;
   atomic_ulong refreshes;
 
+  /* Lock order: lock, then a pool's lock, then keyspace_lock or the
+   * listener's; a pool's lock is never held while taking `lock`. */
   pthread_mutex_t lock;               /* everything below */
   cqlmux_host **all;                  /* every host ever made (freed with the cluster) */
   size_t all_count, all_cap;
   cqlmux_host_list *retired;          /* lists replaced since, freed with the cluster */
   char local_dc[64];
-  char keyspace[256];
+  pthread_mutex_t keyspace_lock;      /* a leaf lock: taken under a pool's lock */
+  char keyspace[256];                 /* under keyspace_lock */
   bool connect_reported;
   bool control_ready_once;
 

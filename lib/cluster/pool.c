@@ -87,8 +87,9 @@ static void tls_name(const cqlmux_host *h, char *out, size_t cap) {
   snprintf(out, cap, "%s", text + skip);
 }
 
-/* Starts one connection in `slot` (lock held). A slot's connection object
- * is made on its first use, on the next loop in turn, and reused after. */
+/* Marks one connection of `slot` to start (lock held; flush_deferred
+ * starts it). A slot's connection object is made on its first use, on the
+ * next loop in turn, and reused after. */
 static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth) {
   unsigned index = (unsigned)(slot - p->slots);
   /* relaxed: a pick that reads the old bound skips a slot that is not
@@ -98,7 +99,7 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
   slot->state = CQLMUX_SLOT_OPENING;
   slot->growth = growth;
   if (slot->conn) {
-    cqlmux_loop_post(cqlmux_connection_loop(slot->conn), &slot->open_task);
+    slot->start_pending = true;
     return;
   }
   cqlmux_cluster *c = p->cluster;
@@ -117,7 +118,35 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
   char keyspace[256];
   cqlmux_cluster_keyspace(c, keyspace, sizeof keyspace);
   if (keyspace[0]) cqlmux_connection_use_keyspace(slot->conn, keyspace);
-  cqlmux_connection_start(slot->conn);
+  slot->start_pending = true;
+}
+
+/* Posts what the locked sections decided: starts, reopens and closes, one
+ * at a time, each with the lock released. */
+static void flush_deferred(cqlmux_pool *p) {
+  for (;;) {
+    cqlmux_pool_slot *slot = NULL;
+    bool start = false, fresh = false;
+    pthread_mutex_lock(&p->lock);
+    for (unsigned i = 0; i < p->max && !slot; i++) {
+      cqlmux_pool_slot *s = &p->slots[i];
+      if (s->start_pending) {
+        s->start_pending = false;
+        slot = s, start = true, fresh = !s->started;
+        s->started = true;
+      } else if (s->close_pending) {
+        s->close_pending = false;
+        slot = s;
+      }
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!slot) return;
+    cqlmux_loop *loop = cqlmux_connection_loop(slot->conn);
+    if (fresh)
+      cqlmux_connection_start(slot->conn);
+    else
+      cqlmux_loop_post(loop, start ? &slot->open_task : &slot->close_task);
+  }
 }
 
 /* Reopens a closed connection on its own loop, with the session's version. */
@@ -140,18 +169,19 @@ void cqlmux_pool_start(cqlmux_pool *p) {
     open_slot_locked(p, &p->slots[i], false);
   }
   pthread_mutex_unlock(&p->lock);
+  flush_deferred(p);
 }
 
 /* ================================================================ refill */
 
 /* Arms the refill after the next delay of the schedule, unless one is
  * already pending: a burst of failures advances the schedule once. Returns
- * whether it did (the delay is then in p->refill_delay_us). */
+ * whether it did (the delay is then in p->refill_delay_us): the caller then
+ * posts refill_task once the lock is released. */
 static bool schedule_refill_locked(cqlmux_pool *p) {
   if (p->refill_pending || !p->open) return false;
   p->refill_pending = true;
   p->refill_delay_us = cqlmux_reconnect_next_delay_us(&p->schedule);
-  cqlmux_loop_post(p->home, &p->refill_task);
   return true;
 }
 
@@ -200,6 +230,7 @@ static void on_refill_timer(cqlmux_timer *timer, int status) {
     atomic_store_explicit(&p->host->state, CQLMUX_HOST_RECONNECTING, memory_order_relaxed);
   }
   pthread_mutex_unlock(&p->lock);
+  flush_deferred(p);
   if (probe)
     cqlmux_log(p->cluster->logger, CQLMUX_LOG_DEBUG, "%s: reconnecting", p->host->address);
 }
@@ -227,6 +258,7 @@ static void on_grow_task(cqlmux_task *task, int status) {
   else
     atomic_store_explicit(&p->growing, false, memory_order_relaxed);
   pthread_mutex_unlock(&p->lock);
+  flush_deferred(p);
 }
 
 /* Every ready connection is at or above the high watermark: one more, if
@@ -368,6 +400,7 @@ static void on_ready(cqlmux_connection *conn, void *owner) {
     in_use++;
   }
   pthread_mutex_unlock(&p->lock);
+  flush_deferred(p);
   cqlmux_loop_timer_start(cqlmux_connection_loop(conn), &slot->idle_timer, idle_tick_us(p));
   cqlmux_cluster_host_up(p->cluster, p->host);
   if (settled) cqlmux_cluster_check_connected(p->cluster);
@@ -399,6 +432,7 @@ static void on_closed(cqlmux_connection *conn, int error, const char *message, v
     attempt = p->schedule.attempts;
   }
   pthread_mutex_unlock(&p->lock);
+  if (scheduled) cqlmux_loop_post(p->home, &p->refill_task);
   /* Logged outside the lock: the log callback is the application's. The
    * reconnection tests read these lines (tests/cluster). */
   if (!on_purpose)
@@ -473,9 +507,10 @@ void cqlmux_pool_close(cqlmux_pool *p) {
     cqlmux_pool_slot *slot = &p->slots[i];
     if (slot->state != CQLMUX_SLOT_READY || slot->close_posted) continue;
     slot->close_posted = true;
-    cqlmux_loop_post(cqlmux_connection_loop(slot->conn), &slot->close_task);
+    slot->close_pending = true;
   }
   pthread_mutex_unlock(&p->lock);
+  flush_deferred(p);
 }
 
 void cqlmux_pool_reopen(cqlmux_pool *p) {

@@ -19,7 +19,9 @@
  * decided under `lock` from the connection events (on the connections'
  * loop threads), the pool's timer (its home loop) and the cluster (control
  * loop); actions a loop thread must take (restart, close) are posted to
- * that loop as tasks. Connection objects live as long as the pool, so a
+ * that loop as tasks, always after the lock is released (a post to a
+ * stopping loop runs the task at once, on the posting thread, and the task
+ * takes the lock). Connection objects live as long as the pool, so a
  * request posted to a slot that has just been closed fails with "closed,
  * not sent" and is sent elsewhere rather than touching freed memory. */
 #ifndef CQLMUX_CLUSTER_POOL_H
@@ -50,6 +52,9 @@ typedef struct cqlmux_pool_slot {
   cqlmux_slot_state state;      /* under pool lock */
   bool growth;                  /* opened by a scale-up */
   bool first_attempt;           /* one of the core slots' first attempts */
+  bool started;                 /* conn's start task was used (reopen: open_task) */
+  bool start_pending;           /* to start or reopen once the lock is released */
+  bool close_pending;           /* close_task to post once the lock is released */
   bool close_posted;            /* close_task is queued */
   cqlmux_task open_task;        /* restart on the connection's loop */
   cqlmux_task close_task;       /* close on the connection's loop */

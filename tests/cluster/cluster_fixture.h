@@ -14,6 +14,7 @@
 
 #include "cqlmux.h"
 #include "mock/mock.h"
+#include "net/session_fixture.h"
 
 #define MAX_EVENTS 256
 
@@ -100,14 +101,9 @@ static inline cqlmux_config *cluster_config(cqlmux_mock *m, int node) {
   return c;
 }
 
+/* A session on `c` (which it frees), connected. */
 static inline cqlmux_session *connect_session(cqlmux_config *c) {
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "connect: %s", cqlmux_future_error_message(f));
-  cqlmux_future_free(f);
-  return s;
+  return session_fixture_connect(c);
 }
 
 /* The session's view of the host at `address` (false when absent). */
