@@ -51,8 +51,11 @@ void cqlmux_metrics_latency_from(const cqlmux_histogram_snapshot *h, cqlmux_late
 }
 
 static void add_connection(const cqlmux_pool_slot *slot, cqlmux_metrics *out) {
-  if (!slot->conn) return;
-  const cqlmux_conn_stats *st = cqlmux_connection_stats(slot->conn);
+  /* acquire: pairs with the release that published the connection. */
+  cqlmux_connection *conn = atomic_load_explicit(&((cqlmux_pool_slot *)slot)->conn,
+                                                 memory_order_acquire);
+  if (!conn) return;
+  const cqlmux_conn_stats *st = cqlmux_connection_stats(conn);
   /* relaxed: statistics; see struct cqlmux_conn_stats. */
   out->in_flight += atomic_load_explicit(&st->in_flight, memory_order_relaxed);
   out->queued += atomic_load_explicit(&st->queued, memory_order_relaxed);

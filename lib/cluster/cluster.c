@@ -220,7 +220,8 @@ void cqlmux_cluster_use_keyspace(cqlmux_cluster *c, const char *keyspace) {
     if (!h->has_pool) continue;
     pthread_mutex_lock(&h->pool.lock);
     for (unsigned j = 0; j < h->pool.max; j++)
-      if (h->pool.slots[j].conn) cqlmux_connection_use_keyspace(h->pool.slots[j].conn, keyspace);
+      if (cqlmux_pool_slot_conn(&h->pool.slots[j]))
+        cqlmux_connection_use_keyspace(cqlmux_pool_slot_conn(&h->pool.slots[j]), keyspace);
     pthread_mutex_unlock(&h->pool.lock);
   }
   pthread_mutex_unlock(&c->lock);

@@ -98,16 +98,19 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
     atomic_store_explicit(&p->used_slots, index + 1, memory_order_relaxed);
   slot->state = CQLMUX_SLOT_OPENING;
   slot->growth = growth;
-  if (slot->conn) {
+  if (cqlmux_pool_slot_conn(slot)) {
     slot->start_pending = true;
     return;
   }
   cqlmux_cluster *c = p->cluster;
   char name[64];
   tls_name(p->host, name, sizeof name);
+  cqlmux_connection *conn = NULL;
   int rc = cqlmux_connection_new(cqlmux_runtime_next_loop(c->cfg.runtime), settings_of(p),
                                  &pool_events, slot, &p->host->endpoint,
-                                 p->host->tls_name[0] ? p->host->tls_name : name, &slot->conn);
+                                 p->host->tls_name[0] ? p->host->tls_name : name, &conn);
+  /* release: a metrics reader that sees the pointer sees the object. */
+  if (rc == CQLMUX_OK) atomic_store_explicit(&slot->conn, conn, memory_order_release);
   if (rc != CQLMUX_OK) {
     slot->state = CQLMUX_SLOT_EMPTY;
     slot->growth = false;
@@ -117,7 +120,7 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
   }
   char keyspace[256];
   cqlmux_cluster_keyspace(c, keyspace, sizeof keyspace);
-  if (keyspace[0]) cqlmux_connection_use_keyspace(slot->conn, keyspace);
+  if (keyspace[0]) cqlmux_connection_use_keyspace(cqlmux_pool_slot_conn(slot), keyspace);
   slot->start_pending = true;
 }
 
@@ -141,9 +144,9 @@ static void flush_deferred(cqlmux_pool *p) {
     }
     pthread_mutex_unlock(&p->lock);
     if (!slot) return;
-    cqlmux_loop *loop = cqlmux_connection_loop(slot->conn);
+    cqlmux_loop *loop = cqlmux_connection_loop(cqlmux_pool_slot_conn(slot));
     if (fresh)
-      cqlmux_connection_start(slot->conn);
+      cqlmux_connection_start(cqlmux_pool_slot_conn(slot));
     else
       cqlmux_loop_post(loop, start ? &slot->open_task : &slot->close_task);
   }
@@ -158,7 +161,7 @@ static void on_open_task(cqlmux_task *task, int status) {
     pthread_mutex_unlock(&slot->pool->lock);
     return;
   }
-  cqlmux_connection_restart(slot->conn, cqlmux_cluster_version(slot->pool->cluster));
+  cqlmux_connection_restart(cqlmux_pool_slot_conn(slot), cqlmux_cluster_version(slot->pool->cluster));
 }
 
 void cqlmux_pool_start(cqlmux_pool *p) {
@@ -294,8 +297,8 @@ static cqlmux_pool_slot *least_loaded(cqlmux_pool *p, const cqlmux_connection *a
     cqlmux_pool_slot *slot = &p->slots[i];
     if (!slot_ready(slot)) continue;
     (*ready)++;
-    if (slot->conn == avoid) continue;
-    unsigned load = cqlmux_connection_load(slot->conn);
+    if (cqlmux_pool_slot_conn(slot) == avoid) continue;
+    unsigned load = cqlmux_connection_load(cqlmux_pool_slot_conn(slot));
     if (!best || load < *best_load) best = slot, *best_load = load;
   }
   return best;
@@ -310,7 +313,7 @@ static cqlmux_pool_slot *from_start(cqlmux_pool *p, const cqlmux_connection *avo
     cqlmux_pool_slot *slot = &p->slots[(start + i) % n];
     if (!slot_ready(slot)) continue;
     (*ready)++;
-    if (!chosen && slot->conn != avoid) chosen = slot;
+    if (!chosen && cqlmux_pool_slot_conn(slot) != avoid) chosen = slot;
   }
   return chosen;
 }
@@ -338,9 +341,9 @@ cqlmux_connection *cqlmux_pool_pick(cqlmux_pool *p, const cqlmux_connection *avo
   /* Least loaded: the best is saturated, so all are. Otherwise the chosen
    * one stands for the rest (they are loaded in turn). */
   if (p->cluster->cfg.selection != CQLMUX_SELECT_LEAST_LOADED)
-    load = cqlmux_connection_load(slot->conn);
+    load = cqlmux_connection_load(cqlmux_pool_slot_conn(slot));
   if (load >= settings_of(p)->high_watermark) grow(p, ready);
-  return slot->conn;
+  return cqlmux_pool_slot_conn(slot);
 }
 
 /* ================================================================ outcomes */
@@ -452,7 +455,7 @@ static void on_closed(cqlmux_connection *conn, int error, const char *message, v
  * connection's loop thread. True when closed. */
 static bool close_if_idle(cqlmux_pool_slot *slot, bool only_above_core) {
   cqlmux_pool *p = slot->pool;
-  if (cqlmux_connection_load(slot->conn) != 0) return false;
+  if (cqlmux_connection_load(cqlmux_pool_slot_conn(slot)) != 0) return false;
   pthread_mutex_lock(&p->lock);
   bool close = slot->state == CQLMUX_SLOT_READY &&
                (!only_above_core ||
@@ -466,7 +469,7 @@ static bool close_if_idle(cqlmux_pool_slot *slot, bool only_above_core) {
   pthread_mutex_unlock(&p->lock);
   /* A request admitted just now reaches a closed connection: it fails as
    * not sent and its session sends it elsewhere. */
-  if (close) cqlmux_connection_close(slot->conn, CQLMUX_OK, "idle connection closed");
+  if (close) cqlmux_connection_close(cqlmux_pool_slot_conn(slot), CQLMUX_OK, "idle connection closed");
   return close;
 }
 
@@ -474,13 +477,13 @@ static void on_idle_tick(cqlmux_timer *timer, int status) {
   cqlmux_pool_slot *slot = timer->user_data;
   cqlmux_pool *p = slot->pool;
   if (status != CQLMUX_OK) return;
-  cqlmux_loop *loop = cqlmux_connection_loop(slot->conn);
+  cqlmux_loop *loop = cqlmux_connection_loop(cqlmux_pool_slot_conn(slot));
   uint64_t now = cqlmux_loop_now_us(loop);
   /* relaxed: a statistic compared with its previous value. */
   unsigned admitted =
-      atomic_load_explicit(&cqlmux_connection_stats(slot->conn)->admitted, memory_order_relaxed);
+      atomic_load_explicit(&cqlmux_connection_stats(cqlmux_pool_slot_conn(slot))->admitted, memory_order_relaxed);
   bool closing_pool = !p->open;
-  if (admitted != slot->last_admitted || cqlmux_connection_load(slot->conn) != 0) {
+  if (admitted != slot->last_admitted || cqlmux_connection_load(cqlmux_pool_slot_conn(slot)) != 0) {
     slot->last_admitted = admitted;
     slot->idle_since_us = now;
   } else if (closing_pool || now - slot->idle_since_us >= p->cluster->cfg.idle_timeout_us) {
@@ -496,7 +499,7 @@ static void on_close_task(cqlmux_task *task, int status) {
   pthread_mutex_unlock(&slot->pool->lock);
   if (status != CQLMUX_OK) return;
   if (!close_if_idle(slot, false))
-    cqlmux_loop_timer_start(cqlmux_connection_loop(slot->conn), &slot->idle_timer,
+    cqlmux_loop_timer_start(cqlmux_connection_loop(cqlmux_pool_slot_conn(slot)), &slot->idle_timer,
                             DRAIN_CHECK_US);
 }
 
@@ -533,7 +536,7 @@ unsigned cqlmux_pool_in_flight(const cqlmux_pool *p) {
     const cqlmux_pool_slot *slot = &p->slots[i];
     if (!slot_ready(slot)) continue;
     /* relaxed: a gauge. */
-    n += atomic_load_explicit(&cqlmux_connection_stats(slot->conn)->in_flight,
+    n += atomic_load_explicit(&cqlmux_connection_stats(cqlmux_pool_slot_conn(slot))->in_flight,
                               memory_order_relaxed);
   }
   return n;
@@ -541,7 +544,7 @@ unsigned cqlmux_pool_in_flight(const cqlmux_pool *p) {
 
 void cqlmux_pool_destroy(cqlmux_pool *p) {
   if (!p->slots) return;
-  for (unsigned i = 0; i < p->max; i++) cqlmux_connection_free(p->slots[i].conn);
+  for (unsigned i = 0; i < p->max; i++) cqlmux_connection_free(cqlmux_pool_slot_conn(&p->slots[i]));
   cqlmux_mem_free(p->cluster->alloc, p->slots);
   p->slots = NULL;
   pthread_mutex_destroy(&p->lock);

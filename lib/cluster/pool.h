@@ -47,7 +47,10 @@ typedef enum cqlmux_slot_state {
 
 typedef struct cqlmux_pool_slot {
   struct cqlmux_pool *pool;
-  cqlmux_connection *conn;      /* created on first open, reused after */
+  /* Created on first open (under the lock), reused after, freed with the
+   * pool. Atomic because metrics read it for any slot; submitters read it
+   * after `ready` (acquire) and use the relaxed cqlmux_pool_slot_conn. */
+  _Atomic(cqlmux_connection *) conn;
   atomic_bool ready;            /* submitters may pick it */
   cqlmux_slot_state state;      /* under pool lock */
   bool growth;                  /* opened by a scale-up */
@@ -87,6 +90,13 @@ typedef struct cqlmux_pool {
   /* Counters for the metrics (relaxed). */
   atomic_ulong scale_ups, scale_downs, reconnects;
 } cqlmux_pool;
+
+/* The slot's connection, or NULL before its first open. Any thread. */
+static inline cqlmux_connection *cqlmux_pool_slot_conn(const cqlmux_pool_slot *slot) {
+  /* relaxed: published before `ready` is set (release), and a reader that
+   * did not see `ready` only reads statistics through it, which are atomic. */
+  return atomic_load_explicit(&((cqlmux_pool_slot *)slot)->conn, memory_order_relaxed);
+}
 
 /* Prepares a pool (nothing opened); NOMEM. Any thread. */
 int cqlmux_pool_init(cqlmux_pool *p, cqlmux_cluster *cluster, cqlmux_host *host, unsigned core,

@@ -56,7 +56,7 @@ static inline cqlmux_connection *session_fixture_only_connection(cqlmux_session 
   cr_assert_eq(l->count, 1);
   cr_assert(l->hosts[0]->has_pool);
   cr_assert_eq(cqlmux_pool_ready(&l->hosts[0]->pool), 1);
-  return l->hosts[0]->pool.slots[0].conn;
+  return cqlmux_pool_slot_conn(&l->hosts[0]->pool.slots[0]);
 }
 
 #endif
