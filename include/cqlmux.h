@@ -390,8 +390,9 @@ CQLMUX_API int cqlmux_future_error(const cqlmux_future *future);
 
 /* A description of the error the future completed with (the server's or
  * connection's message when there was one, else cqlmux_strerror() of the
- * code); NULL while pending, on success, or for NULL. Owned by the future:
- * valid until cqlmux_future_free(). */
+ * code); NULL while pending, on success, or for NULL. For CQLMUX_ERR_SERVER
+ * it reads "Cassandra error 0x2200 (invalid query): <the server's
+ * message>". Owned by the future: valid until cqlmux_future_free(). */
 CQLMUX_API const char *cqlmux_future_error_message(const cqlmux_future *future);
 
 /*
