@@ -75,7 +75,10 @@ static const char *find_password(const query_options *o, char *buffer, size_t ca
 /* Applies the options to a config; a setter's refusal is a usage error. */
 static void configure(const query_options *o, cqlmux_config *config) {
   char prompted[1024];
-  int rc = cqlmux_config_set_contact_points(config, o->hosts);
+  /* Failures reach the user through report_failure, once; the library's
+   * own warnings (a refused connection ...) would only repeat them. */
+  int rc = cqlmux_config_set_log_level(config, CQLMUX_LOG_ERROR);
+  rc = rc ? rc : cqlmux_config_set_contact_points(config, o->hosts);
   rc = rc ? rc : cqlmux_config_set_port(config, o->port);
   rc = rc ? rc : cqlmux_config_set_protocol_version(config, o->protocol);
   if (o->keyspace && !rc) rc = cqlmux_config_set_keyspace(config, o->keyspace);
