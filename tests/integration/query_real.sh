@@ -137,6 +137,41 @@ auth() {
     -u "$user" "SELECT 1"
   if grep -q 'not-the-password' "$work/err"; then fail "the password stays out of messages"; else
     pass "the password stays out of messages"; fi
+  # A terminal (a pseudo-terminal here): the prompt, with echo off.
+  if CQLMUX_QUERY_ARGS="-H $host -P $port --ca $ca -u $user" python3 - "$query" "$password" \
+    >"$work/out" 2>&1 <<'PY'; then
+import os, pty, signal, sys
+signal.alarm(60)  # a prompt that never ends fails the test instead of hanging it
+query, password = sys.argv[1], sys.argv[2].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.pop("CQLMUX_PASSWORD", None)
+    args = os.environ["CQLMUX_QUERY_ARGS"].split()
+    os.execv(query, [query] + args + ["-o", "json", "SELECT count(*) FROM system.local"])
+seen = b""
+while b"Password: " not in seen:
+    chunk = os.read(fd, 256)
+    if not chunk:
+        sys.exit("no prompt: %r" % seen)
+    seen += chunk
+os.write(fd, password + b"\n")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:  # EIO: the child closed the terminal
+        break
+    if not chunk:
+        break
+    seen += chunk
+status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+print(repr(seen))
+sys.exit(0 if status == 0 and password not in seen and b'{"count":"1"}' in seen else 1)
+PY
+    pass "password prompt on a terminal, not echoed"
+  else
+    fail "password prompt on a terminal, not echoed"
+    cat "$work/out"
+  fi
   # setsid: no controlling terminal, so no prompt is possible
   status "no password and no terminal: exit 2" 2 'CQLMUX_PASSWORD' \
     env -u CQLMUX_PASSWORD setsid "$query" -H "$host" -P "$port" --ca "$ca" -u "$user" \

@@ -23,9 +23,11 @@ int password_prompt(const char *prompt, char *buffer, size_t capacity) {
     sigaddset(&block, SIGTSTP);
     sigaddset(&block, SIGQUIT);
     sigprocmask(SIG_BLOCK, &block, &old);
-    fputs(prompt, tty);
-    fflush(tty);
+    /* Echo goes off before the prompt shows: TCSAFLUSH drops only what was
+     * typed ahead of it, never the answer to it. */
     if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+      fputs(prompt, tty);
+      fflush(tty);
       if (fgets(buffer, (int)capacity, tty)) {
         buffer[strcspn(buffer, "\r\n")] = '\0';
         rc = 0;
