@@ -26,7 +26,9 @@ fail() {
   printf 'not ok %d - %s\n' "$tests" "$1"
 }
 
-q() { "$query" -H "$host" -P "$port" "$@"; }
+# Schema changes can take many seconds on a loaded CI machine: a timeout
+# well above the library's default 12 s keeps that from failing the test.
+q() { "$query" -H "$host" -P "$port" --timeout 120 "$@"; }
 
 # same NAME EXPECTED-FILE CMD...: the command succeeds and prints exactly
 # the expected file.
