@@ -55,8 +55,12 @@ static void add_civil_date(strbuf *sb, int64_t days_since_epoch) {
 }
 
 void scalar_timestamp(strbuf *sb, int64_t ms) {
-  int64_t days = floor_div(ms, MS_PER_DAY);
-  int64_t ms_of_day = ms - days * MS_PER_DAY;
+  /* days * MS_PER_DAY would overflow near INT64_MIN: floor by the remainder */
+  int64_t days = ms / MS_PER_DAY, ms_of_day = ms % MS_PER_DAY;
+  if (ms_of_day < 0) {
+    ms_of_day += MS_PER_DAY;
+    days--;
+  }
   add_civil_date(sb, days);
   strbuf_addf(sb, "T%02lld:%02lld:%02lld.%03lldZ", (long long)(ms_of_day / 3600000),
               (long long)(ms_of_day / 60000 % 60), (long long)(ms_of_day / 1000 % 60),
