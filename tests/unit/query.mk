@@ -9,14 +9,14 @@ tests_unit_test_query_scalar_SOURCES = tests/unit/test_query_scalar.c tools/quer
 	tools/query/strbuf.c
 tests_unit_test_query_scalar_CPPFLAGS = $(QUERY_TEST_CPPFLAGS)
 tests_unit_test_query_scalar_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_query_scalar_LDADD = $(CRITERION_LIBS) -lm
+tests_unit_test_query_scalar_LDADD = $(TEST_LDADD) -lm
 
 check_PROGRAMS += tests/unit/test_query_split
 TESTS += tests/unit/test_query_split
 tests_unit_test_query_split_SOURCES = tests/unit/test_query_split.c tools/query/split.c
 tests_unit_test_query_split_CPPFLAGS = $(QUERY_TEST_CPPFLAGS)
 tests_unit_test_query_split_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_query_split_LDADD = $(CRITERION_LIBS)
+tests_unit_test_query_split_LDADD = $(TEST_LDADD)
 
 check_PROGRAMS += tests/unit/test_query_render
 TESTS += tests/unit/test_query_render
