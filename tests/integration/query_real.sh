@@ -191,5 +191,6 @@ auth) auth ;;
 *) echo "usage: $0 plain|auth" >&2; exit 2 ;;
 esac
 echo "1..$tests"
-[ "$failures" -eq 0 ] && echo "query_real: all $tests passed" || echo "query_real: $failures of $tests FAILED"
+if [ "$failures" -eq 0 ]; then echo "query_real: all $tests passed"; else
+  echo "query_real: $failures of $tests FAILED"; fi
 [ "$failures" -eq 0 ]

@@ -84,12 +84,14 @@ static void configure(const query_options *o, cqlmux_config *config) {
   if (o->keyspace && !rc) rc = cqlmux_config_set_keyspace(config, o->keyspace);
   if (o->lz4 && !rc) rc = cqlmux_config_set_compression(config, CQLMUX_COMPRESSION_LZ4);
   if (o->user && !rc) {
-    rc = cqlmux_config_set_credentials(config, o->user, find_password(o, prompted, sizeof prompted));
+    const char *password = find_password(o, prompted, sizeof prompted);
+    rc = cqlmux_config_set_credentials(config, o->user, password);
     memset(prompted, 0, sizeof prompted); /* the config keeps its own copy */
   }
   if (o->tls && !rc) rc = cqlmux_config_set_tls(config, 1, o->ca_file);
   if (o->tls_insecure && !rc) rc = cqlmux_config_set_tls_verify(config, 0, 0);
-  if (o->cert_file && !rc) rc = cqlmux_config_set_tls_client_cert(config, o->cert_file, o->key_file);
+  if (o->cert_file && !rc)
+    rc = cqlmux_config_set_tls_client_cert(config, o->cert_file, o->key_file);
   if (o->timeout_ms && !rc) rc = cqlmux_config_set_request_timeout(config, o->timeout_ms);
   if (o->timeout_ms && !rc) rc = cqlmux_config_set_connect_timeout(config, o->timeout_ms);
   if (rc) {

@@ -162,7 +162,8 @@ void options_parse(query_options *o, int argc, char **argv) {
     parse_option(o, opt, optarg);
   if (!o->cert_file != !o->key_file) usage_error("--cert and --key go together", NULL);
   if (o->password && !o->user) usage_error("a password needs --user", NULL);
-  if (o->file && optind < argc) usage_error("statements come from --file or the arguments, not both", NULL);
+  if (o->file && optind < argc)
+    usage_error("statements come from --file or the arguments, not both", NULL);
   o->statements = argv + optind;
   o->statement_count = argc - optind;
 }

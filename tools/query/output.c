@@ -202,7 +202,8 @@ static void print_table(const output *o) {
   }
   fputc('\n', o->out);
   for (size_t r = 0; r < o->rows; r++) {
-    for (size_t c = 0; c < o->columns; c++) print_cell(o, o->cells[r * o->columns + c], c, widths[c]);
+    for (size_t c = 0; c < o->columns; c++)
+      print_cell(o, o->cells[r * o->columns + c], c, widths[c]);
     fputc('\n', o->out);
   }
   fprintf(o->out, "\n(%zu rows)\n", o->rows);

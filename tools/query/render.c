@@ -62,14 +62,25 @@ static int add_number_text(strbuf *sb, const cqlmux_value *v, number_text_fn fn)
   return rc;
 }
 
+/* tinyint, smallint, int, bigint, counter: read at their width, printed
+ * as one int64. */
 static int add_int(strbuf *sb, const cqlmux_value *v, cqlmux_type kind) {
+  int8_t i8;
+  int16_t i16;
+  int32_t i32;
   int64_t i64 = 0;
   int rc;
   switch (kind) {
-  case CQLMUX_TYPE_TINYINT: { int8_t x; if ((rc = cqlmux_value_as_int8(v, &x)) == 0) i64 = x; break; }
-  case CQLMUX_TYPE_SMALLINT: { int16_t x; if ((rc = cqlmux_value_as_int16(v, &x)) == 0) i64 = x; break; }
-  case CQLMUX_TYPE_INT: { int32_t x; if ((rc = cqlmux_value_as_int32(v, &x)) == 0) i64 = x; break; }
-  default: rc = cqlmux_value_as_int64(v, &i64); break; /* bigint, counter */
+  case CQLMUX_TYPE_TINYINT:
+    if ((rc = cqlmux_value_as_int8(v, &i8)) == 0) i64 = i8;
+    break;
+  case CQLMUX_TYPE_SMALLINT:
+    if ((rc = cqlmux_value_as_int16(v, &i16)) == 0) i64 = i16;
+    break;
+  case CQLMUX_TYPE_INT:
+    if ((rc = cqlmux_value_as_int32(v, &i32)) == 0) i64 = i32;
+    break;
+  default: rc = cqlmux_value_as_int64(v, &i64); break;
   }
   if (rc == CQLMUX_OK) strbuf_addf(sb, "%lld", (long long)i64);
   return rc;

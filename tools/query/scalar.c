@@ -80,7 +80,8 @@ void scalar_time(strbuf *sb, int64_t ns) {
 /* Appends amount / unit_size with its suffix when that is non-zero, and
  * returns what is left. */
 static uint64_t add_unit(strbuf *sb, uint64_t amount, uint64_t unit_size, const char *suffix) {
-  if (amount >= unit_size) strbuf_addf(sb, "%llu%s", (unsigned long long)(amount / unit_size), suffix);
+  if (amount >= unit_size)
+    strbuf_addf(sb, "%llu%s", (unsigned long long)(amount / unit_size), suffix);
   return amount % unit_size;
 }
 
