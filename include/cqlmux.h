@@ -452,8 +452,9 @@ CQLMUX_API int cqlmux_future_error(const cqlmux_future *future);
 
 /* A description of the error the future completed with (the server's or
  * connection's message when there was one, else cqlmux_strerror() of the
- * code); NULL while pending, on success, or for NULL. Owned by the future:
- * valid until cqlmux_future_free(). */
+ * code); NULL while pending, on success, or for NULL. For CQLMUX_ERR_SERVER
+ * it reads "Cassandra error 0x2200 (invalid query): <the server's
+ * message>". Owned by the future: valid until cqlmux_future_free(). */
 CQLMUX_API const char *cqlmux_future_error_message(const cqlmux_future *future);
 
 /*
@@ -761,7 +762,7 @@ CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
  * uuid, timeuuid    bind_uuid                      as_uuid
  * inet              bind_inet                      as_inet
  * duration          bind_duration                  as_duration
- * varint            bind_varint, _varint_bytes     as_varint, as_varint_bytes
+ * varint            bind_varint, _varint_bytes     as_varint, _varint_bytes, _varint_string
  * decimal           bind_decimal, _decimal_int64   as_decimal, as_decimal_string
  * composites        bind_builder                   cqlmux_value_iterate
  * any               bind_serialized                cqlmux_value.data / length
@@ -893,6 +894,13 @@ CQLMUX_API int cqlmux_value_as_decimal(const cqlmux_value *v, const uint8_t **un
  * digits. */
 CQLMUX_API int cqlmux_value_as_decimal_string(const cqlmux_value *v, char *buffer,
                                               size_t capacity, size_t *length);
+/* varint as its exact decimal text ("-170141183460469231731687303715884105728"),
+ * whatever its size, NUL-terminated into buffer[0..capacity); *length gets
+ * the text's length without the NUL. Too small a capacity is
+ * CQLMUX_ERR_BUFFER_TOO_SMALL with *length set to a capacity that is enough
+ * (buffer untouched). 64 bytes hold any varint of up to 40 digits. */
+CQLMUX_API int cqlmux_value_as_varint_string(const cqlmux_value *v, char *buffer,
+                                             size_t capacity, size_t *length);
 
 /* ---- composite values ---------------------------------------------------- */
 

@@ -26,3 +26,20 @@ bench-cassandra: tools/cqlmux-bench$(EXEEXT)
 	$(SHELL) $(srcdir)/tools/bench/run-matrix.sh --bench tools/cqlmux-bench --cassandra \
 	  --doc $(srcdir)/doc
 .PHONY: bench bench-cassandra
+
+# cqlmux-query (issue 17): runs CQL and prints rows as a table, CSV or JSON.
+# A plain user of the library: it links the installed shared library and
+# includes nothing but <cqlmux.h>.
+bin_PROGRAMS += tools/cqlmux-query
+tools_cqlmux_query_SOURCES = tools/query/main.c tools/query/options.c tools/query/options.h \
+	tools/query/output.c tools/query/output.h tools/query/password.c tools/query/password.h \
+	$(QUERY_FORMAT_SOURCES)
+tools_cqlmux_query_LDADD = lib/libcqlmux.la
+# Its manual. man1_MANS rather than dist_man1_MANS, which doc/local.mk
+# owns for the other tools' pages; the page is distributed through EXTRA_DIST.
+man1_MANS = doc/cqlmux-query.1
+EXTRA_DIST += doc/cqlmux-query.1
+# The value formatting, which the unit tests link as well.
+QUERY_FORMAT_SOURCES = tools/query/render.c tools/query/render.h tools/query/scalar.c \
+	tools/query/scalar.h tools/query/split.c tools/query/split.h tools/query/strbuf.c \
+	tools/query/strbuf.h

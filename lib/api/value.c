@@ -261,21 +261,19 @@ int cqlmux_value_as_decimal(const cqlmux_value *v, const uint8_t **unscaled, siz
  * sized for the actual text is enough. */
 #define DECIMAL_LOCAL 256
 
-int cqlmux_value_as_decimal_string(const cqlmux_value *v, char *buffer, size_t capacity,
-                                   size_t *length) {
-  cqlmux_decimal d;
-  if (!length) return CQLMUX_ERR_INVALID_ARGUMENT;
-  int rc = decimal_of(v, buffer, &d);
-  if (rc) return rc;
-  size_t worst = cqlmux_decimal_string_max(d.unscaled.len);
-  if (capacity >= worst) return cqlmux_decimal_to_string(&d, buffer, capacity, length);
+/* Formats d into the caller's buffer, or says how much room it needs. */
+static int decimal_text(const cqlmux_decimal *d, char *buffer, size_t capacity,
+                        size_t *length) {
+  size_t worst = cqlmux_decimal_string_max(d->unscaled.len);
+  if (capacity >= worst) return cqlmux_decimal_to_string(d, buffer, capacity, length);
   if (worst > DECIMAL_LOCAL) {
     *length = worst;
     return CQLMUX_ERR_BUFFER_TOO_SMALL;
   }
   char local[DECIMAL_LOCAL];
   size_t n;
-  if ((rc = cqlmux_decimal_to_string(&d, local, sizeof local, &n))) return rc;
+  int rc = cqlmux_decimal_to_string(d, local, sizeof local, &n);
+  if (rc) return rc;
   if (n >= capacity) {
     *length = n + 1;
     return CQLMUX_ERR_BUFFER_TOO_SMALL;
@@ -283,6 +281,25 @@ int cqlmux_value_as_decimal_string(const cqlmux_value *v, char *buffer, size_t c
   memcpy(buffer, local, n + 1);
   *length = n;
   return CQLMUX_OK;
+}
+
+int cqlmux_value_as_decimal_string(const cqlmux_value *v, char *buffer, size_t capacity,
+                                   size_t *length) {
+  cqlmux_decimal d;
+  if (!length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  int rc = decimal_of(v, buffer, &d);
+  return rc ? rc : decimal_text(&d, buffer, capacity, length);
+}
+
+/* A varint is a decimal of scale 0, which formats as plain digits. */
+int cqlmux_value_as_varint_string(const cqlmux_value *v, char *buffer, size_t capacity,
+                                  size_t *length) {
+  cqlmux_bytes b;
+  cqlmux_decimal d = {0};
+  if (!length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  int rc = typed_bytes(v, buffer, KINDS(CQLMUX_TYPE_VARINT), &b);
+  if (rc || (rc = cqlmux_value_get_varint_raw(b, &d.unscaled))) return rc;
+  return decimal_text(&d, buffer, capacity, length);
 }
 
 /* ------------------------------------------------------------ iterators */

@@ -41,3 +41,9 @@ tests_integration_test_values_real_SOURCES = tests/integration/test_values_real.
 tests_integration_test_values_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_values_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_values_real_LDADD = $(TEST_LDADD)
+
+# cqlmux-query against the real Cassandra (tools/test-all runs it in the
+# single-node and auth+TLS phases), compared exactly with these files.
+EXTRA_DIST += tests/integration/query_real.sh tests/integration/query/all-types.cql \
+	tests/integration/query/all-types.json tests/integration/query/some-types.csv \
+	tests/integration/query/some-types.table

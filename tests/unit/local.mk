@@ -12,3 +12,4 @@ include tests/unit/proto_values.mk
 include tests/unit/runtime.mk
 include tests/unit/values_api.mk
 include tests/unit/metrics.mk
+include tests/unit/query.mk

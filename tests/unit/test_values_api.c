@@ -14,88 +14,10 @@
 #include "proto/response.h"
 #include "proto/types.h"
 #include "proto/values.h"
+#include "unit/value_table.h"
 
 #define S(lit) ((cqlmux_slice){(const uint8_t *)(lit), sizeof(lit) - 1})
 #define N(id) cqlmux_type_native(id)
-#define MAX_COLUMNS 48
-
-/* ------------------------------------------------------------ fixture */
-
-/* One row of columns, each cell from its own builder (or given raw). */
-typedef struct table {
-  cqlmux_arena arena; /* type trees */
-  int n;
-  cqlmux_column_spec cols[MAX_COLUMNS];
-  cqlmux_bytes cells[MAX_COLUMNS];
-  cqlmux_builder *builders[MAX_COLUMNS];
-  cqlmux_result *result;
-} table;
-
-static void table_init(table *t) {
-  memset(t, 0, sizeof *t);
-  cqlmux_arena_init(&t->arena, NULL, NULL, 0);
-}
-
-static void add_spec(table *t, const char *name, const cqlmux_typedesc *type) {
-  cr_assert_lt(t->n, MAX_COLUMNS);
-  cr_assert_not_null(type);
-  t->cols[t->n] = (cqlmux_column_spec){S("ks"), S("t"), cqlmux_slice_from_cstr(name), type};
-}
-
-/* A column whose cell the returned builder will hold. */
-static cqlmux_builder *column(table *t, const char *name, const cqlmux_typedesc *type) {
-  add_spec(t, name, type);
-  cqlmux_builder *b = cqlmux_builder_new();
-  cr_assert_not_null(b);
-  t->builders[t->n++] = b;
-  return b;
-}
-
-static void column_raw(table *t, const char *name, const cqlmux_typedesc *type,
-                       cqlmux_bytes cell) {
-  add_spec(t, name, type);
-  t->cells[t->n++] = cell;
-}
-
-/* Encodes the row as a ROWS body for `version` and decodes it into a
- * result the way a session does. */
-static const cqlmux_result *table_result(table *t, uint8_t version) {
-  for (int i = 0; i < t->n; i++) {
-    if (!t->builders[i]) continue;
-    const uint8_t *data;
-    int32_t len;
-    int rc = cqlmux_builder_serialized(t->builders[i], &data, &len);
-    cr_assert_eq(rc, CQLMUX_OK, "column %d: %s", i, cqlmux_strerror(rc));
-    t->cells[i] = (cqlmux_bytes){data, len};
-  }
-  cqlmux_rows_metadata m = {CQLMUX_ROWS_FLAG_GLOBAL_TABLES_SPEC, t->n, {NULL, -1}, {NULL, 0},
-                            S("ks"), S("t"), t->cols};
-  cqlmux_wbuf body;
-  cqlmux_wbuf_init(&body, NULL, 0);
-  cqlmux_rows_encode(&body, version, &m, 1, t->cells);
-  cr_assert_eq(body.error, CQLMUX_OK);
-  t->result = calloc(1, sizeof *t->result);
-  cr_assert_not_null(t->result);
-  cqlmux_result_init(t->result, NULL);
-  int rc = cqlmux_result_fill(t->result, version, CQLMUX_OP_RESULT, body.data, body.len, NULL);
-  cr_assert_eq(rc, CQLMUX_OK, "fill: %s", cqlmux_strerror(rc));
-  cqlmux_wbuf_free(&body); /* the result holds its own copy */
-  return t->result;
-}
-
-static void table_free(table *t) {
-  for (int i = 0; i < t->n; i++) cqlmux_builder_free(t->builders[i]);
-  if (t->result) cqlmux_result_clear(t->result);
-  free(t->result);
-  cqlmux_arena_free(&t->arena);
-}
-
-static cqlmux_value value_at(const cqlmux_result *r, size_t col) {
-  cqlmux_value v;
-  cr_assert_eq(cqlmux_result_get_value(r, 0, col, &v), CQLMUX_OK);
-  return v;
-}
-
 static cqlmux_value next_elem(cqlmux_iterator *it) {
   cqlmux_value e;
   int rc = cqlmux_iterator_next(it, &e);
@@ -967,5 +889,51 @@ Test(values_api, decimal_string_fits_the_callers_buffer_or_says_how_much) {
                CQLMUX_ERR_BUFFER_TOO_SMALL);
   cr_assert_eq(n, 8, "the text and its NUL");
   cr_assert_eq(tiny[0], 'x', "untouched");
+  table_free(&t);
+}
+
+Test(values_api, varint_string_is_exact_at_any_size) {
+  static const uint8_t min_i128[16] = {0x80};
+  static const uint8_t minus_one[1] = {0xff};
+  static const uint8_t padded_zero[3] = {0, 0, 0};
+  table t;
+  table_init(&t);
+  cqlmux_builder_add_varint_bytes(column(&t, "big", N(CQLMUX_TYPE_VARINT)), big_varint,
+                                  sizeof big_varint);
+  cqlmux_builder_add_varint_bytes(column(&t, "min", N(CQLMUX_TYPE_VARINT)), min_i128,
+                                  sizeof min_i128);
+  cqlmux_builder_add_varint_bytes(column(&t, "m1", N(CQLMUX_TYPE_VARINT)), minus_one, 1);
+  cqlmux_builder_add_varint_bytes(column(&t, "zero", N(CQLMUX_TYPE_VARINT)), padded_zero, 3);
+  cqlmux_builder_add_int32(column(&t, "int", N(CQLMUX_TYPE_INT)), 7);
+  cqlmux_builder_add_null(column(&t, "null", N(CQLMUX_TYPE_VARINT)));
+  const cqlmux_result *r = table_result(&t, 5);
+  char text[64], tiny[8];
+  size_t n = 0;
+  cqlmux_value v = value_at(r, 0);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n), CQLMUX_OK);
+  cr_assert_str_eq(text, "123456789012345678901234567890");
+  cr_assert_eq(n, 30);
+  /* the too-small path is decimal_string's, tested above */
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, tiny, sizeof tiny, &n),
+               CQLMUX_ERR_BUFFER_TOO_SMALL);
+  cr_assert_eq(n, 31, "the text and its NUL");
+  v = value_at(r, 1);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n), CQLMUX_OK);
+  cr_assert_str_eq(text, "-170141183460469231731687303715884105728");
+  v = value_at(r, 2);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n), CQLMUX_OK);
+  cr_assert_str_eq(text, "-1");
+  v = value_at(r, 3);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n), CQLMUX_OK);
+  cr_assert_str_eq(text, "0");
+  cr_assert_eq(n, 1);
+  v = value_at(r, 4);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n),
+               CQLMUX_ERR_TYPE_MISMATCH);
+  v = value_at(r, 5);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, &n),
+               CQLMUX_ERR_NULL_VALUE);
+  cr_assert_eq(cqlmux_value_as_varint_string(&v, text, sizeof text, NULL),
+               CQLMUX_ERR_INVALID_ARGUMENT);
   table_free(&t);
 }
