@@ -102,7 +102,8 @@ static int decode_tokens(const cqlmux_allocator *alloc, const cqlmux_rows *rows,
   if (!d->tokens) return CQLMUX_ERR_NOMEM;
   cqlmux_bytes e;
   const cqlmux_typedesc *et;
-  while (cqlmux_value_iter_next(&it, &e, &et) == CQLMUX_OK && d->token_count < n) {
+  /* next returns 1 per element (0 at the end), not CQLMUX_OK. */
+  while (cqlmux_value_iter_next(&it, &e, &et) == 1 && d->token_count < n) {
     cqlmux_slice s;
     char text[32];
     if (cqlmux_value_get_text(e, &s) != CQLMUX_OK || s.len == 0 || s.len >= sizeof text) continue;
