@@ -22,7 +22,8 @@ check_PROGRAMS += tests/integration/test_codec_real
 INTEGRATION_TESTS += tests/integration/test_codec_real
 tests_integration_test_codec_real_SOURCES = tests/integration/test_codec_real.c \
 	tests/integration/raw_client.c tests/integration/raw_client.h \
-	tests/integration/codec_rows.c tests/integration/codec_rows.h
+	tests/integration/codec_rows.c tests/integration/codec_rows.h \
+	tests/integration/serial_main.c
 tests_integration_test_codec_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_codec_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_codec_real_LDADD = $(TEST_LDADD)
@@ -41,3 +42,13 @@ tests_integration_test_values_real_SOURCES = tests/integration/test_values_real.
 tests_integration_test_values_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_values_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_values_real_LDADD = $(TEST_LDADD)
+
+# The cluster layer against 3 real nodes: discovery, and a node killed or
+# stalled under load (tools/test-all's phase_three_nodes).
+check_PROGRAMS += tests/integration/test_cluster_real
+INTEGRATION_TESTS += tests/integration/test_cluster_real
+tests_integration_test_cluster_real_SOURCES = tests/integration/test_cluster_real.c \
+	tests/integration/serial_main.c
+tests_integration_test_cluster_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_cluster_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_cluster_real_LDADD = $(TEST_LDADD)
