@@ -9,9 +9,9 @@
  *                           the cluster through the same CQLMUX_CASSANDRA_STATE
  *   CQLMUX_TEST_PORT        native port (default 9042)
  *
- * Waits are on conditions: host listener events (mutex + condvar) and
- * completion counts, each bounded by a deadline; nothing sleeps to let
- * something happen. Measured figures (time to recover, error counts) are
+ * Waits are on conditions: host listener events and completion counts
+ * (mutex + condvar), or the host snapshot polled until it shows the state,
+ * each bounded by a deadline; nothing sleeps to let something happen. Measured figures (time to recover, error counts) are
  * printed, never asserted. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "cqlmux.h"
