@@ -18,6 +18,7 @@ int cqlmux_cluster_new(const cqlmux_cluster_config *config, cqlmux_cluster **out
   c->logger = cqlmux_runtime_logger(config->runtime);
   c->control_loop = cqlmux_runtime_loop(config->runtime, 0);
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->keyspace_lock, NULL);
   snprintf(c->local_dc, sizeof c->local_dc, "%s", config->local_dc ? config->local_dc : "");
   snprintf(c->keyspace, sizeof c->keyspace, "%s", config->keyspace ? config->keyspace : "");
   c->cfg.local_dc = NULL, c->cfg.keyspace = NULL; /* copied above */
@@ -202,14 +203,18 @@ bool cqlmux_cluster_accept_negotiation(cqlmux_cluster *c, cqlmux_connection *con
 /* ================================================================ keyspace */
 
 void cqlmux_cluster_keyspace(cqlmux_cluster *c, char *out, size_t cap) {
-  pthread_mutex_lock(&c->lock);
+  pthread_mutex_lock(&c->keyspace_lock);
   snprintf(out, cap, "%s", c->keyspace);
-  pthread_mutex_unlock(&c->lock);
+  pthread_mutex_unlock(&c->keyspace_lock);
 }
 
 void cqlmux_cluster_use_keyspace(cqlmux_cluster *c, const char *keyspace) {
   pthread_mutex_lock(&c->lock);
+  /* Set before the pools are walked: a connection opened meanwhile either
+   * reads the new name or already exists and is switched below. */
+  pthread_mutex_lock(&c->keyspace_lock);
   snprintf(c->keyspace, sizeof c->keyspace, "%s", keyspace);
+  pthread_mutex_unlock(&c->keyspace_lock);
   for (size_t i = 0; i < c->all_count; i++) {
     cqlmux_host *h = c->all[i];
     if (!h->has_pool) continue;
@@ -304,5 +309,6 @@ void cqlmux_cluster_free(cqlmux_cluster *c) {
   cqlmux_mem_free(c->alloc, c->contact_names);
   cqlmux_mem_free(c->alloc, c->contacts);
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->keyspace_lock);
   cqlmux_mem_free(c->alloc, c);
 }

@@ -33,6 +33,10 @@ struct cqlmux_cluster {
   size_t all_count, all_cap;
   cqlmux_host_list *retired;          /* lists replaced since, freed with the cluster */
   char local_dc[64];
+  /* keyspace has its own leaf lock, not `lock`: pools read it while holding
+   * their own lock (opening a connection), and `lock` is taken before pool
+   * locks elsewhere; reading it under `lock` there inverted that order. */
+  pthread_mutex_t keyspace_lock;
   char keyspace[256];
   bool connect_reported;
   bool control_ready_once;
@@ -87,7 +91,8 @@ bool cqlmux_cluster_accept_negotiation(cqlmux_cluster *c, cqlmux_connection *con
 void cqlmux_cluster_host_up(cqlmux_cluster *c, cqlmux_host *h);
 void cqlmux_cluster_host_down(cqlmux_cluster *c, cqlmux_host *h);
 
-/* The keyspace new connections start in ("" none): copied under the lock. */
+/* The keyspace new connections start in ("" none): copied under
+ * keyspace_lock (a leaf: callable with any other lock held). */
 void cqlmux_cluster_keyspace(cqlmux_cluster *c, char *out, size_t cap);
 
 #endif
