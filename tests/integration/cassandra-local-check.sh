@@ -171,6 +171,21 @@ if start_cluster --nodes 3; then
         check "$addr:$CQL_PORT accepts TCP" port_open "$addr" "$CQL_PORT"
         check "$addr CQL STARTUP -> READY" python3 "$PROBE" "$addr" --port "$CQL_PORT" --expect ready
     done
+    node_status() { sed -n "s/^NODE$1_STATUS=//p" <<<"$("$TOOL" status 2>/dev/null)"; }
+    check_fails "kill of a node that does not exist is refused" "$TOOL" kill 4
+    check_fails "kill without a node is a usage error" "$TOOL" kill
+    check "pause 3" "$TOOL" pause 3
+    check "status shows node 3 paused" test "$(node_status 3)" = paused
+    check_fails "status exits non-zero with a node paused" "$TOOL" status
+    check "resume 3" "$TOOL" resume 3
+    check "node 3 answers CQL after resume" python3 "$PROBE" 127.0.0.3 --port "$CQL_PORT" --expect ready
+    check_fails "restart of a running node is refused" "$TOOL" restart 3
+    check "kill 3" "$TOOL" kill 3
+    check "status shows node 3 stopped" test "$(node_status 3)" = stopped
+    check_fails "127.0.0.3:$CQL_PORT refuses TCP after kill" port_open 127.0.0.3 "$CQL_PORT"
+    check "restart 3" "$TOOL" restart 3
+    check "status exits 0 after restart" "$TOOL" status
+    check "restarted node 3 answers CQL" python3 "$PROBE" 127.0.0.3 --port "$CQL_PORT" --expect ready
     stop_cluster
 fi
 phase_done

@@ -22,7 +22,8 @@ check_PROGRAMS += tests/integration/test_codec_real
 INTEGRATION_TESTS += tests/integration/test_codec_real
 tests_integration_test_codec_real_SOURCES = tests/integration/test_codec_real.c \
 	tests/integration/raw_client.c tests/integration/raw_client.h \
-	tests/integration/codec_rows.c tests/integration/codec_rows.h
+	tests/integration/codec_rows.c tests/integration/codec_rows.h \
+	tests/integration/serial_main.c
 tests_integration_test_codec_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_codec_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_codec_real_LDADD = $(TEST_LDADD)
@@ -47,3 +48,13 @@ tests_integration_test_values_real_LDADD = $(TEST_LDADD)
 EXTRA_DIST += tests/integration/query_real.sh tests/integration/query/all-types.cql \
 	tests/integration/query/all-types.json tests/integration/query/some-types.csv \
 	tests/integration/query/some-types.table
+
+# The cluster layer against 3 real nodes: discovery, and a node killed or
+# stalled under load (tools/test-all's phase_three_nodes).
+check_PROGRAMS += tests/integration/test_cluster_real
+INTEGRATION_TESTS += tests/integration/test_cluster_real
+tests_integration_test_cluster_real_SOURCES = tests/integration/test_cluster_real.c \
+	tests/integration/serial_main.c
+tests_integration_test_cluster_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_cluster_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_cluster_real_LDADD = $(TEST_LDADD)

@@ -841,14 +841,4 @@ Test(codec_real, v4_lz4, .timeout = 120) { run_config(CQLMUX_PROTO_V4, true); }
 Test(codec_real, v5, .timeout = 120) { run_config(CQLMUX_PROTO_V5, false); }
 Test(codec_real, v5_lz4, .timeout = 120) { run_config(CQLMUX_PROTO_V5, true); }
 
-/* Criterion runs tests in parallel by default; these four share one
- * keyspace, so they run one at a time (--jobs on the command line still
- * wins). */
-int main(int argc, char *argv[]) {
-  struct criterion_test_set *tests = criterion_initialize();
-  criterion_options.jobs = 1;
-  int result = 0;
-  if (criterion_handle_args(argc, argv, true)) result = !criterion_run_all_tests(tests);
-  criterion_finalize(tests);
-  return result;
-}
+/* Runs one test at a time: see serial_main.c. */
