@@ -12,3 +12,13 @@ noinst_PROGRAMS += examples/types
 examples_types_SOURCES = examples/types.c
 examples_types_LDADD = lib/libcqlmux.la
 examples_types_CFLAGS = $(AM_CFLAGS)
+
+noinst_PROGRAMS += examples/batch
+examples_batch_SOURCES = examples/batch.c
+examples_batch_LDADD = lib/libcqlmux.la
+examples_batch_CFLAGS = $(AM_CFLAGS)
+
+noinst_PROGRAMS += examples/paging
+examples_paging_SOURCES = examples/paging.c
+examples_paging_LDADD = lib/libcqlmux.la
+examples_paging_CFLAGS = $(AM_CFLAGS)

@@ -226,7 +226,14 @@ CQLMUX_API int cqlmux_config_set_compression(cqlmux_config *config, cqlmux_compr
 /* PasswordAuthenticator credentials (SASL PLAIN). Never logged. */
 CQLMUX_API int cqlmux_config_set_credentials(cqlmux_config *config, const char *username,
                                              const char *password);
-/* Keyspace every connection starts in (as USE would). */
+/* Keyspace every connection starts in (as USE would). Keyspace names, here
+ * and in cqlmux_statement_set_keyspace, follow one rule: either the name as
+ * Cassandra stores it, taken exactly (case kept: `MyKs` is the keyspace
+ * created as "MyKs", not myks), or the same name as a quoted CQL identifier
+ * (`"MyKs"`, as other drivers accept), whose quotes are removed. The name
+ * itself must be 1 to 48 letters, digits and underscores, as Cassandra
+ * requires; anything else (an unclosed quote, a space, a dot) is
+ * INVALID_ARGUMENT and changes nothing. NULL clears it. */
 CQLMUX_API int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace);
 
 /* Bounds of the thread-count setters. */
@@ -547,12 +554,43 @@ CQLMUX_API void cqlmux_session_free(cqlmux_session *session);
  * and options. It is owned by the application, used from one thread at a
  * time, and may be executed any number of times. Values are bound by
  * 0-based index; each bind copies the value. Errors: INVALID_ARGUMENT
- * (index out of range), NOMEM.
+ * (index out of range), NOMEM, and TYPE_MISMATCH on a prepared statement
+ * when the bind cannot fill that parameter's CQL type (bind_text into an
+ * int): the table of the Values section says which bind fills which type;
+ * bind_null, _unset, _serialized and _builder fill any.
+ * cqlmux_statement_error_message then names the parameter. A failed bind
+ * leaves the slot as it was.
  */
 CQLMUX_API cqlmux_statement *cqlmux_statement_new(const char *cql, size_t value_count);
 /* A statement executing prepared; prepared must outlive the statement. */
 CQLMUX_API cqlmux_statement *cqlmux_statement_new_prepared(const cqlmux_prepared *prepared);
 CQLMUX_API void cqlmux_statement_free(cqlmux_statement *statement);
+/* Why the statement's most recent TYPE_MISMATCH bind or NOT_FOUND name
+ * lookup failed, e.g. `parameter 1 ("age") is int:
+ * cqlmux_statement_bind_text cannot bind it`; "" before any. NUL-terminated, owned by the statement: valid until
+ * its next bind or its free. Never NULL. */
+CQLMUX_API const char *cqlmux_statement_error_message(const cqlmux_statement *statement);
+
+/*
+ * Binding by name: the index of the value called `name`, to pass to any
+ * bind function. Names follow CQL: a name in double quotes ("Age") is
+ * taken exactly, any other is folded to lower case (Age is age), as CQL
+ * folds unquoted column names and :name markers.
+ *   - Prepared statements: the first parameter the server named so (a
+ *     column name, or the marker's name for :name markers).
+ *   - Simple statements: the value for the :name marker of that name. The
+ *     first lookup of a name gives it the lowest slot not yet named, so
+ *     look names up in any order, once each or again; the statement then
+ *     sends its values with their names (the protocol's "with names"
+ *     flag), so every slot must have been named before it runs (else
+ *     execute fails with INVALID_ARGUMENT).
+ * Errors: INVALID_ARGUMENT (NULL, an empty or broken quoted name, a name
+ * over 256 bytes), NOT_FOUND (no such parameter, or every slot of a simple
+ * statement already named otherwise; cqlmux_statement_error_message names
+ * it), NOMEM. *index is untouched on failure. The statement's thread.
+ */
+CQLMUX_API int cqlmux_statement_name_index(cqlmux_statement *s, const char *name,
+                                           size_t *index);
 
 CQLMUX_API int cqlmux_statement_bind_null(cqlmux_statement *s, size_t index);
 /* Leaves the column unchanged on the server (protocol v4+ "not set"). */
@@ -594,9 +632,76 @@ CQLMUX_API int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms);
 /* Marks the statement safe to retry after a connection failure. */
 CQLMUX_API int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent);
 /* Protocol v5 per-request keyspace; protocol v4 cannot carry it, so there
- * the statement runs in the session's keyspace (qualify table names). */
+ * the statement runs in the session's keyspace (qualify table names). The
+ * name follows the rule of cqlmux_config_set_keyspace (INVALID_ARGUMENT
+ * otherwise); NULL clears it. */
 CQLMUX_API int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace);
 
+
+/* ======================================================================== */
+/* Batches                                                                  */
+/* ======================================================================== */
+
+/* How Cassandra applies a batch (protocol values). LOGGED writes the batch
+ * log first, so every member applies or none does; UNLOGGED skips it;
+ * COUNTER is for counter updates, which a LOGGED batch cannot hold. */
+typedef enum cqlmux_batch_type {
+  CQLMUX_BATCH_LOGGED = 0,
+  CQLMUX_BATCH_UNLOGGED = 1,
+  CQLMUX_BATCH_COUNTER = 2
+} cqlmux_batch_type;
+
+/*
+ * A batch: statements, simple or prepared in any mix, each with its own
+ * bound values, sent as one BATCH request. The batch's options (below)
+ * apply to all of them; the members' own consistency, paging, timestamp,
+ * timeout and keyspace are ignored. Members bound by name cannot go in a
+ * batch (the protocol has no names there): executing such a batch fails
+ * with INVALID_ARGUMENT.
+ *
+ * Ownership: the application's, used by one thread at a time, like a
+ * statement; it allocates with the C library's allocator. The batch
+ * borrows its members: each must stay alive until the batch is freed or
+ * cleared, and is read (values as bound at that moment) when the batch is
+ * executed, so members may be rebound between executions.
+ *
+ * Errors: INVALID_ARGUMENT (NULL, a value out of range), NOMEM; nothing
+ * changes on failure.
+ */
+typedef struct cqlmux_batch cqlmux_batch;
+
+/* A new, empty batch of that type, or NULL (NOMEM, or a type out of range).
+ * Defaults: consistency ONE, no serial consistency, no client timestamp
+ * (the coordinator's clock), the session's request timeout. */
+CQLMUX_API cqlmux_batch *cqlmux_batch_new(cqlmux_batch_type type);
+CQLMUX_API void cqlmux_batch_free(cqlmux_batch *batch);
+/* Appends a member (borrowed, see above); at most 65535. */
+CQLMUX_API int cqlmux_batch_add(cqlmux_batch *batch, const cqlmux_statement *statement);
+/* Forgets every member, keeping the options and the memory. */
+CQLMUX_API void cqlmux_batch_clear(cqlmux_batch *batch);
+CQLMUX_API size_t cqlmux_batch_count(const cqlmux_batch *batch);
+/* The options mean what the statement options of the same names do. */
+CQLMUX_API int cqlmux_batch_set_consistency(cqlmux_batch *batch, cqlmux_consistency c);
+CQLMUX_API int cqlmux_batch_set_serial_consistency(cqlmux_batch *batch, cqlmux_consistency c);
+CQLMUX_API int cqlmux_batch_set_timestamp(cqlmux_batch *batch, int64_t microseconds);
+CQLMUX_API int cqlmux_batch_set_timeout(cqlmux_batch *batch, unsigned ms);
+CQLMUX_API int cqlmux_batch_set_idempotent(cqlmux_batch *batch, int idempotent);
+CQLMUX_API int cqlmux_batch_set_keyspace(cqlmux_batch *batch, const char *keyspace);
+
+/*
+ * Submits the batch as one request; as cqlmux_session_execute (the batch
+ * is encoded during the call, never blocks, NULL only when no future can
+ * be allocated). The future completes with a VOID result (or ROWS for a
+ * conditional batch: [applied] and the rows that failed the condition), or
+ * with the server's error: for a member the server rejects (a bad value,
+ * a missing table) that is the server's message, which names what it
+ * could not take. A batch that cannot be encoded (no members, a member
+ * bound by name, too large) fails its future with INVALID_ARGUMENT or
+ * OVERSIZED at once. Encoding takes one allocation for the member table;
+ * the single-statement path is unaffected.
+ */
+CQLMUX_API cqlmux_future *cqlmux_session_batch(cqlmux_session *session,
+                                               const cqlmux_batch *batch);
 
 /* ======================================================================== */
 /* Results                                                                  */
@@ -650,7 +755,9 @@ typedef enum cqlmux_result_kind {
  */
 CQLMUX_API const cqlmux_result *cqlmux_future_result(const cqlmux_future *future);
 
-CQLMUX_API cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *result);
+/* The result's kind (a cqlmux_result_kind), or CQLMUX_ERR_INVALID_ARGUMENT
+ * for NULL: no result is not a VOID one. */
+CQLMUX_API int cqlmux_result_kind_of(const cqlmux_result *result);
 CQLMUX_API size_t cqlmux_result_row_count(const cqlmux_result *result);
 CQLMUX_API size_t cqlmux_result_column_count(const cqlmux_result *result);
 /* Column name (not NUL-terminated; *length set) or NULL if out of range. */
@@ -699,6 +806,52 @@ CQLMUX_API int cqlmux_result_has_more_pages(const cqlmux_result *result);
 CQLMUX_API int cqlmux_result_paging_state(const cqlmux_result *result, const uint8_t **state,
                                           size_t *length);
 
+/*
+ * Paging helpers. Given the statement that produced `result`, makes it ask
+ * for the next page: the result's paging state is copied into the
+ * statement, whose values and options stay as they are, so executing it
+ * again returns the rows after these. The result may be freed afterwards.
+ *
+ *   cqlmux_future *f = cqlmux_session_execute(session, st);
+ *   while (cqlmux_future_wait(f) == CQLMUX_OK) {
+ *     const cqlmux_result *r = cqlmux_future_result(f);
+ *     ... read rows ...
+ *     int more = cqlmux_statement_set_next_page(st, r) == CQLMUX_OK;
+ *     cqlmux_future_free(f);
+ *     if (!more) break;
+ *     f = cqlmux_session_execute(session, st);
+ *   }
+ *
+ * Returns CQLMUX_OK; NOT_FOUND when the result is the last page (the
+ * statement is unchanged); INVALID_ARGUMENT (NULL); NOMEM. The
+ * statement's thread; the result may be read by others meanwhile.
+ */
+CQLMUX_API int cqlmux_statement_set_next_page(cqlmux_statement *statement,
+                                              const cqlmux_result *result);
+/* The same, then cqlmux_session_execute: the future of the next page, or
+ * NULL when there is none (or no memory, or a NULL argument). */
+CQLMUX_API cqlmux_future *cqlmux_session_execute_next_page(cqlmux_session *session,
+                                                           cqlmux_statement *statement,
+                                                           const cqlmux_result *result);
+
+/* Walks the rows of a result by index, for use with the getters above.
+ * The struct is the caller's (no allocation); its fields are private.
+ *
+ *   cqlmux_row_iterator it;
+ *   size_t row;
+ *   cqlmux_result_rows(result, &it);
+ *   while (cqlmux_row_iterator_next(&it, &row)) ... cqlmux_result_get_int32(result, row, 0, &v);
+ *
+ * A result without rows walks none. Any thread that may read the result. */
+typedef struct cqlmux_row_iterator {
+  const cqlmux_result *private_result;
+  size_t private_next;
+} cqlmux_row_iterator;
+/* Starts a walk. Returns CQLMUX_OK or INVALID_ARGUMENT (NULL iterator). */
+CQLMUX_API int cqlmux_result_rows(const cqlmux_result *result, cqlmux_row_iterator *it);
+/* 1 with the next row's index in *row, 0 after the last (or for NULL). */
+CQLMUX_API int cqlmux_row_iterator_next(cqlmux_row_iterator *it, size_t *row);
+
 /* Prepared statements: the future of cqlmux_session_prepare hands over its
  * prepared statement once (NULL after, or on failure); free it after every
  * statement using it. */
@@ -708,13 +861,17 @@ CQLMUX_API size_t cqlmux_prepared_parameter_count(const cqlmux_prepared *prepare
 
 /* Details of a CQLMUX_ERR_SERVER failure: the CQL error code and the fields
  * its body carries (zero where that code has none). Strings are borrowed
- * from the future. */
+ * from the future. For UNAVAILABLE (0x1000) the server sends `required`
+ * and `alive`; block_for then repeats `required`, the replicas the
+ * consistency level needed, so code reading block_for for every
+ * "not enough replicas" error sees the same number. */
 typedef struct cqlmux_server_error {
   int32_t code;                  /* e.g. 0x1100 write timeout, 0x2200 invalid */
   cqlmux_consistency consistency;
   int32_t received;
   int32_t block_for;
-  int32_t alive;                 /* unavailable */
+  int32_t alive;                 /* unavailable: replicas known alive */
+  int32_t required;              /* unavailable: replicas the consistency needs */
   int32_t failures;              /* read/write failure */
   int data_present;              /* read timeout / failure */
   const char *write_type;        /* write timeout / failure (NUL-terminated) */

@@ -374,8 +374,11 @@ int cqlmux_statement_bind_builder(cqlmux_statement *s, size_t index, const cqlmu
 
 /* Scalars bound here are built in the statement's own builder, kept for
  * the next bind, so a statement rebound in a loop allocates only once. */
-static int scratch(cqlmux_statement *s, size_t index, cqlmux_builder **out) {
+static int scratch(cqlmux_statement *s, size_t index, const cqlmux_bind_kind *kind,
+                   cqlmux_builder **out) {
   if (!s || index >= s->value_count) return CQLMUX_ERR_INVALID_ARGUMENT;
+  int rc = cqlmux_statement_check_bind(s, index, kind);
+  if (rc) return rc;
   if (!s->scratch && !(s->scratch = cqlmux_builder_new())) return CQLMUX_ERR_NOMEM;
   cqlmux_builder_reset(s->scratch);
   *out = s->scratch;
@@ -389,59 +392,68 @@ static int bind_built(cqlmux_statement *s, size_t index, int add_rc) {
 int cqlmux_statement_bind_ascii(cqlmux_statement *s, size_t index, const char *text,
                                 size_t length) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_ascii", CQLMUX_TYPE_ASCII, CQLMUX_TYPE_TEXT),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_ascii(b, text, length));
 }
 
 int cqlmux_statement_bind_inet(cqlmux_statement *s, size_t index, const uint8_t *address,
                                size_t length) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_inet", CQLMUX_TYPE_INET),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_inet(b, address, length));
 }
 
 int cqlmux_statement_bind_date(cqlmux_statement *s, size_t index, uint32_t days) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_date", CQLMUX_TYPE_DATE),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_date(b, days));
 }
 
 int cqlmux_statement_bind_time(cqlmux_statement *s, size_t index, int64_t nanoseconds) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_time", CQLMUX_TYPE_TIME),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_time(b, nanoseconds));
 }
 
 int cqlmux_statement_bind_duration(cqlmux_statement *s, size_t index, int32_t months,
                                    int32_t days, int64_t nanoseconds) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_duration", CQLMUX_TYPE_DURATION),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_duration(b, months, days, nanoseconds));
 }
 
 int cqlmux_statement_bind_varint(cqlmux_statement *s, size_t index, int64_t value) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_varint", CQLMUX_TYPE_VARINT),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_varint(b, value));
 }
 
 int cqlmux_statement_bind_varint_bytes(cqlmux_statement *s, size_t index, const uint8_t *data,
                                        size_t length) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_varint_bytes", CQLMUX_TYPE_VARINT),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_varint_bytes(b, data, length));
 }
 
 int cqlmux_statement_bind_decimal(cqlmux_statement *s, size_t index, const uint8_t *unscaled,
                                   size_t length, int32_t scale) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_decimal", CQLMUX_TYPE_DECIMAL),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_decimal(b, unscaled, length, scale));
 }
 
 int cqlmux_statement_bind_decimal_int64(cqlmux_statement *s, size_t index, int64_t unscaled,
                                         int32_t scale) {
   cqlmux_builder *b;
-  int rc = scratch(s, index, &b);
+  int rc = scratch(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_decimal_int64", CQLMUX_TYPE_DECIMAL),
+                   &b);
   return rc ? rc : bind_built(s, index, cqlmux_builder_add_decimal_int64(b, unscaled, scale));
 }

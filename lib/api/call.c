@@ -179,6 +179,8 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   out->received = e->received;
   out->block_for = e->block_for;
   out->alive = e->alive;
+  out->required = e->required;
+  if (e->code == CQLMUX_CQL_UNAVAILABLE) out->block_for = e->required;
   out->failures = e->num_failures;
   out->data_present = e->data_present;
   out->write_type = r->error->write_type;

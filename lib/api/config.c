@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "api/identifier.h"
 #include "cluster/contact.h"
 #include "net/loop.h"
 #include "net/runtime.h"
@@ -180,8 +181,9 @@ int cqlmux_config_set_credentials(cqlmux_config *config, const char *username,
 }
 
 int cqlmux_config_set_keyspace(cqlmux_config *config, const char *keyspace) {
-  CHECK(!keyspace || *keyspace);
-  return replace_string(config, &config->keyspace, keyspace);
+  char name[CQLMUX_KEYSPACE_NAME_MAX + 1];
+  CHECK(!keyspace || cqlmux_keyspace_name(keyspace, name));
+  return replace_string(config, &config->keyspace, keyspace ? name : NULL);
 }
 
 int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count) {

@@ -35,6 +35,8 @@ cqlmux_prepared *cqlmux_prepared_new(const cqlmux_allocator *alloc, const char *
 void cqlmux_prepared_free(cqlmux_prepared *p) {
   if (!p) return;
   cqlmux_allocator a = p->alloc;
+  cqlmux_arena_free(&p->params.arena);
+  cqlmux_mem_free(&a, p->params.body);
   cqlmux_mem_free(&a, p->id);
   cqlmux_mem_free(&a, p->result_metadata_id);
   cqlmux_mem_free(&a, p->cql);
@@ -81,4 +83,31 @@ void cqlmux_result_meta_release(cqlmux_result_meta *m) {
 
 size_t cqlmux_prepared_parameter_count(const cqlmux_prepared *p) {
   return p ? p->parameter_count : 0;
+}
+
+/* The bind markers, decoded from a private copy of the body (the PREPARED
+ * answer is decoded twice, once here and once for the result columns,
+ * which must be able to outlive p: see cqlmux_result_meta). */
+static void describe_params(cqlmux_prepared *p, int version, const uint8_t *body, size_t len) {
+  cqlmux_prepared_params *pp = &p->params;
+  cqlmux_arena_init(&pp->arena, &p->alloc, NULL, 0);
+  if (!(pp->body = copy_bytes(&p->alloc, body, len))) return;
+  cqlmux_result_msg msg;
+  if (cqlmux_result_decode(version, pp->body, len, &pp->arena, &msg) != CQLMUX_OK ||
+      msg.kind != CQLMUX_RESULT_PREPARED ||
+      (size_t)msg.prepared.bind_count != p->parameter_count)
+    return;
+  pp->count = msg.prepared.bind_count;
+  pp->columns = msg.prepared.bind_columns;
+}
+
+void cqlmux_prepared_describe(cqlmux_prepared *p, int version, const uint8_t *body,
+                              size_t len) {
+  p->result_meta = cqlmux_result_meta_new(&p->alloc, version, body, len);
+  describe_params(p, version, body, len);
+}
+
+const cqlmux_column_spec *cqlmux_prepared_param(const cqlmux_prepared *p, size_t index) {
+  if (!p || !p->params.columns || index >= (size_t)p->params.count) return NULL;
+  return &p->params.columns[index];
 }

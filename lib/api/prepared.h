@@ -43,6 +43,16 @@ cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int ve
 void cqlmux_result_meta_retain(cqlmux_result_meta *m);
 void cqlmux_result_meta_release(cqlmux_result_meta *m);
 
+/* The bind markers a PREPARED answer describes: names and types, for the
+ * client-side checks of binds and for binding by name. Owned by the
+ * prepared statement (statements must not outlive it, so they may borrow). */
+typedef struct cqlmux_prepared_params {
+  int32_t count;
+  const cqlmux_column_spec *columns; /* into arena and body; NULL: unknown */
+  cqlmux_arena arena;
+  uint8_t *body;                     /* a copy of the PREPARED answer */
+} cqlmux_prepared_params;
+
 struct cqlmux_prepared {
   cqlmux_allocator alloc;
   uint8_t *id;
@@ -52,6 +62,7 @@ struct cqlmux_prepared {
   size_t parameter_count;
   char *cql;                   /* the text, to prepare again on UNPREPARED */
   cqlmux_result_meta *result_meta; /* NULL: no result columns (no SKIP_METADATA) */
+  cqlmux_prepared_params params;   /* columns NULL: binds go unchecked, names unknown */
 };
 
 /* Copies the given fields into a new prepared statement; NULL on NOMEM. */
@@ -59,5 +70,15 @@ cqlmux_prepared *cqlmux_prepared_new(const cqlmux_allocator *alloc, const char *
                                      const uint8_t *id, size_t id_len,
                                      const uint8_t *result_metadata_id,
                                      size_t result_metadata_id_len, size_t parameter_count);
+
+/* Takes the result columns and the bind markers from the PREPARED body
+ * (protocol `version`). Either may stay unknown (NOMEM, an undecodable
+ * body): the statement then runs without SKIP_METADATA, or without the
+ * client-side bind checks and names; it still runs. Called once, on the
+ * thread completing the PREPARE, before anyone else sees p. */
+void cqlmux_prepared_describe(cqlmux_prepared *p, int version, const uint8_t *body, size_t len);
+
+/* The bind marker `index`, or NULL when unknown or out of range. */
+const cqlmux_column_spec *cqlmux_prepared_param(const cqlmux_prepared *p, size_t index);
 
 #endif

@@ -204,8 +204,8 @@ void cqlmux_result_describe_error(const cqlmux_result *r, char *out, size_t cap)
 
 /* ------------------------------------------------------------ public access */
 
-cqlmux_result_kind cqlmux_result_kind_of(const cqlmux_result *r) {
-  return r ? (cqlmux_result_kind)r->kind : CQLMUX_RESULT_VOID;
+int cqlmux_result_kind_of(const cqlmux_result *r) {
+  return r ? (int)r->kind : CQLMUX_ERR_INVALID_ARGUMENT;
 }
 
 static const cqlmux_rows *rows_of(const cqlmux_result *r) {
@@ -377,4 +377,17 @@ int cqlmux_result_paging_state(const cqlmux_result *r, const uint8_t **state, si
   *state = rows->meta.paging_state.data;
   *length = (size_t)rows->meta.paging_state.len;
   return CQLMUX_OK;
+}
+
+int cqlmux_result_rows(const cqlmux_result *r, cqlmux_row_iterator *it) {
+  if (!it) return CQLMUX_ERR_INVALID_ARGUMENT;
+  it->private_result = r;
+  it->private_next = 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_row_iterator_next(cqlmux_row_iterator *it, size_t *row) {
+  if (!it || !row || it->private_next >= cqlmux_result_row_count(it->private_result)) return 0;
+  *row = it->private_next++;
+  return 1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/batch.h"
 #include "api/call.h"
 #include "api/prepared.h"
 #include "api/statement.h"
@@ -365,6 +366,22 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
   return submit(s, call, st->timeout_ms);
 }
 
+cqlmux_future *cqlmux_session_batch(cqlmux_session *s, const cqlmux_batch *b) {
+  if (!s || !b) return NULL;
+  bool refused;
+  cqlmux_future *f = refuse_unless_connected(s, &refused);
+  if (refused) return f;
+  cqlmux_call *call = cqlmux_call_get(s->calls);
+  if (!call) return NULL;
+  call->kind = CQLMUX_CALL_EXECUTE;
+  int rc = cqlmux_batch_encode(b, &call->net.envelope, session_version(s), compress_bodies(s));
+  if (rc != CQLMUX_OK) {
+    cqlmux_call_put(call);
+    return failed_future(s, rc, "cannot encode the batch");
+  }
+  return submit(s, call, b->timeout_ms);
+}
+
 cqlmux_future *cqlmux_session_query(cqlmux_session *s, const char *cql) {
   if (!s || !cql) return NULL;
   cqlmux_statement *st = cqlmux_statement_new(cql, 0);
@@ -423,8 +440,7 @@ static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *bo
   call->prepared = cqlmux_prepared_new(call->session->alloc, call->prepare_cql, p->id.data,
                                        p->id.len, p->result_metadata_id.data,
                                        p->result_metadata_id.len, (size_t)p->bind_count);
-  if (call->prepared)
-    call->prepared->result_meta = cqlmux_result_meta_new(call->session->alloc, version, body, len);
+  if (call->prepared) cqlmux_prepared_describe(call->prepared, version, body, len);
 }
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,

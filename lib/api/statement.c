@@ -1,7 +1,9 @@
 #include "api/statement.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "api/identifier.h"
 #include "api/prepared.h"
 #include "proto/request.h"
 #include "proto/values.h"
@@ -51,6 +53,9 @@ cqlmux_statement *cqlmux_statement_new_prepared(const cqlmux_prepared *prepared)
 
 void cqlmux_statement_free(cqlmux_statement *s) {
   if (!s) return;
+  for (size_t i = 0; s->names && i < s->value_count; i++)
+    cqlmux_mem_free(STATEMENT_ALLOC, s->names[i]);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->names);
   for (size_t i = 0; s->values && i < s->value_count; i++)
     cqlmux_mem_free(STATEMENT_ALLOC, s->values[i].heap);
   cqlmux_mem_free(STATEMENT_ALLOC, s->values);
@@ -59,6 +64,111 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
   cqlmux_builder_free(s->scratch);
   cqlmux_mem_free(STATEMENT_ALLOC, s);
+}
+
+/* ------------------------------------------------------------------ checks */
+
+static const char *type_name(uint16_t id) {
+  switch (id) {
+  case CQLMUX_TYPE_ASCII: return "ascii";
+  case CQLMUX_TYPE_BIGINT: return "bigint";
+  case CQLMUX_TYPE_BLOB: return "blob";
+  case CQLMUX_TYPE_BOOLEAN: return "boolean";
+  case CQLMUX_TYPE_COUNTER: return "counter";
+  case CQLMUX_TYPE_DECIMAL: return "decimal";
+  case CQLMUX_TYPE_DOUBLE: return "double";
+  case CQLMUX_TYPE_FLOAT: return "float";
+  case CQLMUX_TYPE_INT: return "int";
+  case CQLMUX_TYPE_TIMESTAMP: return "timestamp";
+  case CQLMUX_TYPE_UUID: return "uuid";
+  case CQLMUX_TYPE_TEXT: return "text";
+  case CQLMUX_TYPE_VARINT: return "varint";
+  case CQLMUX_TYPE_TIMEUUID: return "timeuuid";
+  case CQLMUX_TYPE_INET: return "inet";
+  case CQLMUX_TYPE_DATE: return "date";
+  case CQLMUX_TYPE_TIME: return "time";
+  case CQLMUX_TYPE_SMALLINT: return "smallint";
+  case CQLMUX_TYPE_TINYINT: return "tinyint";
+  case CQLMUX_TYPE_DURATION: return "duration";
+  case CQLMUX_TYPE_LIST: return "list";
+  case CQLMUX_TYPE_MAP: return "map";
+  case CQLMUX_TYPE_SET: return "set";
+  case CQLMUX_TYPE_UDT: return "user-defined type";
+  case CQLMUX_TYPE_TUPLE: return "tuple";
+  case CQLMUX_TYPE_VECTOR: return "vector";
+  default: return "custom";
+  }
+}
+
+int cqlmux_statement_check_bind(cqlmux_statement *s, size_t index, const cqlmux_bind_kind *k) {
+  const cqlmux_column_spec *param = s ? cqlmux_prepared_param(s->prepared, index) : NULL;
+  if (!param) return CQLMUX_OK;
+  for (size_t i = 0; i < k->count; i++)
+    if (k->types[i] == param->type->id) return CQLMUX_OK;
+  snprintf(s->error, sizeof s->error, "parameter %zu (\"%.*s\") is %s: %s cannot bind it",
+           index, (int)(param->name.len < 64 ? param->name.len : 64),
+           (const char *)param->name.data, type_name(param->type->id), k->function);
+  return CQLMUX_ERR_TYPE_MISMATCH;
+}
+
+const char *cqlmux_statement_error_message(const cqlmux_statement *s) {
+  return s ? s->error : "";
+}
+
+/* ------------------------------------------------------------------ names */
+
+/* Longest value name taken: a CQL identifier has no limit, but names
+ * longer than this are not ones a schema uses. */
+#define VALUE_NAME_MAX 256
+
+static int name_not_found(cqlmux_statement *s, const char *name) {
+  snprintf(s->error, sizeof s->error, "no parameter named %.100s", name);
+  return CQLMUX_ERR_NOT_FOUND;
+}
+
+/* Prepared: the first marker the server calls `name`. */
+static int prepared_name_index(cqlmux_statement *s, const char *name, const char *given,
+                               size_t *index) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < s->value_count; i++) {
+    const cqlmux_column_spec *param = cqlmux_prepared_param(s->prepared, i);
+    if (param && param->name.len == n && memcmp(param->name.data, name, n) == 0) {
+      *index = i;
+      return CQLMUX_OK;
+    }
+  }
+  return name_not_found(s, given);
+}
+
+/* Simple: the slot already given that name, or the first one without. */
+static int simple_name_index(cqlmux_statement *s, const char *name, const char *given,
+                             size_t *index) {
+  if (s->value_count == 0) return name_not_found(s, given);
+  if (!s->names &&
+      !(s->names = cqlmux_mem_calloc(STATEMENT_ALLOC, s->value_count, sizeof *s->names)))
+    return CQLMUX_ERR_NOMEM;
+  size_t free_slot = s->value_count;
+  for (size_t i = 0; i < s->value_count; i++) {
+    if (s->names[i] && strcmp(s->names[i], name) == 0) {
+      *index = i;
+      return CQLMUX_OK;
+    }
+    if (!s->names[i] && free_slot == s->value_count) free_slot = i;
+  }
+  if (free_slot == s->value_count) return name_not_found(s, given);
+  size_t n = strlen(name) + 1;
+  if (!(s->names[free_slot] = cqlmux_mem_malloc(STATEMENT_ALLOC, n))) return CQLMUX_ERR_NOMEM;
+  memcpy(s->names[free_slot], name, n);
+  *index = free_slot;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_name_index(cqlmux_statement *s, const char *name, size_t *index) {
+  char folded[VALUE_NAME_MAX + 1];
+  if (!s || !index || !cqlmux_value_name(name, folded, sizeof folded))
+    return CQLMUX_ERR_INVALID_ARGUMENT;
+  return s->prepared ? prepared_name_index(s, folded, name, index)
+                     : simple_name_index(s, folded, name, index);
 }
 
 /* ------------------------------------------------------------------ binding */
@@ -121,32 +231,46 @@ int cqlmux_statement_bind_unset(cqlmux_statement *s, size_t index) {
 }
 
 int cqlmux_statement_bind_bool(cqlmux_statement *s, size_t index, int value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_bool", CQLMUX_TYPE_BOOLEAN));
+  if (rc) return rc;
   return bind_be(s, index, value ? 1 : 0, 1);
 }
 
 int cqlmux_statement_bind_int8(cqlmux_statement *s, size_t index, int8_t value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_int8", CQLMUX_TYPE_TINYINT));
+  if (rc) return rc;
   return bind_be(s, index, (uint8_t)value, 1);
 }
 
 int cqlmux_statement_bind_int16(cqlmux_statement *s, size_t index, int16_t value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_int16", CQLMUX_TYPE_SMALLINT));
+  if (rc) return rc;
   return bind_be(s, index, (uint16_t)value, 2);
 }
 
 int cqlmux_statement_bind_int32(cqlmux_statement *s, size_t index, int32_t value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_int32", CQLMUX_TYPE_INT));
+  if (rc) return rc;
   return bind_be(s, index, (uint32_t)value, 4);
 }
 
 int cqlmux_statement_bind_int64(cqlmux_statement *s, size_t index, int64_t value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_int64", CQLMUX_TYPE_BIGINT, CQLMUX_TYPE_COUNTER, CQLMUX_TYPE_TIMESTAMP, CQLMUX_TYPE_TIME));
+  if (rc) return rc;
   return bind_be(s, index, (uint64_t)value, 8);
 }
 
 int cqlmux_statement_bind_float(cqlmux_statement *s, size_t index, float value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_float", CQLMUX_TYPE_FLOAT));
+  if (rc) return rc;
   uint32_t bits;
   memcpy(&bits, &value, sizeof bits);
   return bind_be(s, index, bits, 4);
 }
 
 int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value) {
+  int rc = cqlmux_statement_check_bind(s, index, CQLMUX_BIND_KIND("cqlmux_statement_bind_double", CQLMUX_TYPE_DOUBLE));
+  if (rc) return rc;
   uint64_t bits;
   memcpy(&bits, &value, sizeof bits);
   return bind_be(s, index, bits, 8);
@@ -154,6 +278,10 @@ int cqlmux_statement_bind_double(cqlmux_statement *s, size_t index, double value
 
 int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *text,
                                size_t length) {
+  int rc = cqlmux_statement_check_bind(
+      s, index,
+      CQLMUX_BIND_KIND("cqlmux_statement_bind_text", CQLMUX_TYPE_TEXT, CQLMUX_TYPE_ASCII));
+  if (rc) return rc;
   cqlmux_slice checked;
   if ((!text && length) || length > INT32_MAX ||
       cqlmux_value_get_text((cqlmux_bytes){(const uint8_t *)text, (int32_t)length}, &checked))
@@ -163,18 +291,26 @@ int cqlmux_statement_bind_text(cqlmux_statement *s, size_t index, const char *te
 
 int cqlmux_statement_bind_blob(cqlmux_statement *s, size_t index, const void *data,
                                size_t length) {
-  if (!data && length) return CQLMUX_ERR_INVALID_ARGUMENT;
-  return bind_copy(s, index, data, length);
+  /* Custom types travel as the bytes their class serializes. */
+  int rc = cqlmux_statement_check_bind(
+      s, index,
+      CQLMUX_BIND_KIND("cqlmux_statement_bind_blob", CQLMUX_TYPE_BLOB, CQLMUX_TYPE_CUSTOM));
+  return rc ? rc : cqlmux_statement_bind_serialized(s, index, data, length);
 }
 
 int cqlmux_statement_bind_uuid(cqlmux_statement *s, size_t index, const uint8_t uuid[16]) {
+  int rc = cqlmux_statement_check_bind(
+      s, index,
+      CQLMUX_BIND_KIND("cqlmux_statement_bind_uuid", CQLMUX_TYPE_UUID, CQLMUX_TYPE_TIMEUUID));
+  if (rc) return rc;
   if (!uuid) return CQLMUX_ERR_INVALID_ARGUMENT;
   return bind_copy(s, index, uuid, 16);
 }
 
 int cqlmux_statement_bind_serialized(cqlmux_statement *s, size_t index, const void *data,
                                      size_t length) {
-  return cqlmux_statement_bind_blob(s, index, data, length);
+  if (!data && length) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return bind_copy(s, index, data, length);
 }
 
 /* ------------------------------------------------------------------ options */
@@ -217,6 +353,21 @@ int cqlmux_statement_set_paging_state(cqlmux_statement *s, const void *state, si
   return CQLMUX_OK;
 }
 
+int cqlmux_statement_set_next_page(cqlmux_statement *s, const cqlmux_result *r) {
+  const uint8_t *state;
+  size_t length;
+  if (!s || !r) return CQLMUX_ERR_INVALID_ARGUMENT;
+  if (!cqlmux_result_has_more_pages(r) || cqlmux_result_paging_state(r, &state, &length))
+    return CQLMUX_ERR_NOT_FOUND;
+  return cqlmux_statement_set_paging_state(s, state, length);
+}
+
+cqlmux_future *cqlmux_session_execute_next_page(cqlmux_session *session, cqlmux_statement *s,
+                                                const cqlmux_result *r) {
+  if (!session || cqlmux_statement_set_next_page(s, r) != CQLMUX_OK) return NULL;
+  return cqlmux_session_execute(session, s);
+}
+
 int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t microseconds) {
   if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
   s->has_timestamp = true;
@@ -237,16 +388,7 @@ int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent) {
 }
 
 int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace) {
-  if (!s || (keyspace && !*keyspace)) return CQLMUX_ERR_INVALID_ARGUMENT;
-  char *copy = NULL;
-  if (keyspace) {
-    size_t n = strlen(keyspace) + 1;
-    if (!(copy = cqlmux_mem_malloc(STATEMENT_ALLOC, n))) return CQLMUX_ERR_NOMEM;
-    memcpy(copy, keyspace, n);
-  }
-  cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
-  s->keyspace = copy;
-  return CQLMUX_OK;
+  return s ? cqlmux_keyspace_replace(&s->keyspace, keyspace) : CQLMUX_ERR_INVALID_ARGUMENT;
 }
 
 /* ------------------------------------------------------------------ encoding */
@@ -254,6 +396,17 @@ int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace) {
 static cqlmux_slice text_slice(const char *p, size_t n) {
   cqlmux_slice sl = {(const uint8_t *)p, n};
   return sl;
+}
+
+/* names: the caller's array of value_count entries, filled here. */
+static int fill_names(const cqlmux_statement *s, cqlmux_slice *names, cqlmux_query_params *p) {
+  for (size_t i = 0; i < s->value_count; i++) {
+    /* NAMES_FOR_VALUES names every value or none. */
+    if (!s->names[i]) return CQLMUX_ERR_INVALID_ARGUMENT;
+    names[i] = text_slice(s->names[i], strlen(s->names[i]));
+  }
+  p->names = names;
+  return CQLMUX_OK;
 }
 
 /* values: the caller's array of value_count entries, filled here (the
@@ -281,29 +434,40 @@ static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_bytes
   if (p->has_keyspace) p->keyspace = text_slice(s->keyspace, strlen(s->keyspace));
 }
 
+int cqlmux_statement_params(const cqlmux_statement *s, uint8_t version, cqlmux_bytes *values,
+                            cqlmux_slice *names, cqlmux_query_params *p) {
+  fill_params(s, version, values, p);
+  /* The columns come from the prepared statement (api/prepared.h). */
+  p->skip_metadata = s->prepared && s->prepared->result_meta;
+  return s->names ? fill_names(s, names, p) : CQLMUX_OK;
+}
+
+static int encode_request(const cqlmux_statement *s, const cqlmux_query_params *params,
+                          cqlmux_wbuf *out, const cqlmux_request_header *h) {
+  if (!s->prepared) return cqlmux_request_query(out, h, text_slice(s->cql, s->cql_len), params);
+  const cqlmux_prepared *p = s->prepared;
+  cqlmux_slice id = {p->id, p->id_len};
+  cqlmux_slice meta = {p->result_metadata_id, p->result_metadata_id_len};
+  return cqlmux_request_execute(out, h, id, meta, params);
+}
+
 int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
                             bool compress) {
   cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
-  /* Most statements have few values: those fit on the stack. */
+  /* Most statements have few values: those (and their names) fit on the
+   * stack; more take one block for both. */
   cqlmux_bytes local[64];
+  cqlmux_slice local_names[64];
   cqlmux_bytes *values = local;
+  cqlmux_slice *names = local_names;
   if (s->value_count > sizeof local / sizeof local[0]) {
-    values = cqlmux_mem_malloc(STATEMENT_ALLOC, s->value_count * sizeof *values);
+    values = cqlmux_mem_malloc(STATEMENT_ALLOC, s->value_count * (sizeof *values + sizeof *names));
     if (!values) return CQLMUX_ERR_NOMEM;
+    names = (cqlmux_slice *)(values + s->value_count);
   }
   cqlmux_query_params params;
-  fill_params(s, version, values, &params);
-  /* The columns come from the prepared statement (api/prepared.h). */
-  params.skip_metadata = s->prepared && s->prepared->result_meta;
-  int rc;
-  if (s->prepared) {
-    const cqlmux_prepared *p = s->prepared;
-    cqlmux_slice id = {p->id, p->id_len};
-    cqlmux_slice meta = {p->result_metadata_id, p->result_metadata_id_len};
-    rc = cqlmux_request_execute(out, &h, id, meta, &params);
-  } else {
-    rc = cqlmux_request_query(out, &h, text_slice(s->cql, s->cql_len), &params);
-  }
+  int rc = cqlmux_statement_params(s, version, values, names, &params);
+  if (rc == CQLMUX_OK) rc = encode_request(s, &params, out, &h);
   if (values != local) cqlmux_mem_free(STATEMENT_ALLOC, values);
   return rc;
 }

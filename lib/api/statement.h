@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cqlmux.h"
+#include "proto/request.h"
 #include "proto/wire.h"
 
 /* Fixed-size CQL values (up to uuid) fit inline. */
@@ -42,7 +43,34 @@ struct cqlmux_statement {
   bool idempotent;
   char *keyspace;
   cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
+  char **names;              /* simple statements bound by name: one per slot
+                                (NULL = unnamed yet); NULL until the first name */
+  char error[160];           /* why the last failed bind failed (cqlmux_statement_error_message) */
 };
+
+/* The CQL types a bind function writes; the macro spells the list. */
+typedef struct cqlmux_bind_kind {
+  const char *function; /* the public name, for the message */
+  const uint16_t *types;
+  size_t count;
+} cqlmux_bind_kind;
+#define CQLMUX_BIND_KIND(fn, ...)                                                   \
+  (&(const cqlmux_bind_kind){fn, (const uint16_t[]){__VA_ARGS__},                  \
+                             sizeof((const uint16_t[]){__VA_ARGS__}) / sizeof(uint16_t)})
+
+/* For a prepared statement whose markers are known: CQLMUX_OK when bind
+ * kind k can fill marker `index`, else TYPE_MISMATCH with a message naming
+ * the marker (its position, name and type) in s->error. Simple statements,
+ * unknown markers and out-of-range indexes pass (the bind itself checks
+ * the index). */
+int cqlmux_statement_check_bind(cqlmux_statement *s, size_t index, const cqlmux_bind_kind *k);
+
+/* Fills *p for s: values (and names, for a statement bound by name) into
+ * the caller's arrays of s->value_count entries, which p then borrows, as
+ * it borrows s. INVALID_ARGUMENT when some values have names and others
+ * not. Only reads s, so two threads may encode one statement at once. */
+int cqlmux_statement_params(const cqlmux_statement *s, uint8_t version, cqlmux_bytes *values,
+                            cqlmux_slice *names, cqlmux_query_params *p);
 
 /* Encodes the statement as one QUERY or EXECUTE envelope with stream id 0
  * (the I/O thread patches the real id) into out. A value never bound goes

@@ -70,12 +70,7 @@ typedef enum cqlmux_opcode {
 #define CQLMUX_BATCH_FLAG_KEYSPACE 0x0080u
 #define CQLMUX_BATCH_FLAG_NOW_IN_SECONDS 0x0100u
 
-/* BATCH <type>. */
-typedef enum cqlmux_batch_type {
-  CQLMUX_BATCH_LOGGED = 0,
-  CQLMUX_BATCH_UNLOGGED = 1,
-  CQLMUX_BATCH_COUNTER = 2
-} cqlmux_batch_type;
+/* BATCH <type>: cqlmux_batch_type, in include/cqlmux.h. */
 
 /* BATCH member <kind>. */
 #define CQLMUX_BATCH_KIND_QUERY 0

@@ -232,7 +232,7 @@ static void write_batch_statement(cqlmux_wbuf *b, uint8_t version, bool names,
   if (!b->error) write_values(b, version, s->values, names ? s->names : NULL, s->value_count);
 }
 
-static uint32_t batch_flags(const cqlmux_batch *p) {
+static uint32_t batch_flags(const cqlmux_batch_msg *p) {
   uint32_t f = 0;
   if (p->has_serial_consistency) f |= CQLMUX_BATCH_FLAG_SERIAL_CONSISTENCY;
   if (p->has_timestamp) f |= CQLMUX_BATCH_FLAG_DEFAULT_TIMESTAMP;
@@ -242,7 +242,7 @@ static uint32_t batch_flags(const cqlmux_batch *p) {
   return f;
 }
 
-int cqlmux_request_batch(cqlmux_wbuf *b, const cqlmux_request_header *h, const cqlmux_batch *p) {
+int cqlmux_request_batch(cqlmux_wbuf *b, const cqlmux_request_header *h, const cqlmux_batch_msg *p) {
   encoding e;
   int rc = start(&e, b, h, CQLMUX_OP_BATCH);
   if (rc) return rc;

@@ -89,7 +89,7 @@ typedef struct cqlmux_batch_statement {
   const cqlmux_slice *names;    /* one per value when the batch has names_for_values */
 } cqlmux_batch_statement;
 
-typedef struct cqlmux_batch {
+typedef struct cqlmux_batch_msg {
   cqlmux_batch_type type;
   const cqlmux_batch_statement *statements;
   uint16_t count;
@@ -103,7 +103,7 @@ typedef struct cqlmux_batch {
   cqlmux_slice keyspace;
   bool has_now_in_seconds;      /* v5 */
   int32_t now_in_seconds;
-} cqlmux_batch;
+} cqlmux_batch_msg;
 
 int cqlmux_request_startup(cqlmux_wbuf *b, const cqlmux_request_header *h,
                            const cqlmux_startup *s);
@@ -118,7 +118,7 @@ int cqlmux_request_prepare(cqlmux_wbuf *b, const cqlmux_request_header *h, cqlmu
 /* result_metadata_id: written in v5 only (ignored before). */
 int cqlmux_request_execute(cqlmux_wbuf *b, const cqlmux_request_header *h, cqlmux_slice id,
                            cqlmux_slice result_metadata_id, const cqlmux_query_params *p);
-int cqlmux_request_batch(cqlmux_wbuf *b, const cqlmux_request_header *h, const cqlmux_batch *batch);
+int cqlmux_request_batch(cqlmux_wbuf *b, const cqlmux_request_header *h, const cqlmux_batch_msg *batch);
 /* events: "TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE". */
 int cqlmux_request_register(cqlmux_wbuf *b, const cqlmux_request_header *h,
                             const cqlmux_slice *events, uint16_t count);

@@ -56,7 +56,7 @@ static void all_requests(cqlmux_wbuf *b, uint8_t version, int compress) {
        .value_count = 3, .names = names},
       {.kind = 1, .query_or_id = S("\x01\x02"), .values = vals, .value_count = 1,
        .names = names}};
-  cqlmux_batch bt = {.type = CQLMUX_BATCH_UNLOGGED, .statements = st, .count = 2,
+  cqlmux_batch_msg bt = {.type = CQLMUX_BATCH_UNLOGGED, .statements = st, .count = 2,
                      .consistency = 1, .has_timestamp = true, .timestamp = 3};
   const cqlmux_slice ev[] = {S("STATUS_CHANGE"), S("SCHEMA_CHANGE")};
   const cqlmux_payload_entry pe[] = {{S("k"), {v42, 4}}};

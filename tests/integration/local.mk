@@ -58,3 +58,11 @@ tests_integration_test_cluster_real_SOURCES = tests/integration/test_cluster_rea
 tests_integration_test_cluster_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_cluster_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_cluster_real_LDADD = $(TEST_LDADD)
+
+# Batches, binding by name, bind checks, keyspaces (issue 15).
+check_PROGRAMS += tests/integration/test_statements_real
+INTEGRATION_TESTS += tests/integration/test_statements_real
+tests_integration_test_statements_real_SOURCES = tests/integration/test_statements_real.c
+tests_integration_test_statements_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_statements_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_statements_real_LDADD = $(TEST_LDADD)

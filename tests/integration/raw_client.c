@@ -252,7 +252,7 @@ int raw_client_execute(raw_client *c, cqlmux_slice id, cqlmux_slice result_metad
   return finish_request(c, at, rc, h.stream, "EXECUTE", out);
 }
 
-int raw_client_batch(raw_client *c, const cqlmux_batch *b, raw_reply *out) {
+int raw_client_batch(raw_client *c, const cqlmux_batch_msg *b, raw_reply *out) {
   cqlmux_request_header h = next_header(c);
   size_t at = begin_request(c);
   int rc = cqlmux_request_batch(&c->out, &h, b);

@@ -77,7 +77,7 @@ int raw_client_query(raw_client *c, const char *cql, const cqlmux_query_params *
 int raw_client_prepare(raw_client *c, const char *cql, const char *keyspace, raw_reply *out);
 int raw_client_execute(raw_client *c, cqlmux_slice id, cqlmux_slice result_metadata_id,
                        const cqlmux_query_params *p, raw_reply *out);
-int raw_client_batch(raw_client *c, const cqlmux_batch *b, raw_reply *out);
+int raw_client_batch(raw_client *c, const cqlmux_batch_msg *b, raw_reply *out);
 
 /* Sends n QUERYs (consistency ONE) in one write (v5: packed into one
  * self-contained frame), then collects the n answers in whatever order they

@@ -397,7 +397,7 @@ static void fill_paged(raw_client *c) {
     members[i] = (cqlmux_batch_statement){.kind = CQLMUX_BATCH_KIND_QUERY,
                                           .query_or_id = cqlmux_slice_from_cstr(queries[i])};
   }
-  cqlmux_batch batch = {.type = CQLMUX_BATCH_UNLOGGED, .statements = members,
+  cqlmux_batch_msg batch = {.type = CQLMUX_BATCH_UNLOGGED, .statements = members,
                         .count = PAGED_ROWS, .consistency = CQLMUX_CONSISTENCY_ONE};
   raw_reply r;
   int rc = raw_client_batch(c, &batch, &r);

@@ -20,3 +20,12 @@ tests_net_test_session_regressions_SOURCES = tests/net/test_session_regressions.
 tests_net_test_session_regressions_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_session_regressions_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_session_regressions_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Statements and results (issue 15): server details the real node cannot be
+# made to send on demand.
+check_PROGRAMS += tests/net/test_statements_mock
+TESTS += tests/net/test_statements_mock
+tests_net_test_statements_mock_SOURCES = tests/net/test_statements_mock.c tests/net/session_fixture.h
+tests_net_test_statements_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_statements_mock_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_statements_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

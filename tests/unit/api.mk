@@ -11,3 +11,10 @@ tests_unit_test_call_SOURCES = tests/unit/test_call.c tests/unit/rt_util.c tests
 tests_unit_test_call_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_call_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_call_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_batch
+TESTS += tests/unit/test_batch
+tests_unit_test_batch_SOURCES = tests/unit/test_batch.c
+tests_unit_test_batch_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_batch_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_batch_LDADD = $(TEST_LDADD)

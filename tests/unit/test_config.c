@@ -99,6 +99,21 @@ Test(config, invalid_values_are_rejected_and_leave_the_config_unchanged) {
   cqlmux_config_free(NULL);
 }
 
+/* Issue 15: a quoted keyspace is unquoted once, a broken one refused. */
+Test(config, keyspace_quoted_or_not_is_stored_as_the_server_names_it) {
+  cqlmux_config *c = cqlmux_config_new();
+  cr_assert_eq(cqlmux_config_set_keyspace(c, "\"MyKs\""), CQLMUX_OK);
+  cr_assert_str_eq(c->keyspace, "MyKs");
+  cr_assert_eq(cqlmux_config_set_keyspace(c, "other_ks"), CQLMUX_OK);
+  cr_assert_str_eq(c->keyspace, "other_ks");
+  cr_assert_eq(cqlmux_config_set_keyspace(c, "\"broken"), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_config_set_keyspace(c, "a b"), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_str_eq(c->keyspace, "other_ks");
+  cr_assert_eq(cqlmux_config_set_keyspace(c, NULL), CQLMUX_OK);
+  cr_assert_null(c->keyspace);
+  cqlmux_config_free(c);
+}
+
 static int live_allocations;
 static void *counting_malloc(size_t n, void *ud) {
   (void)ud;

@@ -143,7 +143,7 @@ Test(proto_request, batch_v4) {
       {.kind = CQLMUX_BATCH_KIND_QUERY, .query_or_id = S("Q"), .values = one, .value_count = 1},
       {.kind = CQLMUX_BATCH_KIND_PREPARED, .query_or_id = S("\x0A")},
   };
-  cqlmux_batch b = {.type = CQLMUX_BATCH_UNLOGGED, .statements = st, .count = 2,
+  cqlmux_batch_msg b = {.type = CQLMUX_BATCH_UNLOGGED, .statements = st, .count = 2,
                     .consistency = CQLMUX_CONSISTENCY_ONE, .has_timestamp = true, .timestamp = 5};
   cr_assert_eq(cqlmux_request_batch(&buf, &h, &b), 0);
   const uint8_t hdr[] = {0x04, 0, 0, 3, CQLMUX_OP_BATCH};
@@ -159,7 +159,7 @@ Test(proto_request, batch_v4) {
 
 Test(proto_request, batch_v5_flags_are_an_int) {
   cqlmux_request_header h = {.version = 5, .stream = 3};
-  cqlmux_batch b = {.type = CQLMUX_BATCH_LOGGED, .consistency = CQLMUX_CONSISTENCY_ONE,
+  cqlmux_batch_msg b = {.type = CQLMUX_BATCH_LOGGED, .consistency = CQLMUX_CONSISTENCY_ONE,
                     .has_keyspace = true, .keyspace = S("k"), .has_now_in_seconds = true,
                     .now_in_seconds = 9, .has_serial_consistency = true,
                     .serial_consistency = CQLMUX_CONSISTENCY_SERIAL};
@@ -238,10 +238,10 @@ Test(proto_request, bad_arguments_roll_back) {
   const cqlmux_payload_entry pe[] = {{S("k"), {NULL, -1}}};
   cqlmux_request_header hp = {.version = 4, .custom_payload = pe, .custom_payload_count = 1};
   cr_assert_eq(cqlmux_request_options(&buf, &hp), CQLMUX_ERR_INVALID_ARGUMENT);
-  cqlmux_batch b = {.type = 3};
+  cqlmux_batch_msg b = {.type = 3};
   cr_assert_eq(cqlmux_request_batch(&buf, &h5, &b), CQLMUX_ERR_INVALID_ARGUMENT);
   const cqlmux_batch_statement bad_kind[] = {{.kind = 2}};
-  cqlmux_batch b2 = {.statements = bad_kind, .count = 1};
+  cqlmux_batch_msg b2 = {.statements = bad_kind, .count = 1};
   cr_assert_eq(cqlmux_request_batch(&buf, &h5, &b2), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_request_auth_response(&buf, &h5, (cqlmux_bytes){NULL, -2}),
                CQLMUX_ERR_INVALID_ARGUMENT);
@@ -392,7 +392,7 @@ static void round_trip_all(uint8_t version, bool compress) {
          .value_count = 1, .names = names},
         {.kind = CQLMUX_BATCH_KIND_PREPARED, .query_or_id = S("\x0C")},
     };
-    cqlmux_batch b = {.type = CQLMUX_BATCH_COUNTER, .statements = st, .count = 3,
+    cqlmux_batch_msg b = {.type = CQLMUX_BATCH_COUNTER, .statements = st, .count = 3,
                       .consistency = CQLMUX_CONSISTENCY_LOCAL_QUORUM, .names_for_values = named,
                       .has_serial_consistency = true,
                       .serial_consistency = CQLMUX_CONSISTENCY_SERIAL, .has_timestamp = true,

@@ -383,3 +383,8 @@ Test(result, result_stays_small) {
   cr_assert_leq(sizeof(cqlmux_result), 208 + CQLMUX_RESULT_ARENA_INLINE, "cqlmux_result is %zu",
                 sizeof(cqlmux_result));
 }
+
+/* Issue 15: a missing result used to read as a VOID one. */
+Test(result, kind_of_null_is_an_error_not_void) {
+  cr_assert_eq(cqlmux_result_kind_of(NULL), CQLMUX_ERR_INVALID_ARGUMENT);
+}
