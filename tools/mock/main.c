@@ -2,7 +2,7 @@
  * application against scripted faults. Configuration comes from flags and
  * an optional scenario file; runtime commands (faults, primes, node
  * actions) from the file and then from standard input, one per line. The
- * language is documented in doc/mock-server.md. */
+ * language is documented in doc/mock-server.md and cqlmux-mock(1). */
 #include "config.h"
 
 #include <errno.h>
@@ -36,7 +36,7 @@ static void usage(FILE *out) {
         "\n"
         "Once started it prints \"node INDEX ADDRESS:PORT\" per node and \"ready\",\n"
         "then runs scenario lines read from standard input (plus: log, connections,\n"
-        "quit). It stops on quit, SIGINT or SIGTERM.\n",
+        "echo TEXT, quit). It stops on quit, SIGINT or SIGTERM. See cqlmux-mock(1).\n",
         out);
 }
 
@@ -175,6 +175,13 @@ static bool run_line(cqlmux_mock *m, const char *line, size_t *printed) {
   }
   if (!strcmp(line, "connections")) {
     print_connections(m);
+    return true;
+  }
+  /* A driving program sends "echo MARK" after a command whose output has no
+   * fixed length (log, connections) and reads up to MARK. */
+  if (!strncmp(line, "echo", 4) && (line[4] == '\0' || line[4] == ' ')) {
+    printf("%s\n", line[4] ? line + 5 : "");
+    fflush(stdout);
     return true;
   }
   char msg[256];
