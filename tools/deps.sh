@@ -7,7 +7,7 @@
 CQLMUX_BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
   libssl-dev zlib1g-dev liblz4-dev)
 CQLMUX_TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev valgrind gnuplot-nox
-  openssl python3 procps)
+  openssl python3 procps python3-cassandra)
 CQLMUX_SERVER_PACKAGES=(openjdk-17-jdk-headless maven)
 
 # missing_packages PKG... prints the packages dpkg does not report installed.

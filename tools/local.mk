@@ -27,6 +27,8 @@ tools_cqlmux_mock_SOURCES = tools/mock/main.c
 tools_cqlmux_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tools_cqlmux_mock_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
 tools_cqlmux_mock_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(DEPS_LIBS)
+# Run by tools/test-all (mock-python-driver): a third-party driver against it.
+EXTRA_DIST += tests/mock/python_driver_check.py
 
 EXTRA_DIST += tools/bench/run-matrix.sh tools/bench/plot.gp doc/performance.md doc/performance.png
 

@@ -186,6 +186,7 @@ static bool run_line(cqlmux_mock *m, const char *line, size_t *printed) {
   }
   char msg[256];
   int rc = cqlmux_mock_script(m, line, msg, sizeof msg);
+  if (!rc && !strcmp(line, "clear-log")) *printed = 0; /* the log starts again at 0 */
   if (rc)
     printf("error: %s%s%s\n", cqlmux_strerror(rc), msg[0] ? ": " : "", msg);
   else if (msg[0])
