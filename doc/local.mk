@@ -10,7 +10,7 @@ EXTRA_DIST += doc/mock-server.md
 dist_man1_MANS = doc/cqlmux-bench.1 doc/cqlmux-mock.1
 # automake defines man3dir only for listed pages; these are generated.
 man3dir = $(mandir)/man3
-EXTRA_DIST += tools/gen-man3 tools/check-man-pages
+EXTRA_DIST += tools/gen-man3 tools/check-man-pages tools/update-symbols
 
 doc/man3.stamp: $(top_srcdir)/include/cqlmux.h $(top_srcdir)/tools/gen-man3
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tools/gen-man3 $(top_srcdir)/include/cqlmux.h \
@@ -33,7 +33,11 @@ uninstall-local:
 clean-local:
 	rm -rf doc/man3 doc/man3.stamp
 
+# Also: the Debian symbols file lists exactly the library's exports (where
+# debian/ is present: the git tree, not the release tarball).
 check-local: doc/man3.stamp lib/libcqlmux.la
 	$(SHELL) $(top_srcdir)/tools/check-man-pages lib/.libs/libcqlmux.so \
 	  $(top_srcdir)/include/cqlmux.h doc/man3 $(top_srcdir)/doc/cqlmux-mock.1 \
 	  $(top_srcdir)/tests/mock/mock_script.c
+	@if test -f $(top_srcdir)/debian/libcqlmux0.symbols; then \
+	  $(SHELL) $(top_srcdir)/tools/update-symbols --check lib/.libs/libcqlmux.so; fi
