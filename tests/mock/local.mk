@@ -1,7 +1,7 @@
-# The mock CQL server's own suites. The server library and the cqlmux-mock
-# program are built with the tools (tools/local.mk): they need no Criterion.
-# The mock's own suite, driven by a raw-socket client. (TEST_LDADD already
-# links tests/unit/tsan_criterion.c, which lets Criterion run under TSan.)
+# The mock CQL server's own suites, driven by a raw-socket client. The server
+# library and the cqlmux-mock program are built with the tools
+# (tools/local.mk): they need no Criterion. (TEST_LDADD already links
+# tests/unit/tsan_criterion.c, which lets Criterion run under TSan.)
 MOCK_TEST_SOURCES = tests/mock/mock_client.c tests/mock/mock_client.h tests/mock/test_mock.h
 MOCK_TEST_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 

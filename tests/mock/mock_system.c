@@ -1,6 +1,7 @@
 /* system.local, system.peers and system.peers_v2 as each node sees the
- * cluster, and empty system_schema and system_virtual_schema tables. Values are produced as text and
- * encoded by the prime value parser. Runs with server->mu held. */
+ * cluster, and empty system_schema and system_virtual_schema tables. Values
+ * are produced as text and encoded by the prime value parser. Runs with
+ * server->mu held. */
 #include "config.h"
 
 #include "mock/mock_internal.h"
