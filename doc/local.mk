@@ -38,6 +38,6 @@ clean-local:
 check-local: doc/man3.stamp lib/libcqlmux.la
 	$(SHELL) $(top_srcdir)/tools/check-man-pages lib/.libs/libcqlmux.so \
 	  $(top_srcdir)/include/cqlmux.h doc/man3 $(top_srcdir)/doc/cqlmux-mock.1 \
-	  $(top_srcdir)/tests/mock/mock_script.c
+	  $(top_srcdir)/tests/mock/mock_script.c $(top_srcdir)/tests/mock/mock.h
 	@if test -f $(top_srcdir)/debian/libcqlmux0.symbols; then \
 	  $(SHELL) $(top_srcdir)/tools/update-symbols --check lib/.libs/libcqlmux.so; fi
