@@ -7,8 +7,10 @@
 CQLMUX_BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
   libssl-dev zlib1g-dev liblz4-dev)
 CQLMUX_TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev valgrind gnuplot-nox
-  openssl python3 procps)
+  openssl python3 procps python3-cassandra)
 CQLMUX_SERVER_PACKAGES=(openjdk-17-jdk-headless maven)
+# Building the Debian packages (debian/, dpkg-buildpackage -us -uc -b).
+CQLMUX_PACKAGING_PACKAGES=(debhelper dpkg-dev)
 
 # missing_packages PKG... prints the packages dpkg does not report installed.
 missing_packages() {

@@ -1,26 +1,7 @@
-# The mock CQL server (doc/mock-server.md): a convenience library that test
-# suites link, the cqlmux-mock program on top of it, and its own suite.
-noinst_LTLIBRARIES += tests/mock/libcqlmux_mock.la
-tests_mock_libcqlmux_mock_la_SOURCES = \
-	tests/mock/mock.h tests/mock/mock_internal.h \
-	tests/mock/mock_answer.c tests/mock/mock_conn.c tests/mock/mock_fault.c \
-	tests/mock/mock_handler.c tests/mock/mock_loop.c tests/mock/mock_node.c \
-	tests/mock/mock_null.c tests/mock/mock_prime.c tests/mock/mock_record.c \
-	tests/mock/mock_script.c tests/mock/mock_server.c tests/mock/mock_system.c tests/mock/mock_util.c \
-	tests/mock/mock_value.c
-tests_mock_libcqlmux_mock_la_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_mock_libcqlmux_mock_la_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
-
-# Installed with the tests enabled (the default), so applications can be
-# tried against the mock cluster without a build tree.
-bin_PROGRAMS += tests/mock/cqlmux-mock
-tests_mock_cqlmux_mock_SOURCES = tests/mock/cqlmux_mock_main.c
-tests_mock_cqlmux_mock_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_mock_cqlmux_mock_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
-tests_mock_cqlmux_mock_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(DEPS_LIBS)
-
-# The mock's own suite, driven by a raw-socket client. (TEST_LDADD already
-# links tests/unit/tsan_criterion.c, which lets Criterion run under TSan.)
+# The mock CQL server's own suites, driven by a raw-socket client. The server
+# library and the cqlmux-mock program are built with the tools
+# (tools/local.mk): they need no Criterion. (TEST_LDADD already links
+# tests/unit/tsan_criterion.c, which lets Criterion run under TSan.)
 MOCK_TEST_SOURCES = tests/mock/mock_client.c tests/mock/mock_client.h tests/mock/test_mock.h
 MOCK_TEST_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 

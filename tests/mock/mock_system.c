@@ -1,6 +1,7 @@
 /* system.local, system.peers and system.peers_v2 as each node sees the
- * cluster, and empty system_schema tables. Values are produced as text and
- * encoded by the prime value parser. Runs with server->mu held. */
+ * cluster, and empty system_schema and system_virtual_schema tables. Values
+ * are produced as text and encoded by the prime value parser. Runs with
+ * server->mu held. */
 #include "config.h"
 
 #include "mock/mock_internal.h"
@@ -276,7 +277,7 @@ bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text,
                         mock_answer *a) {
   select_stmt s;
   if (!parse_select(text, &s)) return false;
-  if (!strcmp(s.keyspace, "system_schema")) {
+  if (!strcmp(s.keyspace, "system_schema") || !strcmp(s.keyspace, "system_virtual_schema")) {
     *a = schema_table(&s, version, b);
     return true;
   }

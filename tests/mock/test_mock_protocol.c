@@ -341,6 +341,36 @@ Test(protocol, system_table_errors_as_cassandra) {
   cqlmux_mock_free(m);
 }
 
+/* Drivers read system_virtual_schema (Cassandra 4.0+) for metadata: the
+ * answer must be ROWS, empty, with the columns asked for, never VOID (the
+ * DataStax Python driver cannot iterate a VOID result and gives up on the
+ * connection). */
+Test(protocol, virtual_schema_tables_are_empty_rows) {
+  cqlmux_mock *m = test_mock_start(1, NULL);
+  mock_client c;
+  test_ready(m, 0, &c, 4, NULL);
+  const char *queries[] = {"SELECT * from system_virtual_schema.keyspaces",
+                           "SELECT keyspace_name, table_name FROM system_virtual_schema.tables"};
+  const int32_t want_columns[] = {1, 2};
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(mock_client_query(&c, (int16_t)(i + 1), queries[i], 1), CQLMUX_OK);
+    mock_reply r;
+    test_recv(&c, &r);
+    cr_assert_eq(r.h.opcode, CQLMUX_OP_RESULT, "%s: opcode 0x%02x", queries[i], r.h.opcode);
+    cqlmux_arena arena;
+    cqlmux_result_msg res;
+    decode_result(&r, &arena, &res);
+    cr_assert_eq(res.kind, CQLMUX_RESULT_ROWS, "%s", queries[i]);
+    cr_assert_eq(res.rows.rows_count, 0);
+    cr_assert_eq(res.rows.meta.columns_count, want_columns[i]);
+    const cqlmux_slice *name = &res.rows.meta.columns[0].name;
+    cr_assert(name->len == 13 && !memcmp(name->data, "keyspace_name", 13));
+    cqlmux_arena_free(&arena);
+  }
+  mock_client_close(&c);
+  cqlmux_mock_free(m);
+}
+
 Test(protocol, register_and_events) {
   cqlmux_mock *m = test_mock_start(2, NULL);
   mock_client c;

@@ -131,7 +131,7 @@ static pid_t spawn(const char *const *argv, FILE **in, FILE **out) {
 }
 
 Test(script, program_end_to_end) {
-  const char *const argv[] = {"tests/mock/cqlmux-mock", "--nodes", "2", "--shared-address",
+  const char *const argv[] = {"tools/cqlmux-mock", "--nodes", "2", "--shared-address",
                               "--port", "0", "--exec",
                               "prime void query=\"SELECT from_cli\"", NULL};
   cr_assert_eq(access(argv[0], X_OK), 0, "run from the build directory");
@@ -151,14 +151,15 @@ Test(script, program_end_to_end) {
   cr_assert_eq(mock_client_handshake(&c, "lz4", NULL, NULL, NULL), CQLMUX_OK);
   cr_assert_eq(mock_client_query(&c, 1, "SELECT from_cli", 1), CQLMUX_OK);
   test_recv_result(&c, 1, CQLMUX_RESULT_VOID);
-  fputs("log\nconnections\nquit\n", in);
+  fputs("log\nconnections\necho end of list\nquit\n", in);
   fflush(in);
-  bool logged = false, listed = false;
+  bool logged = false, listed = false, echoed = false;
   while (fgets(line, sizeof line, out)) {
     if (strstr(line, "query SELECT from_cli")) logged = true;
     if (!strncmp(line, "connection 1 node 1", 19)) listed = true;
+    if (!strcmp(line, "end of list\n")) echoed = listed;
   }
-  cr_assert(logged && listed);
+  cr_assert(logged && listed && echoed);
   int status;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -2,7 +2,7 @@
  * application against scripted faults. Configuration comes from flags and
  * an optional scenario file; runtime commands (faults, primes, node
  * actions) from the file and then from standard input, one per line. The
- * language is documented in doc/mock-server.md. */
+ * language is documented in doc/mock-server.md and cqlmux-mock(1). */
 #include "config.h"
 
 #include <errno.h>
@@ -36,7 +36,7 @@ static void usage(FILE *out) {
         "\n"
         "Once started it prints \"node INDEX ADDRESS:PORT\" per node and \"ready\",\n"
         "then runs scenario lines read from standard input (plus: log, connections,\n"
-        "quit). It stops on quit, SIGINT or SIGTERM.\n",
+        "echo TEXT, quit). It stops on quit, SIGINT or SIGTERM. See cqlmux-mock(1).\n",
         out);
 }
 
@@ -177,8 +177,16 @@ static bool run_line(cqlmux_mock *m, const char *line, size_t *printed) {
     print_connections(m);
     return true;
   }
+  /* A driving program sends "echo MARK" after a command whose output has no
+   * fixed length (log, connections) and reads up to MARK. */
+  if (!strncmp(line, "echo", 4) && (line[4] == '\0' || line[4] == ' ')) {
+    printf("%s\n", line[4] ? line + 5 : "");
+    fflush(stdout);
+    return true;
+  }
   char msg[256];
   int rc = cqlmux_mock_script(m, line, msg, sizeof msg);
+  if (!rc && !strcmp(line, "clear-log")) *printed = 0; /* the log starts again at 0 */
   if (rc)
     printf("error: %s%s%s\n", cqlmux_strerror(rc), msg[0] ? ": " : "", msg);
   else if (msg[0])
