@@ -7,7 +7,7 @@ EXTRA_DIST += doc/mock-server.md
 # soon as it is declared; `make check` fails when an exported cqlmux_ symbol
 # has none (tools/check-man-pages). Generated pages are not distributed: any
 # POSIX sh and awk rebuild them.
-dist_man1_MANS = doc/cqlmux-bench.1 doc/cqlmux-mock.1
+dist_man1_MANS = doc/cqlmux-bench.1 doc/cqlmux-mock.1 doc/cqlmux-query.1
 # automake defines man3dir only for listed pages; these are generated.
 man3dir = $(mandir)/man3
 EXTRA_DIST += tools/gen-man3 tools/check-man-pages tools/update-symbols

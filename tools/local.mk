@@ -54,10 +54,6 @@ tools_cqlmux_query_SOURCES = tools/query/main.c tools/query/options.c tools/quer
 	tools/query/output.c tools/query/output.h tools/query/password.c tools/query/password.h \
 	$(QUERY_FORMAT_SOURCES)
 tools_cqlmux_query_LDADD = lib/libcqlmux.la
-# Its manual. man1_MANS rather than dist_man1_MANS, which doc/local.mk
-# owns for the other tools' pages; the page is distributed through EXTRA_DIST.
-man1_MANS = doc/cqlmux-query.1
-EXTRA_DIST += doc/cqlmux-query.1
 # The value formatting, which the unit tests link as well.
 QUERY_FORMAT_SOURCES = tools/query/render.c tools/query/render.h tools/query/scalar.c \
 	tools/query/scalar.h tools/query/split.c tools/query/split.h tools/query/strbuf.c \
