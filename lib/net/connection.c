@@ -314,6 +314,20 @@ void cqlmux_connection_close(cqlmux_connection *c, int error, const char *messag
   c->events->on_closed(c, error, message, c->owner);
 }
 
+/* Bytes the server sent that this client cannot accept: the stream can no
+ * longer be trusted. `rc` is the decoder's verdict, kept when it says more
+ * than "protocol error" (an envelope over the size limit is OVERSIZED);
+ * the message names the peer like every other connection error. */
+static void close_for_bad_input(cqlmux_connection *c, int rc, const char *what) {
+  int error = rc == CQLMUX_ERR_NOMEM || rc == CQLMUX_ERR_OVERSIZED ? rc : CQLMUX_ERR_PROTOCOL;
+  char message[256];
+  if (rc == CQLMUX_ERR_PROTOCOL)
+    snprintf(message, sizeof message, "%s: %s", c->peer, what);
+  else
+    snprintf(message, sizeof message, "%s: %s: %s", c->peer, what, cqlmux_strerror(rc));
+  cqlmux_connection_close(c, error, message);
+}
+
 static void on_loop_stop(cqlmux_loop_stop_handler *handler) {
   cqlmux_connection *c = handler->user_data;
   cqlmux_connection_close(c, CQLMUX_ERR_SHUTDOWN, "session shut down");
@@ -504,7 +518,7 @@ static void on_flush_task(cqlmux_task *task, int status) {
 static void send_internal(cqlmux_connection *c, cqlmux_request *req) {
   int32_t id = cqlmux_stream_table_acquire(&c->streams, req);
   if (id < 0) {
-    cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "no stream id for a control request");
+    close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, "no stream id for a control request");
     return;
   }
   req->stream = id;
@@ -625,7 +639,7 @@ static bool downgrade(cqlmux_connection *c, const cqlmux_error_body *e) {
 static void handshake_error(cqlmux_connection *c, const uint8_t *body, size_t len) {
   cqlmux_error_body e;
   if (cqlmux_error_decode(c->version, body, len, &e) != CQLMUX_OK) {
-    cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "malformed ERROR during the handshake");
+    close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, "malformed ERROR during the handshake");
     return;
   }
   if ((c->state == CQLMUX_CONN_OPTIONS || c->state == CQLMUX_CONN_STARTUP) && downgrade(c, &e))
@@ -645,7 +659,7 @@ static void on_supported(cqlmux_connection *c, const uint8_t *body, size_t len) 
   cqlmux_string_list algorithms;
   bool offers_lz4 = false;
   if (cqlmux_supported_decode(body, len, &s) != CQLMUX_OK) {
-    cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "malformed SUPPORTED");
+    close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, "malformed SUPPORTED");
     return;
   }
   if (cqlmux_supported_find(&s, "COMPRESSION", &algorithms) == CQLMUX_OK) {
@@ -712,7 +726,7 @@ static void handshake_answer(cqlmux_connection *c, uint8_t opcode, const uint8_t
   }
   char message[96];
   snprintf(message, sizeof message, "unexpected opcode 0x%02x during the handshake", opcode);
-  cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, message);
+  close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, message);
 }
 
 static void internal_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
@@ -1011,7 +1025,7 @@ static void dispatch(cqlmux_connection *c, const cqlmux_envelope *raw, cqlmux_rb
   cqlmux_body_prefix prefix;
   cqlmux_reader rest;
   if (cqlmux_envelope_body_prefix(&env, &prefix, &rest) != CQLMUX_OK) {
-    cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "malformed response envelope prefix");
+    close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, "malformed response envelope prefix");
     return;
   }
   const uint8_t *body = rest.pos;
@@ -1034,7 +1048,7 @@ static void dispatch(cqlmux_connection *c, const cqlmux_envelope *raw, cqlmux_rb
   char message[96];
   snprintf(message, sizeof message, "answer on stream %d, which no request uses",
            env.header.stream);
-  cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, message);
+  close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, message);
 }
 
 /* How many more bytes the buffer needs before the next unit can decode. */
@@ -1073,7 +1087,7 @@ static bool decode_envelopes(cqlmux_connection *c) {
                                    CQLMUX_ENVELOPE_MAX_BODY, &env);
     if (n == 0) return true;
     if (n < 0) {
-      cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "malformed response envelope");
+      close_for_bad_input(c, n, "bad response envelope");
       return false;
     }
     b->start += (size_t)n;
@@ -1093,9 +1107,7 @@ static bool decode_frames(cqlmux_connection *c) {
     int n = cqlmux_frame_v5_decode(&c->decoder, b->data + b->start, b->end - b->start, &envs);
     if (n == 0) return true;
     if (n < 0) {
-      char message[96];
-      snprintf(message, sizeof message, "bad v5 frame: %s", cqlmux_strerror(n));
-      cqlmux_connection_close(c, n == CQLMUX_ERR_NOMEM ? n : CQLMUX_ERR_PROTOCOL, message);
+      close_for_bad_input(c, n, "bad v5 frame");
       return false;
     }
     b->start += (size_t)n;
@@ -1106,7 +1118,7 @@ static bool decode_frames(cqlmux_connection *c) {
       int m = cqlmux_envelope_decode(envs.data + off, envs.len - off, CQLMUX_DIR_RESPONSE,
                                      CQLMUX_ENVELOPE_MAX_BODY, &env);
       if (m <= 0) {
-        cqlmux_connection_close(c, CQLMUX_ERR_PROTOCOL, "malformed envelope in a v5 frame");
+        close_for_bad_input(c, m < 0 ? m : CQLMUX_ERR_TRUNCATED, "bad envelope in a v5 frame");
         return false;
       }
       off += (size_t)m;

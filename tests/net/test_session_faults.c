@@ -471,3 +471,36 @@ Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 3
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+/* An answer whose envelope claims 2^31 - 1 body bytes is over every size
+ * limit: the request fails with OVERSIZED (not a generic protocol error),
+ * and the message names the server, in v4 and inside v5 frames. */
+static void expect_oversized_answer(int version) {
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_OVERSIZED);
+  f.query = "SELECT huge";
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_protocol_version(c, version);
+  char addr[64], peer[80];
+  uint16_t port;
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  snprintf(peer, sizeof peer, "%s:%u: ", addr, port);
+  cqlmux_session *s = session_fixture_connect(c);
+  cqlmux_future *huge = cqlmux_session_query(s, "SELECT huge");
+  cr_assert_eq(cqlmux_future_wait(huge), CQLMUX_ERR_OVERSIZED, "v%d: %s", version,
+               cqlmux_future_error_message(huge));
+  const char *message = cqlmux_future_error_message(huge);
+  cr_assert_eq(strncmp(message, peer, strlen(peer)), 0, "v%d: \"%s\" does not begin with %s",
+               version, message, peer);
+  cqlmux_future_free(huge);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, an_envelope_length_of_2_31_is_oversized_and_names_the_server,
+     .timeout = 30) {
+  expect_oversized_answer(4);
+  expect_oversized_answer(5);
+}
