@@ -1150,16 +1150,20 @@ static ssize_t transport_recv(cqlmux_connection *c, uint8_t *p, size_t cap, unsi
   return rc;
 }
 
-/* Stops reading while callback workers are behind: see connection.h. */
-static bool workers_behind(cqlmux_connection *c) {
+/* Whether the callback workers are behind: see connection.h. */
+static bool workers_behind(const cqlmux_connection *c) {
   if (!c->settings->workers || !c->settings->completion_bound) return false;
-  if (cqlmux_workers_depth(c->settings->workers) <= c->settings->completion_bound) return false;
-  if (!c->read_paused) {
-    c->read_paused = true;
-    watch_for(c, c->wsent < c->wbuf.len ? CQLMUX_IO_WRITE : 0);
-    cqlmux_loop_timer_start(c->loop, &c->pause_timer, BACKPRESSURE_RECHECK_US);
-  }
-  return true;
+  return cqlmux_workers_depth(c->settings->workers) > c->settings->completion_bound;
+}
+
+/* Stops reading (writes go on) until the pause timer finds the workers
+ * caught up. */
+static void pause_reading(cqlmux_connection *c) {
+  if (c->read_paused) return;
+  c->read_paused = true;
+  stat_add(&c->stats.read_pauses, 1);
+  watch_for(c, c->wsent < c->wbuf.len ? CQLMUX_IO_WRITE : 0);
+  cqlmux_loop_timer_start(c->loop, &c->pause_timer, BACKPRESSURE_RECHECK_US);
 }
 
 static void read_input(cqlmux_connection *c);
@@ -1167,8 +1171,11 @@ static void read_input(cqlmux_connection *c);
 static void on_pause_timer(cqlmux_timer *timer, int status) {
   cqlmux_connection *c = timer->user_data;
   if (status != CQLMUX_OK || c->state == CQLMUX_CONN_CLOSED) return;
+  if (workers_behind(c)) {
+    cqlmux_loop_timer_start(c->loop, &c->pause_timer, BACKPRESSURE_RECHECK_US);
+    return;
+  }
   c->read_paused = false;
-  if (workers_behind(c)) return;
   watch_for(c, CQLMUX_IO_READ | (c->wsent < c->wbuf.len ? CQLMUX_IO_WRITE : 0));
   read_input(c);
 }
@@ -1176,7 +1183,10 @@ static void on_pause_timer(cqlmux_timer *timer, int status) {
 static void read_input(cqlmux_connection *c) {
   size_t budget = READ_BUDGET_BYTES;
   while (c->state != CQLMUX_CONN_CLOSED && budget > 0) {
-    if (c->state == CQLMUX_CONN_READY && workers_behind(c)) return;
+    if (c->state == CQLMUX_CONN_READY && workers_behind(c)) {
+      pause_reading(c);
+      return;
+    }
     cqlmux_rbuf *b = cqlmux_rbuf_prepare(c->rbuf, room_needed(c), c->settings->read_buffer_size);
     if (!b) {
       cqlmux_connection_close(c, CQLMUX_ERR_NOMEM, "no memory for the receive buffer");

@@ -104,6 +104,7 @@ typedef struct cqlmux_conn_stats {
   atomic_ulong writes;            /* send calls: fewer than requests = coalescing */
   atomic_ulong bytes_in;
   atomic_ulong heartbeats;
+  atomic_ulong read_pauses;       /* reading stopped for slow callbacks, ever */
   char pad1_[CQLMUX_CACHE_LINE];  /* and one before whatever follows */
 } cqlmux_conn_stats;
 

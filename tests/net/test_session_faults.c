@@ -5,6 +5,7 @@
  * against memory growth. Conformance itself is proven against a real
  * Cassandra in tests/integration/. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,48 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   cqlmux_mock_free(m);
 }
 
+/* Holds an I/O loop: a task that blocks its thread until released, so that
+ * what the test submits meanwhile waits in the loop's queue and the loop
+ * meets it all in one turn, however loaded the machine. */
+typedef struct loop_hold {
+  cqlmux_task task;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool holding;  /* the loop thread is inside the task */
+  bool released;
+} loop_hold;
+
+static void hold_the_loop(cqlmux_task *task, int status) {
+  loop_hold *h = cqlmux_container_of(task, loop_hold, task);
+  pthread_mutex_lock(&h->lock);
+  h->holding = status == CQLMUX_OK;
+  pthread_cond_broadcast(&h->changed);
+  while (h->holding && !h->released) pthread_cond_wait(&h->changed, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+}
+
+static void loop_hold_start(loop_hold *h, cqlmux_loop *loop) {
+  pthread_mutex_init(&h->lock, NULL);
+  pthread_cond_init(&h->changed, NULL);
+  h->holding = h->released = false;
+  cqlmux_task_init(&h->task, hold_the_loop);
+  cr_assert_eq(cqlmux_loop_post(loop, &h->task), CQLMUX_OK);
+  pthread_mutex_lock(&h->lock);
+  while (!h->holding) pthread_cond_wait(&h->changed, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+}
+
+static void loop_hold_release(loop_hold *h) {
+  pthread_mutex_lock(&h->lock);
+  h->released = true;
+  pthread_cond_broadcast(&h->changed);
+  pthread_mutex_unlock(&h->lock);
+}
+
+/* Requests that reach the loop in one turn go out in one write (or a few:
+ * a flush also starts whenever 256 KiB are buffered). The loop is held
+ * while they are submitted, so the count does not depend on how fast the
+ * machine runs the loop against the submitting thread. */
 Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
   cqlmux_mock *m = session_fixture_mock(true);
   cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
@@ -343,7 +386,10 @@ Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
   unsigned long writes_before = atomic_load(&st->writes);
   tally t = {0};
   enum { N = 500 };
+  loop_hold hold;
+  loop_hold_start(&hold, cqlmux_connection_loop(s->hosts[0].slots[0].conn));
   for (int i = 0; i < N; i++) submit(s, "SELECT x FROM t", &t);
+  loop_hold_release(&hold);
   wait_for(&t.completed, N, 20);
   cr_assert_eq(atomic_load(&t.ok), N);
   unsigned long writes = atomic_load(&st->writes) - writes_before;
@@ -503,4 +549,85 @@ Test(session_faults, an_envelope_length_of_2_31_is_oversized_and_names_the_serve
      .timeout = 30) {
   expect_oversized_answer(4);
   expect_oversized_answer(5);
+}
+
+/* A task that holds the only callback worker until the test lets go. */
+typedef struct worker_gate {
+  cqlmux_task task;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool entered, open;
+} worker_gate;
+
+static void block_the_worker(cqlmux_task *task, int status) {
+  (void)status;
+  worker_gate *g = cqlmux_container_of(task, worker_gate, task);
+  pthread_mutex_lock(&g->lock);
+  g->entered = true;
+  pthread_cond_broadcast(&g->changed);
+  while (!g->open) pthread_cond_wait(&g->changed, &g->lock);
+  pthread_mutex_unlock(&g->lock);
+}
+
+static void wait_stat_at_least(const atomic_ulong *stat, unsigned long target, unsigned seconds) {
+  for (unsigned i = 0; i < seconds * 100 && atomic_load(stat) < target; i++) usleep(10000);
+  cr_assert_geq(atomic_load(stat), target);
+}
+
+/* Response-side backpressure, observed on the connection itself: with the
+ * only callback worker blocked, completions pile up past the bound and the
+ * connection stops reading. The server has answered every request, yet the
+ * client has read only a part of those answers, and reads no more until
+ * the worker moves; then every request completes. */
+Test(session_faults, reading_pauses_while_the_callback_workers_are_behind, .timeout = 60) {
+  /* One read decodes at most a v5 frame (128 KiB) of answers: 16 of these,
+   * so the ring (2 x BOUND slots) cannot fill before the pause. */
+  enum { N = 400, CELL = 8000, BOUND = 64 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  static char cell[CELL + 1];
+  memset(cell, 'v', CELL);
+  const char *cells[1] = {cell};
+  static const cqlmux_mock_column col = {"v", "text"};
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, "SELECT big");
+  p.column_count = 1;
+  p.columns = &col;
+  p.row_count = 1;
+  p.cells = cells;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_callback_threads(c, 1);
+  cqlmux_config_set_completion_queue_bound(c, BOUND);
+  cqlmux_session *s = session_fixture_connect(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  worker_gate gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+  cqlmux_task_init(&gate.task, block_the_worker);
+  cqlmux_workers_submit(cqlmux_runtime_workers(s->runtime), &gate.task);
+  pthread_mutex_lock(&gate.lock);
+  while (!gate.entered) pthread_cond_wait(&gate.changed, &gate.lock);
+  pthread_mutex_unlock(&gate.lock);
+  unsigned long pauses_before = atomic_load(&st->read_pauses);
+  tally t = {0};
+  for (int i = 0; i < N; i++) submit(s, "SELECT big", &t);
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT big"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, N, 10000), CQLMUX_OK);
+  wait_stat_at_least(&st->read_pauses, pauses_before + 1, 10);
+  /* Paused with the worker still blocked, the connection cannot resume:
+   * what it has read now is all it will read. It paused at BOUND queued
+   * completions plus what one read decoded (at most two v5 frames, 32 of
+   * these answers), well before the worker ring's 2 x BOUND slots; a client
+   * that never paused would read on until the full ring stopped it. */
+  unsigned long read_while_paused = atomic_load(&st->bytes_in);
+  cr_log_info("paused after reading %lu bytes of over %d", read_while_paused, N * CELL);
+  cr_assert_lt(read_while_paused, 2UL * BOUND * CELL,
+               "%lu bytes read: the answers were not left in the socket", read_while_paused);
+  pthread_mutex_lock(&gate.lock);
+  gate.open = true;
+  pthread_cond_broadcast(&gate.changed);
+  pthread_mutex_unlock(&gate.lock);
+  wait_for(&t.completed, N, 30);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  cr_assert_geq(atomic_load(&st->bytes_in), (unsigned long)N * CELL);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
 }
