@@ -209,20 +209,12 @@ Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
 Test(session_faults, late_answers_never_complete_another_request, .timeout = 60) {
   cqlmux_mock *m = session_fixture_mock(false);
   delay_queries(m, "SELECT slow*", 1500);
-  static const cqlmux_mock_column col = {"v", "int"};
   enum { FAST = 200 };
   char cql[32], cell[16];
   for (int i = 0; i < FAST; i++) {
     snprintf(cql, sizeof cql, "SELECT fast%d", i);
     snprintf(cell, sizeof cell, "%d", i);
-    const char *cells[1] = {cell};
-    cqlmux_mock_prime p;
-    cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, cql);
-    p.column_count = 1;
-    p.columns = &col;
-    p.row_count = 1;
-    p.cells = cells;
-    cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+    session_fixture_prime_cell(m, cql, "int", cell);
   }
   cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_request_timeout(c, 200);
@@ -586,15 +578,7 @@ Test(session_faults, reading_pauses_while_the_callback_workers_are_behind, .time
   cqlmux_mock *m = session_fixture_mock(false);
   static char cell[CELL + 1];
   memset(cell, 'v', CELL);
-  const char *cells[1] = {cell};
-  static const cqlmux_mock_column col = {"v", "text"};
-  cqlmux_mock_prime p;
-  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, "SELECT big");
-  p.column_count = 1;
-  p.columns = &col;
-  p.row_count = 1;
-  p.cells = cells;
-  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  session_fixture_prime_cell(m, "SELECT big", "text", cell);
   cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_callback_threads(c, 1);
   cqlmux_config_set_completion_queue_bound(c, BOUND);

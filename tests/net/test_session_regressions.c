@@ -105,15 +105,7 @@ Test(regressions, last_failed_slot_closes_a_connected_session, .timeout = 30) {
  * pointer points into the session's config copy. */
 Test(regressions, future_with_rows_freed_after_session_free, .timeout = 30) {
   cqlmux_mock *m = session_fixture_mock(false);
-  static const cqlmux_mock_column col = {"v", "int"};
-  const char *cells[1] = {"7"};
-  cqlmux_mock_prime p;
-  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, "SELECT v FROM t");
-  p.column_count = 1;
-  p.columns = &col;
-  p.row_count = 1;
-  p.cells = cells;
-  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  session_fixture_prime_cell(m, "SELECT v FROM t", "int", "7");
   cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_session *s = session_fixture_connect(c);
   cqlmux_future *q = cqlmux_session_query(s, "SELECT v FROM t");
