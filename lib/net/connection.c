@@ -58,6 +58,7 @@ struct cqlmux_connection {
 
   cqlmux_wbuf wbuf;         /* outgoing bytes; [wsent, len) not yet sent */
   size_t wsent;
+  size_t budget_held;       /* wbuf bytes charged to the memory budget */
   size_t appended;          /* envelope bytes buffered since the last full flush */
   uint64_t large_flush_us;  /* loop time of the last flush of a large burst */
   cqlmux_frame_v5_writer frames;
@@ -182,6 +183,7 @@ int cqlmux_connection_new(cqlmux_loop *loop, const cqlmux_conn_settings *setting
 void cqlmux_connection_free(cqlmux_connection *c) {
   if (!c) return;
   const cqlmux_allocator *alloc = c->settings->alloc;
+  if (c->budget_held) cqlmux_budget_release(c->settings->budget, c->budget_held);
   cqlmux_stream_table_destroy(&c->streams);
   cqlmux_wbuf_free(&c->wbuf);
   cqlmux_wbuf_free(&c->scratch);
@@ -222,6 +224,33 @@ void cqlmux_connection_restart(cqlmux_connection *c, int version) {
   attempt(c);
 }
 
+/* Bytes the socket has not taken stay charged to the session's memory
+ * budget until written or dropped: a request that times out gives its own
+ * charge back, but its copy in the write buffer lives on, and a server that
+ * stops reading would otherwise let the buffer grow without bound. The
+ * charge follows the buffer at the end of each flush and when the socket
+ * goes, so it costs nothing while the socket takes everything (the usual
+ * case: the buffer is empty after each flush). Until all is sent, the whole
+ * allocation is held: the sent prefix is still in it, and it grew by
+ * doubling. */
+static void hold_write_buffer(cqlmux_connection *c) {
+  cqlmux_budget *budget = c->settings->budget;
+  size_t now = c->wsent < c->wbuf.len ? c->wbuf.cap : 0;
+  if (!budget || now == c->budget_held) return;
+  if (now > c->budget_held)
+    cqlmux_budget_charge(budget, now - c->budget_held);
+  else
+    cqlmux_budget_release(budget, c->budget_held - now);
+  c->budget_held = now;
+}
+
+/* While the socket pushes back and the budget is spent, requests wait in
+ * the queue instead of joining the write buffer; a write or a timeout lets
+ * them move again. */
+static bool write_buffer_over_budget(const cqlmux_connection *c) {
+  return c->budget_held && cqlmux_budget_exhausted(c->settings->budget);
+}
+
 /* Drops the socket and everything tied to it, keeping queued requests. */
 static void release_socket(cqlmux_connection *c) {
   if (c->fd >= 0) {
@@ -239,6 +268,7 @@ static void release_socket(cqlmux_connection *c) {
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;
   c->appended = 0;
+  hold_write_buffer(c);
   c->read_paused = false;
   /* Results may still borrow the old bytes: a new socket gets a new buffer
    * unless nothing does. */
@@ -473,6 +503,7 @@ static void flush(cqlmux_connection *c) {
     unsigned want;
     ssize_t n = transport_send(c, c->wbuf.data + c->wsent, c->wbuf.len - c->wsent, &want);
     if (n == CQLMUX_IO_AGAIN) {
+      hold_write_buffer(c);
       watch_for(c, (c->read_paused ? 0 : CQLMUX_IO_READ) | want);
       return;
     }
@@ -488,6 +519,7 @@ static void flush(cqlmux_connection *c) {
   size_t flushed = c->appended;
   c->wsent = 0;
   c->appended = 0;
+  hold_write_buffer(c);
   shrink_write_buffer(c, flushed);
   if (!c->read_paused) watch_for(c, CQLMUX_IO_READ);
 }
@@ -928,7 +960,8 @@ static void send_request(cqlmux_connection *c, cqlmux_request *req) {
 }
 
 static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
-  bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->queue_head;
+  bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->queue_head ||
+                   write_buffer_over_budget(c);
   if (!must_wait) {
     send_request(c, req);
     publish_load(c);
@@ -951,7 +984,8 @@ static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
 /* Below the low watermark the waiting requests go out, up to the high one. */
 static void drain_queue(cqlmux_connection *c) {
   if (c->saturated && c->in_flight < c->settings->low_watermark) c->saturated = false;
-  while (!c->saturated && c->queue_head && c->state == CQLMUX_CONN_READY) {
+  while (!c->saturated && c->queue_head && c->state == CQLMUX_CONN_READY &&
+         !write_buffer_over_budget(c)) {
     cqlmux_request *req = c->queue_head;
     queue_remove(c, req);
     send_request(c, req);
@@ -1230,7 +1264,11 @@ static void on_io(cqlmux_io_watch *watch, unsigned events) {
     break;
   }
   if (events & (CQLMUX_IO_READ | CQLMUX_IO_ERROR)) read_input(c);
-  if (c->state != CQLMUX_CONN_CLOSED && (events & CQLMUX_IO_WRITE)) flush(c);
+  if (c->state != CQLMUX_CONN_CLOSED && (events & CQLMUX_IO_WRITE)) {
+    flush(c);
+    /* Requests held back by a full write buffer (write_buffer_over_budget). */
+    if (c->state == CQLMUX_CONN_READY && c->queue_head) drain_queue(c);
+  }
 }
 
 /* ================================================================ queries */

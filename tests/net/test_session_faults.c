@@ -250,12 +250,19 @@ Test(session_faults, late_answers_never_complete_another_request, .timeout = 60)
 /* Live bytes allocated by the session, through its allocator hook. Each
  * block carries its size in front. */
 static atomic_long live_bytes;
+/* The highest live_bytes ever reached (reset by the test that reads it). */
+static _Atomic long live_peak;
+static void note_peak(long now) {
+  long peak = atomic_load(&live_peak);
+  while (now > peak && !atomic_compare_exchange_weak(&live_peak, &peak, now)) {
+  }
+}
 static void *counting_malloc(size_t n, void *ud) {
   (void)ud;
   size_t *p = malloc(n + sizeof(max_align_t));
   if (!p) return NULL;
   *p = n;
-  atomic_fetch_add(&live_bytes, (long)n);
+  note_peak(atomic_fetch_add(&live_bytes, (long)n) + (long)n);
   return (char *)p + sizeof(max_align_t);
 }
 static void counting_free(void *ptr, void *ud) {
@@ -272,7 +279,7 @@ static void *counting_realloc(void *ptr, size_t n, void *ud) {
   size_t *p = realloc(old, n + sizeof(max_align_t));
   if (!p) return NULL;
   *p = n;
-  atomic_fetch_add(&live_bytes, (long)n - (long)was);
+  note_peak(atomic_fetch_add(&live_bytes, (long)n - (long)was) + (long)n - (long)was);
   return (char *)p + sizeof(max_align_t);
 }
 
@@ -612,6 +619,71 @@ Test(session_faults, reading_pauses_while_the_callback_workers_are_behind, .time
   wait_for(&t.completed, N, 30);
   cr_assert_eq(atomic_load(&t.ok), N);
   cr_assert_geq(atomic_load(&st->bytes_in), (unsigned long)N * CELL);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A server that accepts requests and stops reading (issue 16): timed-out
+ * requests give their budget back, but their bytes are still in the write
+ * buffer, which must stay charged. Waves of 100 KB requests, each until the
+ * first BUSY and then until every request of the wave timed out, grew the
+ * heap by about a budget per wave while the write buffer went uncharged. */
+Test(session_faults, a_server_that_stops_reading_cannot_grow_the_heap_past_the_budget,
+     .timeout = 120) {
+  /* MARGIN: the session's pools, buffers and idle calls, and one request
+   * over the bound (charges are checked after they are added). */
+  enum { BUDGET = 8 << 20, VALUE = 100 * 1024, WAVES = 6, MARGIN = 2 << 20 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_mock_fault stop;
+  cqlmux_mock_fault_init(&stop, CQLMUX_MOCK_STOP_READING);
+  stop.query = "INSERT*";
+  stop.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
+  stop.after = 0;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &stop, NULL), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
+  cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
+  cqlmux_config_set_memory_budget(c, BUDGET);
+  cqlmux_config_set_request_timeout(c, 300);
+  cqlmux_session *s = session_fixture_connect(c);
+  static char blob[VALUE];
+  memset(blob, 'x', sizeof blob);
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
+  cr_assert_eq(cqlmux_statement_bind_blob(st, 0, blob, sizeof blob), CQLMUX_OK);
+  long baseline = atomic_load(&live_bytes);
+  atomic_store(&live_peak, baseline);
+  tally t = {0};
+  int submitted = 0;
+  for (int wave = 0; wave < WAVES; wave++) {
+    for (int i = 0; i < 10000; i++) {
+      cqlmux_future *f = cqlmux_session_execute(s, st);
+      cr_assert_not_null(f);
+      int rc = cqlmux_future_error(f);
+      cr_assert_eq(cqlmux_future_set_callback(f, count, &t), CQLMUX_OK);
+      submitted++;
+      if (rc == CQLMUX_ERR_BUSY) break;
+    }
+    wait_for(&t.completed, submitted, 30);
+  }
+  long peak = atomic_load(&live_peak) - baseline;
+  long after = atomic_load(&live_bytes) - baseline;
+  cr_log_info("%d requests of %d KB in %d waves: %d BUSY, %d timed out; heap +%ld KB at "
+              "the end, +%ld KB at the peak (budget %d KB)", submitted, VALUE / 1024, WAVES,
+              atomic_load(&t.busy), atomic_load(&t.timeouts), after / 1024, peak / 1024,
+              BUDGET / 1024);
+  cr_assert_geq(atomic_load(&t.busy), WAVES, "every wave ended with a BUSY");
+  /* The request that stopped the server's reading was answered. */
+  cr_assert_leq(atomic_load(&t.ok), 1);
+  cr_assert_eq(atomic_load(&t.busy) + atomic_load(&t.timeouts) + atomic_load(&t.ok), submitted);
+  /* Once every request has timed out, what is left is the write buffer:
+   * within the budget. */
+  cr_assert_lt(after, BUDGET + MARGIN, "heap grew by %ld KB on a %d KB budget", after / 1024,
+               BUDGET / 1024);
+  /* On the way there, a request's own bytes and its copy in the write
+   * buffer both live until it times out: at most one budget each. */
+  cr_assert_lt(peak, 2L * BUDGET + MARGIN, "heap peaked %ld KB over a %d KB budget",
+               peak / 1024, BUDGET / 1024);
+  cqlmux_statement_free(st);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }

@@ -212,10 +212,10 @@ Test(regressions, budget_released_seen_before_its_charge_is_not_an_exhausted_bud
   query_n_expect_ok(s, 3);
   /* Bytes released (and copied to the submitters' line) that the next
    * charge's add did not include. */
-  atomic_fetch_add(&s->budget_released, 4096);
-  atomic_fetch_add(&s->budget_released_seen, 4096);
+  atomic_fetch_add(&s->budget.released, 4096);
+  atomic_fetch_add(&s->budget.released_seen, 4096);
   query_n_expect_ok(s, 20);
-  atomic_fetch_sub(&s->budget_released, 4096);
+  atomic_fetch_sub(&s->budget.released, 4096);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
