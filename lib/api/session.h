@@ -29,7 +29,8 @@
 #include "runtime/future.h"
 #include "runtime/intrusive.h"
 
-typedef struct cqlmux_call_pool cqlmux_call_pool;
+/* Calls come from a runtime object pool (runtime/objpool.h). */
+typedef struct cqlmux_objpool cqlmux_call_pool;
 
 typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
 
