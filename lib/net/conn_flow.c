@@ -131,11 +131,14 @@ void cqlmux_conn_hold_write_buffer(cqlmux_connection *c) {
   c->budget_held = now;
 }
 
-/* While the socket pushes back and the budget is spent, requests wait in
- * the queue instead of joining the write buffer; a write or a timeout lets
- * them move again. */
-static bool write_buffer_over_budget(const cqlmux_connection *c) {
-  return c->budget_held && cqlmux_budget_exhausted(c->settings->budget);
+/* While the socket pushes back, a request joins the write buffer only if
+ * the budget has room for what the buffer would grow by (growing doubles
+ * it); otherwise it waits in the queue, and a write or a timeout lets it
+ * move again. */
+static bool write_buffer_over_budget(const cqlmux_connection *c, const cqlmux_request *req) {
+  if (!c->budget_held) return false;
+  size_t cap = cqlmux_wbuf_capacity_for(&c->wbuf, c->wbuf.len + req->envelope.len);
+  return !cqlmux_budget_fits(c->settings->budget, cap - c->wbuf.cap);
 }
 
 /* ================================================================ requests */
@@ -251,12 +254,15 @@ static void send_request(cqlmux_connection *c, cqlmux_request *req) {
   c->in_flight++;
   cqlmux_loop_hold(c->loop);
   if (c->in_flight >= c->settings->high_watermark) c->saturated = true;
+  /* Pushing back: a growth of the buffer is charged now, not at the next
+   * flush, so that the next request's check sees it. */
+  if (c->budget_held) cqlmux_conn_hold_write_buffer(c);
   cqlmux_conn_schedule_flush(c);
 }
 
 static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
   bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->queue_head ||
-                   write_buffer_over_budget(c);
+                   write_buffer_over_budget(c, req);
   if (!must_wait) {
     send_request(c, req);
     publish_load(c);
@@ -280,7 +286,7 @@ static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
 void cqlmux_conn_drain_queue(cqlmux_connection *c) {
   if (c->saturated && c->in_flight < c->settings->low_watermark) c->saturated = false;
   while (!c->saturated && c->queue_head && c->state == CQLMUX_CONN_READY &&
-         !write_buffer_over_budget(c)) {
+         !write_buffer_over_budget(c, c->queue_head)) {
     cqlmux_request *req = c->queue_head;
     cqlmux_conn_queue_remove(c, req);
     send_request(c, req);

@@ -36,11 +36,14 @@ void cqlmux_budget_release(cqlmux_budget *b, size_t bytes) {
   if (bytes) atomic_fetch_add_explicit(&b->released, bytes, memory_order_relaxed);
 }
 
-bool cqlmux_budget_exhausted(cqlmux_budget *b) {
-  if (!b->limit) return false;
+bool cqlmux_budget_fits(cqlmux_budget *b, size_t extra) {
+  if (!b->limit) return true;
   /* relaxed: see cqlmux_budget_charge. released first: a release racing
    * between the two reads then makes the use look larger, not negative. */
   size_t released = atomic_load_explicit(&b->released, memory_order_relaxed);
   size_t charged = atomic_load_explicit(&b->charged, memory_order_relaxed);
-  return cqlmux_split_count_size(charged, released) > b->limit;
+  size_t in_use = cqlmux_split_count_size(charged, released);
+  return in_use <= b->limit && extra <= b->limit - in_use;
 }
+
+bool cqlmux_budget_exhausted(cqlmux_budget *b) { return !cqlmux_budget_fits(b, 0); }

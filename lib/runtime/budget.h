@@ -40,8 +40,11 @@ bool cqlmux_budget_charge(cqlmux_budget *b, size_t bytes);
 /* Gives back bytes charged earlier (0 is allowed and costs nothing). */
 void cqlmux_budget_release(cqlmux_budget *b, size_t bytes);
 
-/* Whether the bytes in use are over the limit now: reads both counters,
- * so keep it off the per-request path. */
+/* Whether `extra` more bytes would keep the use within the limit, now:
+ * reads both counters, so keep it off the per-request path. */
+bool cqlmux_budget_fits(cqlmux_budget *b, size_t extra);
+
+/* Whether the bytes in use are over the limit now (see _fits). */
 bool cqlmux_budget_exhausted(cqlmux_budget *b);
 
 #endif

@@ -2,6 +2,7 @@
  * released by other threads, with the releases read only near the limit. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdint.h>
 
 #include "runtime/budget.h"
 
@@ -67,4 +68,17 @@ Test(budget, threads_within_the_limit_are_never_refused) {
     cr_assert_eq(c[i].refused, 0);
   }
   cr_assert_not(cqlmux_budget_exhausted(&b));
+}
+
+Test(budget, fits_counts_the_extra_bytes_against_what_is_in_use) {
+  cqlmux_budget b;
+  cqlmux_budget_init(&b, 1000);
+  cr_assert(cqlmux_budget_charge(&b, 600));
+  cr_assert(cqlmux_budget_fits(&b, 400));
+  cr_assert_not(cqlmux_budget_fits(&b, 401));
+  cqlmux_budget_release(&b, 600);
+  cr_assert(cqlmux_budget_fits(&b, 1000));
+  cqlmux_budget unlimited;
+  cqlmux_budget_init(&unlimited, 0);
+  cr_assert(cqlmux_budget_fits(&unlimited, SIZE_MAX));
 }
