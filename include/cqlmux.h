@@ -341,8 +341,12 @@ CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *conf
 CQLMUX_API int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,
                                             unsigned low_percent);
 CQLMUX_API int cqlmux_config_set_queue_size(cqlmux_config *config, unsigned requests);
-/* Bytes of queued and in-flight request data a session may hold (default
- * 64 MiB; 0 = unlimited). Beyond it requests fail with CQLMUX_ERR_BUSY. */
+/* Bytes of queued and in-flight request data a session may hold, counting
+ * the write buffers a server has not read yet (default 64 MiB; 0 =
+ * unlimited). Beyond it requests fail with CQLMUX_ERR_BUSY. A request's
+ * bytes and its copy in a write buffer are both counted while both exist,
+ * so the heap they take stays within about twice the budget at worst, and
+ * within the budget once the requests are gone (issue 16). */
 CQLMUX_API int cqlmux_config_set_memory_budget(cqlmux_config *config, size_t bytes);
 /* Completions waiting for a callback worker above which an I/O thread stops
  * reading its sockets until the workers catch up (default 16384). */

@@ -1,40 +1,21 @@
-/* The pool of calls (session requests). Calls are taken on application
- * threads and given back on whichever thread frees the future, so the free
- * list is guarded by a mutex: two pointer moves inside it, uncontended in
- * the common case. The pool counts the calls it has handed out and lives
- * until the session is gone AND every call is back, so a future freed after
- * cqlmux_session_free still returns its call safely. */
+/* The pool of calls (session requests): a runtime object pool
+ * (runtime/objpool.h) of calls built once, each with its result arena,
+ * envelope room and embedded future, so a call taken from the cache costs
+ * no allocation. The pool outlives the session until every call is back. */
 #include "api/call.h"
 
-#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "api/prepared.h"
 #include "runtime/alloc.h"
 #include "runtime/future.h"
-
-struct cqlmux_call_pool {
-  pthread_mutex_t lock;
-  cqlmux_allocator alloc;
-  cqlmux_call *free_list;
-  size_t cached;
-  size_t max_cached;
-  size_t out;          /* calls handed out, not yet returned */
-  bool session_gone;
-};
-
-cqlmux_call_pool *cqlmux_call_pool_new(const cqlmux_allocator *alloc, size_t max_cached) {
-  cqlmux_call_pool *p = cqlmux_mem_calloc(alloc, 1, sizeof *p);
-  if (!p) return NULL;
-  pthread_mutex_init(&p->lock, NULL);
-  p->alloc = *alloc;
-  p->max_cached = max_cached;
-  return p;
-}
+#include "runtime/objpool.h"
 
 /* alloc is a copy of the pool's: the pool may be gone by now, so the
  * buffers' own pointers to its allocator are not followed. */
-static void destroy_call(const cqlmux_allocator *alloc, cqlmux_call *call) {
+static void destroy_call(void *obj, const cqlmux_allocator *alloc) {
+  cqlmux_call *call = obj;
   cqlmux_future_embed_destroy(&call->embedded_future);
   cqlmux_result_drop_columns(&call->result);
   call->net.envelope.alloc = alloc;
@@ -44,34 +25,11 @@ static void destroy_call(const cqlmux_allocator *alloc, cqlmux_call *call) {
   cqlmux_mem_free(alloc, call);
 }
 
-/* Frees the cache; the pool itself once nothing is out. Lock held on entry,
- * released on return. */
-static void release_locked(cqlmux_call_pool *p) {
-  bool free_pool = p->session_gone && p->out == 0;
-  cqlmux_allocator alloc = p->alloc;
-  cqlmux_call *list = NULL;
-  if (p->session_gone) {
-    list = p->free_list;
-    p->free_list = NULL;
-    p->cached = 0;
-  }
-  pthread_mutex_unlock(&p->lock);
-  while (list) {
-    cqlmux_call *next = list->pool_next;
-    destroy_call(&alloc, list);
-    list = next;
-  }
-  if (free_pool) {
-    pthread_mutex_destroy(&p->lock);
-    cqlmux_mem_free(&alloc, p);
-  }
+cqlmux_call_pool *cqlmux_call_pool_new(const cqlmux_allocator *alloc, size_t max_cached) {
+  return cqlmux_objpool_new(alloc, max_cached, offsetof(cqlmux_call, pool_next), destroy_call);
 }
 
-void cqlmux_call_pool_release(cqlmux_call_pool *p) {
-  pthread_mutex_lock(&p->lock);
-  p->session_gone = true;
-  release_locked(p);
-}
+void cqlmux_call_pool_release(cqlmux_call_pool *p) { cqlmux_objpool_release(p); }
 
 /* The envelope starts in the call's own room (api/session.h). */
 static void use_inline_room(cqlmux_call *call) {
@@ -80,26 +38,18 @@ static void use_inline_room(cqlmux_call *call) {
 }
 
 cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
-  pthread_mutex_lock(&p->lock);
-  cqlmux_call *call = p->free_list;
-  if (call) {
-    p->free_list = call->pool_next;
-    p->cached--;
-  }
-  p->out++;
-  pthread_mutex_unlock(&p->lock);
+  cqlmux_call *call = cqlmux_objpool_get(p);
   if (!call) {
-    call = cqlmux_mem_calloc(&p->alloc, 1, sizeof *call);
+    const cqlmux_allocator *alloc = cqlmux_objpool_allocator(p);
+    call = cqlmux_mem_calloc(alloc, 1, sizeof *call);
     if (!call) {
-      pthread_mutex_lock(&p->lock);
-      p->out--;
-      pthread_mutex_unlock(&p->lock);
+      cqlmux_objpool_cancel(p);
       return NULL;
     }
-    cqlmux_result_init(&call->result, &p->alloc);
-    cqlmux_wbuf_init(&call->net.envelope, &p->alloc, 0);
+    cqlmux_result_init(&call->result, alloc);
+    cqlmux_wbuf_init(&call->net.envelope, alloc, 0);
     use_inline_room(call);
-    cqlmux_future_embed_init(&call->embedded_future, &p->alloc);
+    cqlmux_future_embed_init(&call->embedded_future, alloc);
   }
   call->pool = p;
   call->future = NULL;
@@ -135,22 +85,12 @@ static void trim_envelope(cqlmux_call *call) {
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
   cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
-  cqlmux_mem_free(&p->alloc, call->prepare_cql);
+  cqlmux_mem_free(cqlmux_objpool_allocator(p), call->prepare_cql);
   cqlmux_prepared_free(call->prepared);
   call->prepare_cql = NULL;
   call->prepared = NULL;
-  trim_envelope(call); /* outside the lock: it may free */
-  cqlmux_allocator alloc = p->alloc;
-  pthread_mutex_lock(&p->lock);
-  bool keep = !p->session_gone && p->cached < p->max_cached;
-  if (keep) {
-    call->pool_next = p->free_list;
-    p->free_list = call;
-    p->cached++;
-  }
-  p->out--;
-  release_locked(p); /* may free the pool: p is not used after this */
-  if (!keep) destroy_call(&alloc, call);
+  trim_envelope(call); /* before the pool's lock: it may free */
+  cqlmux_objpool_put(p, call);
 }
 
 /* The future's payload destructor: runs on the thread dropping the last

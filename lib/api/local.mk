@@ -3,7 +3,6 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/builder.c lib/api/builder.h \
 	lib/api/call.c lib/api/call.h \
 	lib/api/config.c lib/api/config.h \
-	lib/api/error.c \
 	lib/api/identifier.c lib/api/identifier.h \
 	lib/api/metrics.c lib/api/metrics.h \
 	lib/api/prepared.c lib/api/prepared.h \

@@ -91,6 +91,8 @@ static void init_settings(cqlmux_session *s) {
   st->completion_bound = c->callback_threads ? c->completion_queue_bound : 0;
   st->read_buffer_size = 64 * 1024;
   st->write_buffer_size = 64 * 1024;
+  cqlmux_budget_init(&s->budget, c->memory_budget);
+  st->budget = &s->budget;
 }
 
 /* The cluster layer, from the config: contact points parsed with the
@@ -210,38 +212,6 @@ cqlmux_future *cqlmux_session_connect(cqlmux_session *s) {
 
 /* ================================================================ submission */
 
-static void budget_release(cqlmux_session *s, cqlmux_call *call) {
-  /* relaxed: a byte count checked against a bound (see budget_exceeded). */
-  if (call->charged)
-    atomic_fetch_add_explicit(&s->budget_released, call->charged, memory_order_relaxed);
-  call->charged = 0;
-}
-
-/* Charges a request's bytes to the memory budget; true when that takes the
- * bytes in use over it. In use = charged - released, but released lives on
- * the completing threads' cache line: reading it on every request would pull
- * that line over. A recent copy (budget_released_seen) is normally smaller
- * than the truth, so it over-estimates the use: only when the estimate is
- * over the budget is the real count read (and the copy refreshed). With the
- * default 64 MiB budget that is once per tens of thousands of requests.
- * Either released figure may include bytes charged after this request's add
- * (another thread charged, sent, and released them, or refreshed the copy
- * with them): cqlmux_split_count_size reads that as 0 in use rather than as
- * a wrapped huge number and a false BUSY (runtime/split_count.h).
- * relaxed throughout: a bound that racing submissions may overshoot by their
- * own bytes, as an atomic total would too. */
-static bool budget_exceeded(cqlmux_session *s, size_t bytes) {
-  size_t budget = s->config->memory_budget;
-  size_t charged = atomic_fetch_add_explicit(&s->budget_charged, bytes, memory_order_relaxed) +
-                   bytes;
-  if (!budget) return false;
-  size_t seen = atomic_load_explicit(&s->budget_released_seen, memory_order_relaxed);
-  if (cqlmux_split_count_size(charged, seen) <= budget) return false;
-  size_t released = atomic_load_explicit(&s->budget_released, memory_order_relaxed);
-  atomic_store_explicit(&s->budget_released_seen, released, memory_order_relaxed);
-  return cqlmux_split_count_size(charged, released) > budget;
-}
-
 /* Requests submitted and not completed. The order of the loads matters:
  * completed first, then submitted, so that a submission racing with the
  * reads can only make the result larger, never a false zero. seq_cst: part
@@ -257,7 +227,8 @@ static void complete_close_if_idle(cqlmux_session *s);
 static void complete_call(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
-  budget_release(s, call);
+  cqlmux_budget_release(&s->budget, call->charged);
+  call->charged = 0;
   int32_t server_code = call->result.has_error ? call->result.error->body.code : 0;
   /* The loop's time on an I/O thread: when this turn picked the answer up.
    * A request submitted after the turn began may look older than the turn. */
@@ -305,7 +276,7 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
   call->net.timeout_us = (uint64_t)(timeout_ms ? timeout_ms : s->config->request_timeout_ms) * 1000;
   call->net.submitted_us = cqlmux_clock_now_us();
   size_t bytes = call->net.envelope.len;
-  bool over_budget = budget_exceeded(s, bytes);
+  bool over_budget = !cqlmux_budget_charge(&s->budget, bytes);
   call->charged = bytes;
   /* The call's own future: completing it makes the call its payload, and
    * dropping its last reference gives the call back to the pool. */

@@ -28,10 +28,12 @@
 #include "net/connection.h"
 #include "net/runtime.h"
 #include "net/tls.h"
+#include "runtime/budget.h"
 #include "runtime/future.h"
 #include "runtime/intrusive.h"
 
-typedef struct cqlmux_call_pool cqlmux_call_pool;
+/* Calls come from a runtime object pool (runtime/objpool.h). */
+typedef struct cqlmux_objpool cqlmux_call_pool;
 
 typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
 
@@ -94,18 +96,16 @@ struct cqlmux_session {
   /* Per-request counters, split by writer so that no cache line travels
    * between the submitting and the completing thread on every request (a
    * shared line cost ~0.3 us per request). Requests outstanding =
-   * submitted - completed; bytes of the memory budget in use = charged -
-   * released. Monotonic, wrapping unsigned arithmetic. */
+   * submitted - completed. Monotonic, wrapping unsigned arithmetic. */
   char pad0_[CQLMUX_CACHE_LINE]; /* a line between groups: the heap aligns to 16 only */
   /* Written by submitting threads. */
   atomic_size_t submitted;
-  atomic_size_t budget_charged;
-  atomic_size_t budget_released_seen; /* a recent budget_released, see submit() */
   char pad1_[CQLMUX_CACHE_LINE];
   /* Written by completing threads (the I/O threads, mostly). */
   atomic_size_t completed;
-  atomic_size_t budget_released;
   char pad2_[CQLMUX_CACHE_LINE];
+  /* Bytes of requests and of unsent write buffers (split the same way). */
+  cqlmux_budget budget;
 
   pthread_mutex_t lock;
   cqlmux_future *connect_future; /* until the cluster reports connect's outcome */

@@ -20,6 +20,11 @@
  * bound before posting (cqlmux_connection_admit), so the loop's submission
  * queue cannot grow without limit either.
  *
+ * Memory: bytes in the write buffer that the socket has not taken stay
+ * charged to settings->budget until written or dropped; while the socket
+ * pushes back and the budget is spent, requests wait in the queue rather
+ * than grow the buffer.
+ *
  * Response side: when the callback workers' queue is deeper than
  * completion_bound, the connection stops reading its socket (the kernel's
  * receive window then pushes back on the server) and resumes below it. */
@@ -34,6 +39,7 @@
 #include "net/request.h"
 #include "net/socket.h"
 #include "net/tls.h"
+#include "runtime/budget.h"
 #include "runtime/intrusive.h"
 #include "runtime/log.h"
 #include "runtime/workers.h"
@@ -56,6 +62,7 @@ typedef struct cqlmux_conn_settings {
   uint64_t heartbeat_interval_us; /* idle time before an OPTIONS ping; 0: never */
   uint64_t heartbeat_timeout_us;
   cqlmux_workers *workers;        /* for response-side backpressure */
+  cqlmux_budget *budget;          /* charged with unsent write buffer bytes; NULL: none */
   size_t completion_bound;
   size_t read_buffer_size;        /* usual receive buffer (64 KiB) */
   size_t write_buffer_size;       /* size the write buffer shrinks back to */
@@ -104,6 +111,7 @@ typedef struct cqlmux_conn_stats {
   atomic_ulong writes;            /* send calls: fewer than requests = coalescing */
   atomic_ulong bytes_in;
   atomic_ulong heartbeats;
+  atomic_ulong read_pauses;       /* reading stopped for slow callbacks, ever */
   char pad1_[CQLMUX_CACHE_LINE];  /* and one before whatever follows */
 } cqlmux_conn_stats;
 

@@ -226,12 +226,19 @@ void cqlmux_wbuf_use_buffer(cqlmux_wbuf *b, uint8_t *buf, size_t cap) {
   b->error = 0;
 }
 
+size_t cqlmux_wbuf_capacity_for(const cqlmux_wbuf *b, size_t need) {
+  size_t limit = b->max ? b->max : SIZE_MAX;
+  if (need <= b->cap) return b->cap;
+  size_t cap = b->cap ? b->cap : 256;
+  if (cap > limit) cap = limit;
+  while (cap < need && cap < limit) cap = cap > limit / 2 ? limit : cap * 2;
+  return cap;
+}
+
 static int wbuf_grow(cqlmux_wbuf *b, size_t need) {
   size_t limit = b->max ? b->max : SIZE_MAX;
   if (need > limit) return CQLMUX_ERR_OVERSIZED;
-  size_t cap = b->cap ? b->cap : 256;
-  if (cap > limit) cap = limit;
-  while (cap < need) cap = cap > limit / 2 ? limit : cap * 2;
+  size_t cap = cqlmux_wbuf_capacity_for(b, need);
   uint8_t *p;
   if (b->borrowed) {
     /* Off the caller's buffer: it is not ours to resize. */

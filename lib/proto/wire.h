@@ -127,6 +127,10 @@ void cqlmux_wbuf_shrink_to(cqlmux_wbuf *b, size_t cap);
  * The common case (room already there) is inline: every primitive writer
  * goes through here, and the call showed as ~8% of a request's encoding. */
 uint8_t *cqlmux_wbuf_reserve_slow(cqlmux_wbuf *b, size_t n);
+
+/* The capacity the buffer has once it holds `need` bytes in all: its own
+ * when they fit, else what growing (doubling) would allocate. */
+size_t cqlmux_wbuf_capacity_for(const cqlmux_wbuf *b, size_t need);
 static inline uint8_t *cqlmux_wbuf_reserve(cqlmux_wbuf *b, size_t n) {
   if (b->data && !b->error && n <= b->cap - b->len) { /* len <= cap always */
     uint8_t *p = b->data + b->len;

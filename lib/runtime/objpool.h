@@ -1,56 +1,53 @@
-/* A per-thread pool of fixed-size objects (request objects, I/O buffers).
+/* A pool of constructed objects that outlives its owner.
  *
- * Each I/O thread keeps one pool per object kind, so the steady state of the
- * request path allocates nothing: objects come from a free list, and when it
- * is empty a new slab of `per_slab` objects is taken from the allocator hook
- * in one call. Slabs are kept until the pool is destroyed.
+ * Objects (the session's calls, for one) are taken on application threads
+ * and given back on whichever thread lets go of them, so the cache is a free
+ * list under a mutex: two pointer moves inside it, uncontended in the common
+ * case, and no allocation once the cache holds enough objects. A returned
+ * object keeps what its owner built into it (buffers, embedded futures), so
+ * the next use starts warm; the cache holds at most `max_cached` of them and
+ * destroys the rest.
  *
- * Threads. Only the owning thread calls get/put (no atomics on that path).
- * Any other thread gives an object back with cqlmux_objpool_put_remote(),
- * a wait-free push onto an MPSC queue (runtime/mpsc.h) that the owner
- * drains into its free list when that list runs dry. So a request freed by a
- * callback worker returns to its I/O thread's pool without locks.
+ * Objects link through a pointer field inside them, at `link_offset`.
  *
- * Objects are aligned for any type (max_align_t) and at least as large as a
- * queue node; their content is garbage when handed out. */
+ * Lifetime. The pool counts the objects it has handed out and lives until
+ * its owner has released it AND every object is back, so an object returned
+ * after its owner is gone (a future freed after its session) is still
+ * destroyed safely. Destruction gets a copy of the pool's allocator: the
+ * pool may be gone by then.
+ *
+ * Threads: every function, any thread. */
 #ifndef CQLMUX_RUNTIME_OBJPOOL_H
 #define CQLMUX_RUNTIME_OBJPOOL_H
 
 #include <stddef.h>
 
 #include "cqlmux.h"
-#include "runtime/mpsc.h"
 
-typedef struct cqlmux_objpool {
-  cqlmux_mpsc remote;   /* objects returned by other threads */
-  void *free_list;      /* owner only: objects linked through their first word */
-  void *slabs;          /* owner only: slabs linked through their header */
-  size_t obj_size;      /* rounded up for alignment */
-  size_t per_slab;
-  size_t slab_count;
-  size_t in_use;        /* owner's count: handed out minus returned locally */
-  const cqlmux_allocator *alloc;
-} cqlmux_objpool;
+typedef struct cqlmux_objpool cqlmux_objpool;
 
-/* An empty pool of objects of `obj_size` bytes, `per_slab` per slab (0 picks
- * a slab of about 64 KiB, at least one object). CQLMUX_OK or
- * CQLMUX_ERR_INVALID_ARGUMENT (obj_size 0 or absurdly large). Allocates
- * nothing yet. */
-int cqlmux_objpool_init(cqlmux_objpool *pool, const cqlmux_allocator *alloc, size_t obj_size,
-                        size_t per_slab);
+/* Destroys an object the pool does not keep (`alloc`: the pool's, copied). */
+typedef void (*cqlmux_objpool_destroy_fn)(void *obj, const cqlmux_allocator *alloc);
 
-/* Free every slab. Objects still out become invalid; remote returns must be
- * finished (the runtime joins the other threads first). */
-void cqlmux_objpool_destroy(cqlmux_objpool *pool);
+/* A pool caching up to `max_cached` idle objects. NULL on NOMEM. */
+cqlmux_objpool *cqlmux_objpool_new(const cqlmux_allocator *alloc, size_t max_cached,
+                                   size_t link_offset, cqlmux_objpool_destroy_fn destroy);
 
-/* An object, or NULL when a new slab was needed and the allocator failed.
- * Owner thread only. */
+/* The owner lets go: the cache is destroyed now, the pool once every object
+ * is back. */
+void cqlmux_objpool_release(cqlmux_objpool *pool);
+
+/* An idle object, counted as out; NULL when none is cached: the caller then
+ * builds one (it is counted as out already) or, failing, calls
+ * cqlmux_objpool_cancel. */
 void *cqlmux_objpool_get(cqlmux_objpool *pool);
+void cqlmux_objpool_cancel(cqlmux_objpool *pool);
 
-/* Return an object from the owner thread. */
+/* Gives an object back: cached, or destroyed when the cache is full or the
+ * owner gone. May free the pool: do not use it after this. */
 void cqlmux_objpool_put(cqlmux_objpool *pool, void *obj);
 
-/* Return an object from any other thread. Wait-free. */
-void cqlmux_objpool_put_remote(cqlmux_objpool *pool, void *obj);
+/* The allocator objects of this pool are built with. */
+const cqlmux_allocator *cqlmux_objpool_allocator(const cqlmux_objpool *pool);
 
 #endif

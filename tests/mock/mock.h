@@ -334,6 +334,9 @@ typedef enum cqlmux_mock_fault_kind {
                                    (arg 1: with a TCP reset). Triggered NOW, by
                                    time or by command: closes every connection
                                    in scope, once. */
+  CQLMUX_MOCK_OVERSIZED,        /* the answer's envelope header claims `arg`
+                                   body bytes (0: 0x7FFFFFFF), more than any
+                                   client accepts; v5: in a frame of its own */
   /* State faults: apply to everything in scope from activation until cleared. */
   CQLMUX_MOCK_STOP_READING,     /* stop reading the socket (TCP backpressure) */
   CQLMUX_MOCK_REFUSE,           /* close the node's listener: connect() refused */

@@ -231,8 +231,11 @@ static void encode_envelope(mock_conn *c, cqlmux_wbuf *b, uint8_t version, uint8
 
 static void encode_resp(mock_conn *c, cqlmux_wbuf *b, const mock_resp *r, int16_t stream,
                         uint8_t opcode) {
+  size_t at = b->len;
   encode_envelope(c, b, r->version, r->flags, stream, opcode, r->body, r->len,
                   r->mangle == MOCK_MANGLE_MALFORMED);
+  if (r->mangle == MOCK_MANGLE_OVERSIZED && !b->error)
+    cqlmux_store_u32(b->data + at + 5, r->mangle_arg ? r->mangle_arg : 0x7FFFFFFFu);
 }
 
 void mock_conn_emit_body(mock_conn *c, uint8_t version, int16_t stream, uint8_t opcode,
@@ -264,7 +267,9 @@ static void emit_lone_frame(mock_conn *c, const mock_resp *r, int16_t stream, ui
   cqlmux_wbuf_init(&env, NULL, 0);
   encode_resp(c, &env, r, stream, opcode);
   size_t at = c->out.len;
-  cqlmux_frame_v5_append(&c->out, c->lz4, true, env.data, env.len);
+  /* An oversized claim goes in a frame marked as the start of a large
+   * envelope: inside a self-contained frame it would read as malformed. */
+  cqlmux_frame_v5_append(&c->out, c->lz4, r->mangle != MOCK_MANGLE_OVERSIZED, env.data, env.len);
   cqlmux_wbuf_free(&env);
   mock_wbuf_check(&c->out);
   size_t header = c->lz4 ? CQLMUX_FRAME_V5_LZ4_HEADER_SIZE : CQLMUX_FRAME_V5_HEADER_SIZE;
@@ -304,7 +309,7 @@ void mock_conn_emit(mock_conn *c, mock_resp *r) {
   if (r->mangle == MOCK_MANGLE_MALFORMED) opcode = CQLMUX_OP_RESULT;
   if (r->mangle == MOCK_MANGLE_BAD_OPCODE) opcode = 0x7F;
   bool lone = r->mangle == MOCK_MANGLE_BAD_CRC || r->mangle == MOCK_MANGLE_BAD_HEADER_CRC ||
-              r->mangle == MOCK_MANGLE_TRUNCATE;
+              r->mangle == MOCK_MANGLE_TRUNCATE || r->mangle == MOCK_MANGLE_OVERSIZED;
   if (!c->framed_out) {
     size_t at = c->out.len;
     encode_resp(c, &c->out, r, stream, opcode);

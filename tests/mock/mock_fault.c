@@ -115,6 +115,7 @@ static void apply_response_fault(const mock_fault *f, mock_verdict *v) {
   case CQLMUX_MOCK_TRUNCATED:
   case CQLMUX_MOCK_WRONG_STREAM:
   case CQLMUX_MOCK_BAD_CRC:
+  case CQLMUX_MOCK_OVERSIZED:
     if (v->mangle != MOCK_MANGLE_NONE) break;
     if (s->kind == CQLMUX_MOCK_MALFORMED)
       v->mangle = s->arg == 1 ? MOCK_MANGLE_BAD_OPCODE : MOCK_MANGLE_MALFORMED;
@@ -122,6 +123,8 @@ static void apply_response_fault(const mock_fault *f, mock_verdict *v) {
       v->mangle = MOCK_MANGLE_TRUNCATE;
     else if (s->kind == CQLMUX_MOCK_WRONG_STREAM)
       v->mangle = MOCK_MANGLE_WRONG_STREAM;
+    else if (s->kind == CQLMUX_MOCK_OVERSIZED)
+      v->mangle = MOCK_MANGLE_OVERSIZED;
     else
       v->mangle = s->arg == 1 ? MOCK_MANGLE_BAD_HEADER_CRC : MOCK_MANGLE_BAD_CRC;
     v->mangle_arg = s->arg;

@@ -137,6 +137,7 @@ static const struct {
               {"malformed", CQLMUX_MOCK_MALFORMED},
               {"truncated", CQLMUX_MOCK_TRUNCATED},
               {"wrong-stream", CQLMUX_MOCK_WRONG_STREAM},
+              {"oversized", CQLMUX_MOCK_OVERSIZED},
               {"bad-crc", CQLMUX_MOCK_BAD_CRC},
               {"close", CQLMUX_MOCK_CLOSE},
               {"stop-reading", CQLMUX_MOCK_STOP_READING},

@@ -22,6 +22,20 @@ static inline cqlmux_mock *session_fixture_mock(bool null_mode) {
   return m;
 }
 
+/* Primes `query` to answer one row of one column (`type`) holding `cell`. */
+static inline void session_fixture_prime_cell(cqlmux_mock *m, const char *query,
+                                              const char *type, const char *cell) {
+  const cqlmux_mock_column col = {"v", type};
+  const char *cells[1] = {cell};
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, query);
+  p.column_count = 1;
+  p.columns = &col;
+  p.row_count = 1;
+  p.cells = cells;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+}
+
 /* A config whose one contact point is the mock's node 0, logging errors
  * only, with one connection per host (these suites study a connection; the
  * pool's growth has its own suite); with `alloc` the library allocates

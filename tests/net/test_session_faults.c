@@ -5,6 +5,7 @@
  * against memory growth. Conformance itself is proven against a real
  * Cassandra in tests/integration/. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,20 +207,12 @@ Test(session_faults, silent_server_is_caught_by_the_heartbeat, .timeout = 30) {
 Test(session_faults, late_answers_never_complete_another_request, .timeout = 60) {
   cqlmux_mock *m = session_fixture_mock(false);
   delay_queries(m, "SELECT slow*", 1500);
-  static const cqlmux_mock_column col = {"v", "int"};
   enum { FAST = 200 };
   char cql[32], cell[16];
   for (int i = 0; i < FAST; i++) {
     snprintf(cql, sizeof cql, "SELECT fast%d", i);
     snprintf(cell, sizeof cell, "%d", i);
-    const char *cells[1] = {cell};
-    cqlmux_mock_prime p;
-    cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, cql);
-    p.column_count = 1;
-    p.columns = &col;
-    p.row_count = 1;
-    p.cells = cells;
-    cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+    session_fixture_prime_cell(m, cql, "int", cell);
   }
   cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_config_set_request_timeout(c, 200);
@@ -255,12 +248,19 @@ Test(session_faults, late_answers_never_complete_another_request, .timeout = 60)
 /* Live bytes allocated by the session, through its allocator hook. Each
  * block carries its size in front. */
 static atomic_long live_bytes;
+/* The highest live_bytes ever reached (reset by the test that reads it). */
+static _Atomic long live_peak;
+static void note_peak(long now) {
+  long peak = atomic_load(&live_peak);
+  while (now > peak && !atomic_compare_exchange_weak(&live_peak, &peak, now)) {
+  }
+}
 static void *counting_malloc(size_t n, void *ud) {
   (void)ud;
   size_t *p = malloc(n + sizeof(max_align_t));
   if (!p) return NULL;
   *p = n;
-  atomic_fetch_add(&live_bytes, (long)n);
+  note_peak(atomic_fetch_add(&live_bytes, (long)n) + (long)n);
   return (char *)p + sizeof(max_align_t);
 }
 static void counting_free(void *ptr, void *ud) {
@@ -277,7 +277,7 @@ static void *counting_realloc(void *ptr, size_t n, void *ud) {
   size_t *p = realloc(old, n + sizeof(max_align_t));
   if (!p) return NULL;
   *p = n;
-  atomic_fetch_add(&live_bytes, (long)n - (long)was);
+  note_peak(atomic_fetch_add(&live_bytes, (long)n - (long)was) + (long)n - (long)was);
   return (char *)p + sizeof(max_align_t);
 }
 
@@ -334,6 +334,48 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   cqlmux_mock_free(m);
 }
 
+/* Holds an I/O loop: a task that blocks its thread until released, so that
+ * what the test submits meanwhile waits in the loop's queue and the loop
+ * meets it all in one turn, however loaded the machine. */
+typedef struct loop_hold {
+  cqlmux_task task;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool holding;  /* the loop thread is inside the task */
+  bool released;
+} loop_hold;
+
+static void hold_the_loop(cqlmux_task *task, int status) {
+  loop_hold *h = cqlmux_container_of(task, loop_hold, task);
+  pthread_mutex_lock(&h->lock);
+  h->holding = status == CQLMUX_OK;
+  pthread_cond_broadcast(&h->changed);
+  while (h->holding && !h->released) pthread_cond_wait(&h->changed, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+}
+
+static void loop_hold_start(loop_hold *h, cqlmux_loop *loop) {
+  pthread_mutex_init(&h->lock, NULL);
+  pthread_cond_init(&h->changed, NULL);
+  h->holding = h->released = false;
+  cqlmux_task_init(&h->task, hold_the_loop);
+  cr_assert_eq(cqlmux_loop_post(loop, &h->task), CQLMUX_OK);
+  pthread_mutex_lock(&h->lock);
+  while (!h->holding) pthread_cond_wait(&h->changed, &h->lock);
+  pthread_mutex_unlock(&h->lock);
+}
+
+static void loop_hold_release(loop_hold *h) {
+  pthread_mutex_lock(&h->lock);
+  h->released = true;
+  pthread_cond_broadcast(&h->changed);
+  pthread_mutex_unlock(&h->lock);
+}
+
+/* Requests that reach the loop in one turn go out in one write (or a few:
+ * a flush also starts whenever 256 KiB are buffered). The loop is held
+ * while they are submitted, so the count does not depend on how fast the
+ * machine runs the loop against the submitting thread. */
 Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
   cqlmux_mock *m = session_fixture_mock(true);
   cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
@@ -341,7 +383,10 @@ Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
   unsigned long writes_before = atomic_load(&st->writes);
   tally t = {0};
   enum { N = 500 };
+  loop_hold hold;
+  loop_hold_start(&hold, cqlmux_connection_loop(s->hosts[0].slots[0].conn));
   for (int i = 0; i < N; i++) submit(s, "SELECT x FROM t", &t);
+  loop_hold_release(&hold);
   wait_for(&t.completed, N, 20);
   cr_assert_eq(atomic_load(&t.ok), N);
   unsigned long writes = atomic_load(&st->writes) - writes_before;
@@ -466,6 +511,177 @@ Test(session_faults, graceful_close_lets_in_flight_requests_finish, .timeout = 3
    * running on the worker, so wait for the count, which must reach 100. */
   wait_for(&t.ok, 100, 5);
   cqlmux_future_free(closing);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* An answer whose envelope claims 2^31 - 1 body bytes is over every size
+ * limit: the request fails with OVERSIZED (not a generic protocol error),
+ * and the message names the server, in v4 and inside v5 frames. */
+static void expect_oversized_answer(int version) {
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_OVERSIZED);
+  f.query = "SELECT huge";
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_protocol_version(c, version);
+  char addr[64], peer[80];
+  uint16_t port;
+  cr_assert_eq(cqlmux_mock_node_address(m, 0, addr, sizeof addr, &port), CQLMUX_OK);
+  snprintf(peer, sizeof peer, "%s:%u: ", addr, port);
+  cqlmux_session *s = session_fixture_connect(c);
+  cqlmux_future *huge = cqlmux_session_query(s, "SELECT huge");
+  cr_assert_eq(cqlmux_future_wait(huge), CQLMUX_ERR_OVERSIZED, "v%d: %s", version,
+               cqlmux_future_error_message(huge));
+  const char *message = cqlmux_future_error_message(huge);
+  cr_assert_eq(strncmp(message, peer, strlen(peer)), 0, "v%d: \"%s\" does not begin with %s",
+               version, message, peer);
+  cqlmux_future_free(huge);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(session_faults, an_envelope_length_of_2_31_is_oversized_and_names_the_server,
+     .timeout = 30) {
+  expect_oversized_answer(4);
+  expect_oversized_answer(5);
+}
+
+/* A task that holds the only callback worker until the test lets go. */
+typedef struct worker_gate {
+  cqlmux_task task;
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  bool entered, open;
+} worker_gate;
+
+static void block_the_worker(cqlmux_task *task, int status) {
+  (void)status;
+  worker_gate *g = cqlmux_container_of(task, worker_gate, task);
+  pthread_mutex_lock(&g->lock);
+  g->entered = true;
+  pthread_cond_broadcast(&g->changed);
+  while (!g->open) pthread_cond_wait(&g->changed, &g->lock);
+  pthread_mutex_unlock(&g->lock);
+}
+
+static void wait_stat_at_least(const atomic_ulong *stat, unsigned long target, unsigned seconds) {
+  for (unsigned i = 0; i < seconds * 100 && atomic_load(stat) < target; i++) usleep(10000);
+  cr_assert_geq(atomic_load(stat), target);
+}
+
+/* Response-side backpressure, observed on the connection itself: with the
+ * only callback worker blocked, completions pile up past the bound and the
+ * connection stops reading. The server has answered every request, yet the
+ * client has read only a part of those answers, and reads no more until
+ * the worker moves; then every request completes. */
+Test(session_faults, reading_pauses_while_the_callback_workers_are_behind, .timeout = 60) {
+  /* One read decodes at most a v5 frame (128 KiB) of answers: 16 of these,
+   * so the ring (2 x BOUND slots) cannot fill before the pause. */
+  enum { N = 400, CELL = 8000, BOUND = 64 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  static char cell[CELL + 1];
+  memset(cell, 'v', CELL);
+  session_fixture_prime_cell(m, "SELECT big", "text", cell);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_callback_threads(c, 1);
+  cqlmux_config_set_completion_queue_bound(c, BOUND);
+  cqlmux_session *s = session_fixture_connect(c);
+  const cqlmux_conn_stats *st = only_connection(s);
+  worker_gate gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+  cqlmux_task_init(&gate.task, block_the_worker);
+  cqlmux_workers_submit(cqlmux_runtime_workers(s->runtime), &gate.task);
+  pthread_mutex_lock(&gate.lock);
+  while (!gate.entered) pthread_cond_wait(&gate.changed, &gate.lock);
+  pthread_mutex_unlock(&gate.lock);
+  unsigned long pauses_before = atomic_load(&st->read_pauses);
+  tally t = {0};
+  for (int i = 0; i < N; i++) submit(s, "SELECT big", &t);
+  cqlmux_mock_filter q = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT big"};
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &q, N, 10000), CQLMUX_OK);
+  wait_stat_at_least(&st->read_pauses, pauses_before + 1, 10);
+  /* Paused with the worker still blocked, the connection cannot resume:
+   * what it has read now is all it will read. It paused at BOUND queued
+   * completions plus what one read decoded (at most two v5 frames, 32 of
+   * these answers), well before the worker ring's 2 x BOUND slots; a client
+   * that never paused would read on until the full ring stopped it. */
+  unsigned long read_while_paused = atomic_load(&st->bytes_in);
+  cr_log_info("paused after reading %lu bytes of over %d", read_while_paused, N * CELL);
+  cr_assert_lt(read_while_paused, 2UL * BOUND * CELL,
+               "%lu bytes read: the answers were not left in the socket", read_while_paused);
+  pthread_mutex_lock(&gate.lock);
+  gate.open = true;
+  pthread_cond_broadcast(&gate.changed);
+  pthread_mutex_unlock(&gate.lock);
+  wait_for(&t.completed, N, 30);
+  cr_assert_eq(atomic_load(&t.ok), N);
+  cr_assert_geq(atomic_load(&st->bytes_in), (unsigned long)N * CELL);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A server that accepts requests and stops reading (issue 16): timed-out
+ * requests give their budget back, but their bytes are still in the write
+ * buffer, which must stay charged. Waves of 100 KB requests, each until the
+ * first BUSY and then until every request of the wave timed out, grew the
+ * heap by about a budget per wave while the write buffer went uncharged. */
+Test(session_faults, a_server_that_stops_reading_cannot_grow_the_heap_past_the_budget,
+     .timeout = 120) {
+  /* MARGIN: the session's pools, buffers and idle calls, and one request
+   * over the bound (charges are checked after they are added). */
+  enum { BUDGET = 8 << 20, VALUE = 100 * 1024, WAVES = 6, MARGIN = 2 << 20 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_mock_fault stop;
+  cqlmux_mock_fault_init(&stop, CQLMUX_MOCK_STOP_READING);
+  stop.query = "INSERT*";
+  stop.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
+  stop.after = 0;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &stop, NULL), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
+  cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
+  cqlmux_config_set_memory_budget(c, BUDGET);
+  cqlmux_config_set_request_timeout(c, 300);
+  cqlmux_session *s = session_fixture_connect(c);
+  static char blob[VALUE];
+  memset(blob, 'x', sizeof blob);
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
+  cr_assert_eq(cqlmux_statement_bind_blob(st, 0, blob, sizeof blob), CQLMUX_OK);
+  long baseline = atomic_load(&live_bytes);
+  atomic_store(&live_peak, baseline);
+  tally t = {0};
+  int submitted = 0;
+  for (int wave = 0; wave < WAVES; wave++) {
+    for (int i = 0; i < 10000; i++) {
+      cqlmux_future *f = cqlmux_session_execute(s, st);
+      cr_assert_not_null(f);
+      int rc = cqlmux_future_error(f);
+      cr_assert_eq(cqlmux_future_set_callback(f, count, &t), CQLMUX_OK);
+      submitted++;
+      if (rc == CQLMUX_ERR_BUSY) break;
+    }
+    wait_for(&t.completed, submitted, 30);
+  }
+  long peak = atomic_load(&live_peak) - baseline;
+  long after = atomic_load(&live_bytes) - baseline;
+  cr_log_info("%d requests of %d KB in %d waves: %d BUSY, %d timed out; heap +%ld KB at "
+              "the end, +%ld KB at the peak (budget %d KB)", submitted, VALUE / 1024, WAVES,
+              atomic_load(&t.busy), atomic_load(&t.timeouts), after / 1024, peak / 1024,
+              BUDGET / 1024);
+  cr_assert_geq(atomic_load(&t.busy), WAVES, "every wave ended with a BUSY");
+  /* The request that stopped the server's reading was answered. */
+  cr_assert_leq(atomic_load(&t.ok), 1);
+  cr_assert_eq(atomic_load(&t.busy) + atomic_load(&t.timeouts) + atomic_load(&t.ok), submitted);
+  /* Once every request has timed out, what is left is the write buffer:
+   * within the budget. */
+  cr_assert_lt(after, BUDGET + MARGIN, "heap grew by %ld KB on a %d KB budget", after / 1024,
+               BUDGET / 1024);
+  /* On the way there, a request's own bytes and its copy in the write
+   * buffer both live until it times out: at most one budget each. */
+  cr_assert_lt(peak, 2L * BUDGET + MARGIN, "heap peaked %ld KB over a %d KB budget",
+               peak / 1024, BUDGET / 1024);
+  cqlmux_statement_free(st);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }

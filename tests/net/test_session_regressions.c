@@ -99,15 +99,7 @@ Test(regressions, last_failed_slot_closes_a_connected_session, .timeout = 30) {
  * pointer points into the session's config copy. */
 Test(regressions, future_with_rows_freed_after_session_free, .timeout = 30) {
   cqlmux_mock *m = session_fixture_mock(false);
-  static const cqlmux_mock_column col = {"v", "int"};
-  const char *cells[1] = {"7"};
-  cqlmux_mock_prime p;
-  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, "SELECT v FROM t");
-  p.column_count = 1;
-  p.columns = &col;
-  p.row_count = 1;
-  p.cells = cells;
-  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  session_fixture_prime_cell(m, "SELECT v FROM t", "int", "7");
   cqlmux_config *c = session_fixture_config(m, NULL);
   cqlmux_session *s = session_fixture_connect(c);
   cqlmux_future *q = cqlmux_session_query(s, "SELECT v FROM t");
@@ -214,10 +206,10 @@ Test(regressions, budget_released_seen_before_its_charge_is_not_an_exhausted_bud
   query_n_expect_ok(s, 3);
   /* Bytes released (and copied to the submitters' line) that the next
    * charge's add did not include. */
-  atomic_fetch_add(&s->budget_released, 4096);
-  atomic_fetch_add(&s->budget_released_seen, 4096);
+  atomic_fetch_add(&s->budget.released, 4096);
+  atomic_fetch_add(&s->budget.released_seen, 4096);
   query_n_expect_ok(s, 20);
-  atomic_fetch_sub(&s->budget_released, 4096);
+  atomic_fetch_sub(&s->budget.released, 4096);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }

@@ -85,3 +85,10 @@ tests_unit_test_future_portable_SOURCES = tests/unit/test_future.c lib/runtime/f
 tests_unit_test_future_portable_CPPFLAGS = $(TEST_CPPFLAGS) -DCQLMUX_FUTURE_PORTABLE_WAIT
 tests_unit_test_future_portable_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_future_portable_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_budget
+TESTS += tests/unit/test_budget
+tests_unit_test_budget_SOURCES = tests/unit/test_budget.c
+tests_unit_test_budget_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_budget_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_budget_LDADD = $(TEST_LDADD)

@@ -430,3 +430,22 @@ Test(proto_wire, shrink_to_fits_an_own_block_after_a_growth) {
   cqlmux_wbuf_reset(&buf);
   cr_assert_not(buf.grown);
 }
+
+/* What a buffer would allocate for more bytes: its own capacity when they
+ * fit, else the doubled size the next growth takes (the connection charges
+ * that growth to the memory budget before it happens). */
+Test(proto_wire, capacity_for_predicts_the_growth) {
+  cqlmux_wbuf b;
+  cqlmux_wbuf_init(&b, NULL, 0);
+  cr_assert_eq(cqlmux_wbuf_capacity_for(&b, 10), 256);
+  cqlmux_write_raw(&b, "0123456789", 10);
+  cr_assert_eq(b.cap, 256);
+  cr_assert_eq(cqlmux_wbuf_capacity_for(&b, 256), 256);
+  cr_assert_eq(cqlmux_wbuf_capacity_for(&b, 257), 512);
+  cr_assert_eq(cqlmux_wbuf_capacity_for(&b, 1025), 2048);
+  static uint8_t big[1025];
+  cqlmux_write_raw(&b, big, sizeof big);
+  cr_assert_eq(cqlmux_wbuf_capacity_for(&b, b.len), b.cap);
+  cr_assert_eq(b.cap, 2048);
+  cqlmux_wbuf_free(&b);
+}

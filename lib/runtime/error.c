@@ -1,3 +1,6 @@
+/* One text per error code, for every layer: it lives at the bottom (runtime)
+ * because futures, connections and loops word their failures with it, and
+ * a layer may call only downward (tests/layering.sh). */
 #include "cqlmux.h"
 
 const char *cqlmux_strerror(int error) {
