@@ -384,7 +384,7 @@ Test(session_faults, a_burst_of_requests_shares_few_writes, .timeout = 30) {
   tally t = {0};
   enum { N = 500 };
   loop_hold hold;
-  loop_hold_start(&hold, cqlmux_connection_loop(s->hosts[0].slots[0].conn));
+  loop_hold_start(&hold, cqlmux_connection_loop(session_fixture_only_connection(s)));
   for (int i = 0; i < N; i++) submit(s, "SELECT x FROM t", &t);
   loop_hold_release(&hold);
   wait_for(&t.completed, N, 20);
