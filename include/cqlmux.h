@@ -1337,6 +1337,178 @@ CQLMUX_API int cqlmux_config_set_host_listener(cqlmux_config *config,
                                                cqlmux_host_listener listener, void *user_data);
 
 /* ======================================================================== */
+/* Routing and recovery                                                     */
+/* ======================================================================== */
+
+/*
+ * Query plans. Every request gets a plan: the hosts it may try, in order,
+ * built from immutable snapshots without a lock or an allocation. The
+ * default plan is token-aware over DC-aware round robin:
+ *
+ * - token-aware: when the request has a routing key (from a prepared
+ *   statement's partition-key columns, or cqlmux_statement_set_routing_key)
+ *   and its keyspace's replication is known, the LOCAL replicas of its
+ *   token come first (in a random order by default, else in rotation);
+ * - then DC-aware round robin: LOCAL hosts in rotation, then REMOTE hosts
+ *   (see cqlmux_config_set_remote_hosts_per_dc), but never REMOTE ones for
+ *   LOCAL_ONE, LOCAL_QUORUM or LOCAL_SERIAL unless allowed below.
+ *
+ * A host without a ready connection is skipped. doc/routing.md explains
+ * each policy and how to write one's own.
+ */
+
+/* Token-aware routing on (default) or off; `shuffle_replicas` (default
+ * on) picks the first replica at random, else in rotation. */
+CQLMUX_API int cqlmux_config_set_token_aware(cqlmux_config *config, int enabled,
+                                             int shuffle_replicas);
+/* Whether requests at a LOCAL_* consistency may go to REMOTE hosts when no
+ * LOCAL host can take them (default 0: never). */
+CQLMUX_API int cqlmux_config_set_remote_for_local_consistency(cqlmux_config *config,
+                                                              int allowed);
+/*
+ * Allow and deny lists, comma-separated: hosts as "ip" or "ip:port"
+ * ("ip" matches every port), data centers by name. NULL or "": no list.
+ * A host is used only if it is on the allow list (when there is one) and
+ * not on the deny list; any other host is IGNORED (no connection, never in
+ * a plan). The lists apply as hosts are discovered. Copied.
+ */
+CQLMUX_API int cqlmux_config_set_host_filter(cqlmux_config *config, const char *allow,
+                                             const char *deny);
+CQLMUX_API int cqlmux_config_set_dc_filter(cqlmux_config *config, const char *allow,
+                                           const char *deny);
+
+/* Bytes of plan state a custom policy gets per request (zeroed). */
+#define CQLMUX_PLAN_STATE_BYTES 64
+
+/* What a custom policy knows of a request when its plan starts. */
+typedef struct cqlmux_plan_request {
+  const char *keyspace;          /* NUL-terminated; NULL when none is known */
+  int64_t token;                 /* the routing key's Murmur3 token, when has_token */
+  int has_token;
+  cqlmux_consistency consistency;
+} cqlmux_plan_request;
+
+/*
+ * An application's load-balancing policy, in place of DC-aware round robin
+ * (token awareness, when on, still puts the local replicas first and skips
+ * them later). `hosts` is the session's host list as of its last change
+ * (state and counts as of then: a host without a ready connection is
+ * skipped by the driver anyway), the same for every call of one plan.
+ * new_plan sets up `state` (CQLMUX_PLAN_STATE_BYTES, zeroed); each
+ * next_host returns the index of the next host to try, or -1 when the plan
+ * is done (the driver also stops after 4 x count + 4 answers). A host may
+ * be returned again; the driver does not dedupe. Threads: any application
+ * or I/O thread, concurrently for different requests; they must not block
+ * and must not call into the session. Copied; user_data must outlive the
+ * session. NULL policy or NULL next_host: the default.
+ */
+typedef struct cqlmux_load_balancing {
+  void (*new_plan)(void *user_data, const cqlmux_plan_request *request,
+                   const cqlmux_host_info *hosts, size_t count, void *state);
+  long (*next_host)(void *user_data, const cqlmux_host_info *hosts, size_t count, void *state);
+  void *user_data;
+} cqlmux_load_balancing;
+CQLMUX_API int cqlmux_config_set_load_balancing(cqlmux_config *config,
+                                                const cqlmux_load_balancing *policy);
+
+/*
+ * Runs the statement on this host only ("ip" or "ip:port"), e.g. to read a
+ * node's own system tables. No other host is tried; when the host is not
+ * known or has no ready connection the request fails with NO_HOSTS.
+ * NULL clears it. Copied.
+ */
+CQLMUX_API int cqlmux_statement_set_host(cqlmux_statement *s, const char *address);
+
+/*
+ * Retries. When a request fails after it reached a host (a server error, or
+ * its connection failed after sending it) the retry policy decides what
+ * happens next. A request that never reached the socket is always sent to
+ * the next host of its plan (that is safe for any statement), and an
+ * UNPREPARED answer is always re-prepared and re-executed once: neither
+ * asks the policy. A request's own timeout (cqlmux_statement_set_timeout)
+ * covers all its attempts.
+ */
+typedef enum cqlmux_retry_decision {
+  CQLMUX_RETRY_RETHROW = 0,   /* the error goes to the caller */
+  CQLMUX_RETRY_SAME_HOST = 1, /* again on the host that failed */
+  CQLMUX_RETRY_NEXT_HOST = 2, /* on the next host of the plan (NO_HOSTS if none) */
+  CQLMUX_RETRY_IGNORE = 3     /* success with an empty VOID result */
+} cqlmux_retry_decision;
+
+/* What a retry policy is asked about (valid during the call only). */
+typedef struct cqlmux_retry_request {
+  int error;                         /* CQLMUX_ERR_SERVER, or a connection failure code */
+  const cqlmux_server_error *server; /* details of a server error; NULL otherwise */
+  int idempotent;                    /* cqlmux_statement_set_idempotent */
+  unsigned retries;                  /* retries already made for this request */
+  const char *host;                  /* "ip:port" that failed */
+  const char *message;               /* the error's text */
+  cqlmux_session *session;
+} cqlmux_retry_request;
+
+/*
+ * A retry policy: `decide` is called on the I/O thread that saw the
+ * failure; it must not block and must not wait on a future. `child` and
+ * `user_data` are the policy's own (the logging policy keeps the policy it
+ * wraps in child). Sessions and statements keep a pointer: the policy must
+ * outlive every request that uses it.
+ */
+typedef struct cqlmux_retry_policy {
+  cqlmux_retry_decision (*decide)(const struct cqlmux_retry_policy *policy,
+                                  const cqlmux_retry_request *request);
+  const struct cqlmux_retry_policy *child;
+  void *user_data;
+} cqlmux_retry_policy;
+
+/*
+ * The default policy (static, never freed), as the other drivers decide:
+ * - read timeout: once on the same host, when enough replicas answered but
+ *   the data was not among the answers; else rethrow;
+ * - unavailable: once on the next host;
+ * - write timeout: once when the write type is BATCH_LOG (same host) or the
+ *   statement is idempotent (next host);
+ * - overloaded, is bootstrapping, truncate error, server error, connection
+ *   failure after sending: next host, if the statement is idempotent;
+ * - anything else (syntax, invalid, unauthorized, read/write failure ...):
+ *   rethrow.
+ */
+CQLMUX_API const cqlmux_retry_policy *cqlmux_retry_policy_default(void);
+/* Never retries (static). */
+CQLMUX_API const cqlmux_retry_policy *cqlmux_retry_policy_fallthrough(void);
+/* Fills *out with a policy that asks `child` and writes each decision
+ * other than RETHROW to the session's log at INFO level. */
+CQLMUX_API int cqlmux_retry_policy_logging(cqlmux_retry_policy *out,
+                                           const cqlmux_retry_policy *child);
+/* The session's policy (NULL: the default). */
+CQLMUX_API int cqlmux_config_set_retry_policy(cqlmux_config *config,
+                                              const cqlmux_retry_policy *policy);
+/* This statement's policy (NULL: the session's). */
+CQLMUX_API int cqlmux_statement_set_retry_policy(cqlmux_statement *s,
+                                                 const cqlmux_retry_policy *policy);
+
+/*
+ * Prepared statements across the cluster. The session remembers every
+ * statement it prepared (by keyspace and text). After a successful PREPARE
+ * it prepares the statement on every other UP host in the background
+ * (`on_all_hosts`, default on), and prepares every remembered statement on
+ * a host that comes UP or joins (`on_up`, default on). An EXECUTE answered
+ * UNPREPARED is re-prepared on that host and re-executed, once, whatever
+ * the settings.
+ */
+CQLMUX_API int cqlmux_config_set_prepare_on_hosts(cqlmux_config *config, int on_all_hosts,
+                                                  int on_up);
+
+/*
+ * Where a completed request went: copies the "ip:port" of the host that
+ * gave the final answer (or of the last host tried) into out (NUL-
+ * terminated, cut to cap) and returns the number of attempts made (1 when
+ * it was never retried); 0 when the request reached no host or the future
+ * is not completed.
+ */
+CQLMUX_API unsigned cqlmux_future_coordinator(const cqlmux_future *future, char *out,
+                                              size_t cap);
+
+/* ======================================================================== */
 /* Metrics                                                                  */
 /* ======================================================================== */
 
@@ -1376,6 +1548,23 @@ typedef enum cqlmux_metrics_error_kind {
  * the Prometheus label; "unknown" out of range. Static storage. */
 CQLMUX_API const char *cqlmux_metrics_error_kind_name(cqlmux_metrics_error_kind kind);
 
+/* Why a request was sent again (counted by the host that failed). */
+typedef enum cqlmux_retry_reason {
+  CQLMUX_RETRY_REASON_UNSENT = 0,        /* its connection failed before it was sent */
+  CQLMUX_RETRY_REASON_READ_TIMEOUT = 1,
+  CQLMUX_RETRY_REASON_WRITE_TIMEOUT = 2,
+  CQLMUX_RETRY_REASON_UNAVAILABLE = 3,
+  CQLMUX_RETRY_REASON_OVERLOADED = 4,    /* overloaded, is bootstrapping, truncate, server error */
+  CQLMUX_RETRY_REASON_CONNECTION = 5,    /* its connection failed after it was sent */
+  CQLMUX_RETRY_REASON_UNPREPARED = 6,    /* re-prepared and re-executed */
+  CQLMUX_RETRY_REASON_OTHER = 7,         /* any other error a policy retried */
+  CQLMUX_RETRY_REASONS = 8
+} cqlmux_retry_reason;
+
+/* A short snake_case name ("read_timeout" ...), the Prometheus label;
+ * "unknown" out of range. Static storage. */
+CQLMUX_API const char *cqlmux_retry_reason_name(cqlmux_retry_reason reason);
+
 /* Percentiles of a latency histogram, in microseconds. */
 typedef struct cqlmux_latency {
   uint64_t count;
@@ -1393,7 +1582,7 @@ typedef struct cqlmux_metrics {
   uint64_t errors;          /* of those, failed (the sum of errors_by_kind) */
   uint64_t errors_by_kind[CQLMUX_METRICS_ERROR_KINDS];
   uint64_t timeouts;        /* requests whose timeout fired on a connection */
-  uint64_t retries;         /* requests sent again to another connection */
+  uint64_t retries;         /* attempts after the first (see retries_by_reason) */
   uint64_t speculative_executions; /* extra executions started early (none yet) */
   uint64_t busy_rejections; /* requests refused by a connection's backpressure */
   uint64_t in_flight;       /* gauge: requests holding a stream id */
@@ -1406,6 +1595,8 @@ typedef struct cqlmux_metrics {
   uint64_t pool_scale_downs; /* connections above core closed after the idle timeout */
   uint64_t reconnects;       /* attempts to bring a DOWN host back (probes) */
   uint64_t topology_refreshes; /* session only: re-reads of system.local / peers (0 per host) */
+  uint64_t retries_by_reason[CQLMUX_RETRY_REASONS]; /* their sum is `retries` */
+  uint64_t ignored_errors;   /* errors a retry policy turned into empty results */
   cqlmux_latency latency;
 } cqlmux_metrics;
 

@@ -5,7 +5,10 @@
 #include "api/call.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "cluster/host.h"
 
 #include "api/prepared.h"
 #include "runtime/alloc.h"
@@ -19,8 +22,10 @@ static void destroy_call(void *obj, const cqlmux_allocator *alloc) {
   cqlmux_future_embed_destroy(&call->embedded_future);
   cqlmux_result_drop_columns(&call->result);
   call->net.envelope.alloc = alloc;
+  call->held.alloc = alloc;
   call->result.arena.alloc = alloc;
   cqlmux_wbuf_free(&call->net.envelope);
+  cqlmux_wbuf_free(&call->held);
   cqlmux_arena_free(&call->result.arena);
   cqlmux_mem_free(alloc, call);
 }
@@ -48,6 +53,7 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
     }
     cqlmux_result_init(&call->result, alloc);
     cqlmux_wbuf_init(&call->net.envelope, alloc, 0);
+    cqlmux_wbuf_init(&call->held, alloc, 0);
     use_inline_room(call);
     cqlmux_future_embed_init(&call->embedded_future, alloc);
   }
@@ -55,6 +61,10 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   call->future = NULL;
   call->host = NULL;
   call->attempts = 0;
+  call->tried_count = 0;
+  call->reprepared = false;
+  call->idempotent = false;
+  call->retry_policy = NULL;
   call->charged = 0;
   call->prepare_cql = NULL;
   call->prepared = NULL;
@@ -90,12 +100,23 @@ void cqlmux_call_put(cqlmux_call *call) {
   call->prepare_cql = NULL;
   call->prepared = NULL;
   trim_envelope(call); /* before the pool's lock: it may free */
+  /* A re-PREPARE's envelope block (rare) is not kept. */
+  if (cqlmux_wbuf_owns_block(&call->held)) cqlmux_wbuf_free(&call->held);
+  cqlmux_wbuf_reset(&call->held);
   cqlmux_objpool_put(p, call);
 }
 
 /* The future's payload destructor: runs on the thread dropping the last
  * reference to the future. */
 void cqlmux_call_free_payload(void *payload) { cqlmux_call_put(payload); }
+
+unsigned cqlmux_future_coordinator(const cqlmux_future *future, char *out, size_t cap) {
+  if (!future || !cqlmux_future_ready(future)) return 0;
+  const cqlmux_call *call = cqlmux_future_payload(future);
+  if (!call || !call->host) return 0;
+  if (out && cap) snprintf(out, cap, "%s", call->host->address);
+  return call->attempts;
+}
 
 /* ------------------------------------------- what a completed future holds */
 
@@ -106,12 +127,7 @@ const cqlmux_result *cqlmux_future_result(const cqlmux_future *future) {
   return r && r->has_result ? r : NULL;
 }
 
-int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error *out) {
-  if (!future || !out || cqlmux_future_error(future) != CQLMUX_ERR_SERVER)
-    return CQLMUX_ERR_INVALID_STATE;
-  const cqlmux_call *call = cqlmux_future_payload(future);
-  const cqlmux_result *r = call ? &call->result : NULL;
-  if (!r || !r->has_error) return CQLMUX_ERR_INVALID_STATE;
+void cqlmux_result_server_error(const cqlmux_result *r, cqlmux_server_error *out) {
   const cqlmux_error_body *e = &r->error->body;
   memset(out, 0, sizeof *out);
   out->code = e->code;
@@ -128,6 +144,14 @@ int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error 
   out->table = r->error->table;
   out->unprepared_id = e->unprepared_id.data;
   out->unprepared_id_length = e->unprepared_id.len;
-  return CQLMUX_OK;
 }
 
+int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error *out) {
+  if (!future || !out || cqlmux_future_error(future) != CQLMUX_ERR_SERVER)
+    return CQLMUX_ERR_INVALID_STATE;
+  const cqlmux_call *call = cqlmux_future_payload(future);
+  const cqlmux_result *r = call ? &call->result : NULL;
+  if (!r || !r->has_error) return CQLMUX_ERR_INVALID_STATE;
+  cqlmux_result_server_error(r, out);
+  return CQLMUX_OK;
+}

@@ -16,4 +16,7 @@ void cqlmux_call_put(cqlmux_call *call);
 /* cqlmux_payload_free_fn for futures whose payload is a call. */
 void cqlmux_call_free_payload(void *payload);
 
+/* The public view of a result's server error (has_error must be set). */
+void cqlmux_result_server_error(const cqlmux_result *r, cqlmux_server_error *out);
+
 #endif

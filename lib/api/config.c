@@ -38,6 +38,11 @@ static void set_defaults(cqlmux_config *c) {
   c->tls_min_version = 0x0303;
   c->io_backend = CQLMUX_IO_BACKEND_DEFAULT;
   c->log_level = CQLMUX_LOG_WARN;
+  c->token_aware = true;
+  c->shuffle_replicas = true;
+  c->retry_policy = cqlmux_retry_policy_default();
+  c->prepare_on_all_hosts = true;
+  c->prepare_on_up = true;
 }
 
 static char *dup_string(const cqlmux_allocator *a, const char *s) {
@@ -53,7 +58,9 @@ static const size_t string_offsets[] = {
     offsetof(cqlmux_config, contact_points), offsetof(cqlmux_config, username),
     offsetof(cqlmux_config, password),       offsetof(cqlmux_config, keyspace),
     offsetof(cqlmux_config, tls_ca_file),    offsetof(cqlmux_config, tls_cert_file),
-    offsetof(cqlmux_config, tls_key_file),   offsetof(cqlmux_config, local_dc)};
+    offsetof(cqlmux_config, tls_key_file),   offsetof(cqlmux_config, local_dc),
+    offsetof(cqlmux_config, allow_hosts),    offsetof(cqlmux_config, deny_hosts),
+    offsetof(cqlmux_config, allow_dcs),      offsetof(cqlmux_config, deny_dcs)};
 #define STRING_FIELDS (sizeof string_offsets / sizeof string_offsets[0])
 
 static char **string_field(cqlmux_config *c, size_t i) {
@@ -398,4 +405,61 @@ void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
   out->log_level = c->log_level;
   out->thread_start.start = c->thread_start;
   out->thread_start.user_data = c->thread_start_user_data;
+}
+
+/* ================================================================ routing */
+
+int cqlmux_config_set_token_aware(cqlmux_config *config, int enabled, int shuffle_replicas) {
+  CHECK(config);
+  config->token_aware = enabled != 0;
+  config->shuffle_replicas = shuffle_replicas != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_remote_for_local_consistency(cqlmux_config *config, int allowed) {
+  CHECK(config);
+  config->remote_for_local_consistency = allowed != 0;
+  return CQLMUX_OK;
+}
+
+/* An allow/deny pair: "" counts as no list. */
+static int set_lists(cqlmux_config *c, char **allow_slot, char **deny_slot, const char *allow,
+                     const char *deny) {
+  int rc = replace_string(c, allow_slot, allow && *allow ? allow : NULL);
+  if (rc == CQLMUX_OK) rc = replace_string(c, deny_slot, deny && *deny ? deny : NULL);
+  return rc;
+}
+
+int cqlmux_config_set_host_filter(cqlmux_config *config, const char *allow, const char *deny) {
+  CHECK(config);
+  return set_lists(config, &config->allow_hosts, &config->deny_hosts, allow, deny);
+}
+
+int cqlmux_config_set_dc_filter(cqlmux_config *config, const char *allow, const char *deny) {
+  CHECK(config);
+  return set_lists(config, &config->allow_dcs, &config->deny_dcs, allow, deny);
+}
+
+int cqlmux_config_set_load_balancing(cqlmux_config *config, const cqlmux_load_balancing *policy) {
+  CHECK(config);
+  CHECK(!policy || !policy->next_host || policy->new_plan);
+  if (policy && policy->next_host)
+    config->load_balancing = *policy;
+  else
+    memset(&config->load_balancing, 0, sizeof config->load_balancing);
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_retry_policy(cqlmux_config *config, const cqlmux_retry_policy *policy) {
+  CHECK(config);
+  CHECK(!policy || policy->decide);
+  config->retry_policy = policy ? policy : cqlmux_retry_policy_default();
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_prepare_on_hosts(cqlmux_config *config, int on_all_hosts, int on_up) {
+  CHECK(config);
+  config->prepare_on_all_hosts = on_all_hosts != 0;
+  config->prepare_on_up = on_up != 0;
+  return CQLMUX_OK;
 }

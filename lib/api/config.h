@@ -37,6 +37,14 @@ struct cqlmux_config {
   void *translator_user_data;
   cqlmux_host_listener host_listener;
   void *host_listener_user_data;
+  bool token_aware;
+  bool shuffle_replicas;
+  bool remote_for_local_consistency;
+  char *allow_hosts, *deny_hosts, *allow_dcs, *deny_dcs;
+  cqlmux_load_balancing load_balancing;
+  const cqlmux_retry_policy *retry_policy; /* never NULL */
+  bool prepare_on_all_hosts;
+  bool prepare_on_up;
   unsigned max_requests_per_connection;
   unsigned high_watermark_percent;
   unsigned low_watermark_percent;

@@ -6,6 +6,9 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/identifier.c lib/api/identifier.h \
 	lib/api/metrics.c lib/api/metrics.h \
 	lib/api/prepared.c lib/api/prepared.h \
+	lib/api/prepared_cache.c lib/api/prepared_cache.h \
+	lib/api/recovery.c lib/api/recovery.h \
+	lib/api/retry.c lib/api/retry.h \
 	lib/api/result.c lib/api/result.h \
 	lib/api/session.c lib/api/session.h \
 	lib/api/statement.c lib/api/statement.h \

@@ -35,7 +35,12 @@ void cqlmux_metrics_block_add(const cqlmux_metrics_block *b, cqlmux_metrics *out
     out->errors_by_kind[k] += n;
     out->errors += n;
   }
-  out->retries += load(&b->retries);
+  for (unsigned r = 0; r < CQLMUX_RETRY_REASONS; r++) {
+    uint64_t n = load(&b->retries[r]);
+    out->retries_by_reason[r] += n;
+    out->retries += n;
+  }
+  out->ignored_errors += load(&b->ignored);
   out->speculative_executions += load(&b->speculative_executions);
 }
 
@@ -157,7 +162,9 @@ typedef struct scalar_family {
 static const scalar_family scalars[] = {
     {"requests_total", "counter", "Requests completed, with success or error.", FIELD(requests)},
     {"timeouts_total", "counter", "Requests whose timeout fired on a connection.", FIELD(timeouts)},
-    {"retries_total", "counter", "Requests sent again on another connection.", FIELD(retries)},
+    {"retries_total", "counter", "Attempts after a request's first.", FIELD(retries)},
+    {"ignored_errors_total", "counter", "Errors a retry policy turned into empty results.",
+     FIELD(ignored_errors)},
     {"speculative_executions_total", "counter", "Speculative executions started.",
      FIELD(speculative_executions)},
     {"busy_rejections_total", "counter", "Requests refused by connection backpressure.",
@@ -216,15 +223,36 @@ static void sample(text_out *t, const char *scope, const char *name, const view 
     out_printf(t, " %llu\n", (unsigned long long)value);
 }
 
-static void render_errors(text_out *t, const char *scope, const view *views, size_t n) {
-  header(t, scope, "errors_total", "counter", "Requests failed, by kind.");
+/* A counter family with one label over an array of cqlmux_metrics (at
+ * `offset`, `count` entries): errors by kind, retries by reason. */
+typedef struct labelled_family {
+  const char *name, *help, *label;
+  const char *(*value_name)(unsigned i);
+  unsigned count;
+  size_t offset;
+} labelled_family;
+
+static void render_labelled(text_out *t, const char *scope, const labelled_family *f,
+                            const view *views, size_t n) {
+  header(t, scope, f->name, "counter", f->help);
   for (size_t i = 0; i < n; i++)
-    for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++) {
-      char kind[48];
-      snprintf(kind, sizeof kind, "kind=\"%s\"", cqlmux_metrics_error_kind_name(k));
-      sample(t, scope, "errors_total", &views[i], kind, views[i].m.errors_by_kind[k], false);
+    for (unsigned k = 0; k < f->count; k++) {
+      char label[64];
+      snprintf(label, sizeof label, "%s=\"%s\"", f->label, f->value_name(k));
+      const uint64_t *values = (const uint64_t *)((const char *)&views[i].m + f->offset);
+      sample(t, scope, f->name, &views[i], label, values[k], false);
     }
 }
+
+static const char *error_kind_name(unsigned k) { return cqlmux_metrics_error_kind_name(k); }
+static const char *retry_reason_name(unsigned r) { return cqlmux_retry_reason_name(r); }
+
+static const labelled_family labelled[] = {
+    {"errors_total", "Requests failed, by kind.", "kind", error_kind_name,
+     CQLMUX_METRICS_ERROR_KINDS, offsetof(cqlmux_metrics, errors_by_kind)},
+    {"retries_by_reason_total", "Attempts after the first, by reason.", "reason",
+     retry_reason_name, CQLMUX_RETRY_REASONS, offsetof(cqlmux_metrics, retries_by_reason)},
+};
 
 static void render_latency(text_out *t, const char *scope, const view *views, size_t n) {
   static const char *const quantiles[] = {"quantile=\"0.5\"", "quantile=\"0.9\"",
@@ -253,7 +281,8 @@ static void render_scope(text_out *t, const char *scope, const view *views, size
       sample(t, scope, scalars[f].name, &views[i], NULL, *value, false);
     }
   }
-  render_errors(t, scope, views, n);
+  for (size_t f = 0; f < sizeof labelled / sizeof *labelled; f++)
+    render_labelled(t, scope, &labelled[f], views, n);
   render_latency(t, scope, views, n);
 }
 

@@ -8,7 +8,10 @@
 #include "api/batch.h"
 #include "api/call.h"
 #include "api/prepared.h"
+#include "api/recovery.h"
+#include "api/retry.h"
 #include "api/statement.h"
+#include "cluster/plan.h"
 #include "proto/opcode.h"
 #include "proto/request.h"
 #include "runtime/alloc.h"
@@ -18,8 +21,13 @@
 
 /* Idle calls kept for reuse. */
 #define CALL_CACHE 4096
-/* Connections a request may be offered to before it fails. */
-#define MAX_ATTEMPTS 3
+
+/* A keyspace name replaced on USE, kept until the session is freed (a
+ * submitter may still be reading it). */
+typedef struct retired_string {
+  struct retired_string *next;
+  char *text;
+} retired_string;
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
                              const uint8_t *body, size_t len, cqlmux_rbuf *buffer);
@@ -27,6 +35,8 @@ static void on_call_failure(cqlmux_request *req, int error, const char *message,
 static const cqlmux_request_ops call_ops = {on_call_response, on_call_failure};
 
 static void on_cluster_connected(void *owner, int error, const char *message);
+static void on_host_up(void *owner, cqlmux_host *host);
+static void set_routing_keyspace(cqlmux_session *s, const char *keyspace);
 
 
 static int session_state(const cqlmux_session *s) {
@@ -125,6 +135,15 @@ static int init_cluster(cqlmux_session *s) {
       .listener = c->host_listener,
       .listener_user_data = c->host_listener_user_data,
       .keyspace = s->keyspace,
+      .token_aware = c->token_aware,
+      .shuffle_replicas = c->shuffle_replicas,
+      .remote_for_local_consistency = c->remote_for_local_consistency,
+      .load_balancing = c->load_balancing,
+      .allow_hosts = c->allow_hosts,
+      .deny_hosts = c->deny_hosts,
+      .allow_dcs = c->allow_dcs,
+      .deny_dcs = c->deny_dcs,
+      .on_host_up = on_host_up,
       .on_connected = on_cluster_connected,
       .owner = s};
   rc = cqlmux_cluster_new(&cc, &s->cluster);
@@ -144,7 +163,9 @@ int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
   s->config = copy;
   s->alloc = &copy->allocator;
   pthread_mutex_init(&s->lock, NULL);
+  cqlmux_prepared_cache_init(&s->prepared, s->alloc);
   snprintf(s->keyspace, sizeof s->keyspace, "%s", copy->keyspace ? copy->keyspace : "");
+  atomic_init(&s->routing_keyspace, NULL);
   cqlmux_runtime_config rc;
   cqlmux_config_runtime(copy, &rc);
   rc.completion_capacity = (size_t)copy->completion_queue_bound * 2;
@@ -152,6 +173,7 @@ int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
   if (err == CQLMUX_OK) err = init_tls(s);
   if (err == CQLMUX_OK && !(s->calls = cqlmux_call_pool_new(s->alloc, CALL_CACHE)))
     err = CQLMUX_ERR_NOMEM;
+  if (err == CQLMUX_OK && copy->keyspace) set_routing_keyspace(s, s->keyspace);
   if (err == CQLMUX_OK) {
     init_settings(s);
     err = init_cluster(s);
@@ -223,8 +245,24 @@ static size_t outstanding(cqlmux_session *s) {
 
 static void complete_close_if_idle(cqlmux_session *s);
 
+/* " (3 attempts: a [read_timeout], b [unavailable], c)" into out: which
+ * hosts a request tried and why it left each. */
+static void describe_attempts(const cqlmux_call *call, char *out, size_t cap) {
+  size_t used = (size_t)snprintf(out, cap, " (%u attempts:", call->attempts);
+  for (unsigned i = 0; i < call->tried_count && used < cap; i++) {
+    bool last = i + 1 == call->tried_count;
+    used += (size_t)snprintf(out + used, cap - used, " %s%s%s%s", call->tried[i]->address,
+                             last ? "" : " [",
+                             last ? "" : cqlmux_retry_reason_name(call->tried_reason[i]),
+                             last ? "" : "],");
+  }
+  if (call->attempts > call->tried_count && used < cap)
+    used += (size_t)snprintf(out + used, cap - used, " ...");
+  if (used < cap) snprintf(out + used, cap - used, ")");
+}
+
 /* Hands the outcome to the future; the call becomes its payload. */
-static void complete_call(cqlmux_call *call, int error, const char *message) {
+void cqlmux_session_complete(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
   cqlmux_budget_release(&s->budget, call->charged);
@@ -235,6 +273,13 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
   uint64_t now = cqlmux_loop_thread_now_us(), since = call->net.submitted_us;
   cqlmux_metrics_record(call->host ? &call->host->metrics : &s->unrouted, error, server_code,
                         now > since ? now - since : 0);
+  char text[768];
+  if (error != CQLMUX_OK && call->attempts > 1) {
+    /* Retried: the message says where and why (rare path). */
+    int n = snprintf(text, sizeof text, "%s", message ? message : cqlmux_strerror(error));
+    if (n > 0 && (size_t)n < sizeof text) describe_attempts(call, text + n, sizeof text - (size_t)n);
+    message = text;
+  }
   cqlmux_future_complete(f, error, message, call, cqlmux_call_free_payload);
   cqlmux_future_release(f);
   /* seq_cst, with the state load after it: either this completion sees the
@@ -247,27 +292,146 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
     complete_close_if_idle(s);
 }
 
-/* Offers the call to a connection; completes it when none takes it. */
-static void dispatch_to(cqlmux_call *call, cqlmux_connection *conn, cqlmux_host *host) {
+void cqlmux_session_background_done(cqlmux_session *s) {
+  /* seq_cst: the same handshake as a call's completion. */
+  atomic_fetch_add(&s->completed, 1);
+  if (atomic_load(&s->state) >= CQLMUX_SESSION_CLOSING && outstanding(s) == 0)
+    complete_close_if_idle(s);
+}
+
+bool cqlmux_session_background_start(cqlmux_session *s) {
+  /* seq_cst: see submit(). */
+  atomic_fetch_add(&s->submitted, 1);
+  if (atomic_load(&s->state) == CQLMUX_SESSION_CONNECTED) return true;
+  cqlmux_session_background_done(s);
+  return false;
+}
+
+static void complete_call(cqlmux_call *call, int error, const char *message) {
+  cqlmux_session_complete(call, error, message);
+}
+
+/* Offers the call to a connection of `host`; false when the connection
+ * refuses it (BUSY: in flight plus waiting at their bound). */
+bool cqlmux_session_offer(cqlmux_call *call, cqlmux_connection *conn, cqlmux_host *host) {
+  if (cqlmux_connection_admit(conn) != CQLMUX_OK) return false;
   call->host = host;
-  if (cqlmux_connection_admit(conn) != CQLMUX_OK) {
-    complete_call(call, CQLMUX_ERR_BUSY,
-                  "busy: the connection's in-flight requests and wait queue are full");
-    return;
+  if (call->tried_count < CQLMUX_CALL_TRIED) {
+    call->tried[call->tried_count] = host;
+    call->tried_reason[call->tried_count++] = CQLMUX_RETRY_REASON_OTHER;
   }
   call->attempts++;
   cqlmux_request_reset(&call->net, &call_ops, call);
   cqlmux_connection_post(conn, &call->net);
+  return true;
+}
+
+/* The next host of the call's plan with a ready connection (never
+ * `avoid`), or NULL when the plan is exhausted. */
+cqlmux_connection *cqlmux_session_next_in_plan(cqlmux_call *call,
+                                               const cqlmux_connection *avoid,
+                                               cqlmux_host **host) {
+  cqlmux_host *h;
+  while ((h = cqlmux_plan_next(call->session->cluster, &call->plan))) {
+    if (!h->has_pool) continue;
+    cqlmux_connection *conn = cqlmux_pool_pick(&h->pool, avoid);
+    if (conn) {
+      *host = h;
+      return conn;
+    }
+  }
+  return NULL;
+}
+
+int cqlmux_session_dispatch_next(cqlmux_call *call, const cqlmux_connection *avoid) {
+  cqlmux_host *host;
+  cqlmux_connection *conn = cqlmux_session_next_in_plan(call, avoid, &host);
+  if (!conn) return CQLMUX_ERR_NO_HOSTS;
+  return cqlmux_session_offer(call, conn, host) ? CQLMUX_OK : CQLMUX_ERR_BUSY;
 }
 
 static void dispatch_call(cqlmux_session *s, cqlmux_call *call) {
-  cqlmux_host *host;
-  cqlmux_connection *conn = cqlmux_cluster_pick(s->cluster, NULL, &host);
-  if (!conn) {
-    complete_call(call, CQLMUX_ERR_NO_HOSTS, "no connection to any host is ready");
-    return;
+  (void)s;
+  int rc = cqlmux_session_dispatch_next(call, NULL);
+  if (rc == CQLMUX_ERR_BUSY)
+    complete_call(call, rc, "busy: the connection's in-flight requests and wait queue are full");
+  else if (rc != CQLMUX_OK)
+    complete_call(call, rc, "no connection to any host of the query plan is ready");
+}
+
+/* The keyspace requests without one of their own are routed in. */
+static const char *routing_keyspace(cqlmux_session *s) {
+  /* acquire: pairs with the release exchange in set_routing_keyspace. */
+  return atomic_load_explicit(&s->routing_keyspace, memory_order_acquire);
+}
+
+static void set_routing_keyspace(cqlmux_session *s, const char *keyspace) {
+  size_t n = strlen(keyspace) + 1;
+  retired_string *r = cqlmux_mem_malloc(s->alloc, sizeof *r);
+  char *copy = cqlmux_mem_malloc(s->alloc, n);
+  if (!r || !copy) {
+    cqlmux_mem_free(s->alloc, r);
+    cqlmux_mem_free(s->alloc, copy);
+    return; /* routing keeps the old name: only token awareness suffers */
   }
-  dispatch_to(call, conn, host);
+  memcpy(copy, keyspace, n);
+  /* release: a submitter loading the pointer sees the text. */
+  r->text = atomic_exchange_explicit(&s->routing_keyspace, copy, memory_order_acq_rel);
+  pthread_mutex_lock(&s->lock);
+  r->next = s->retired_keyspaces;
+  s->retired_keyspaces = r;
+  pthread_mutex_unlock(&s->lock);
+}
+
+static void free_routing_keyspaces(cqlmux_session *s) {
+  for (retired_string *r = s->retired_keyspaces, *next; r; r = next) {
+    next = r->next;
+    cqlmux_mem_free(s->alloc, r->text);
+    cqlmux_mem_free(s->alloc, r);
+  }
+  cqlmux_mem_free(s->alloc, atomic_load_explicit(&s->routing_keyspace, memory_order_relaxed));
+}
+
+/* The token and keyspace a statement is routed by (none when its routing
+ * key is unknown). */
+static void route_of_statement(cqlmux_session *s, const cqlmux_statement *st,
+                               cqlmux_route *route) {
+  const char *ks = st->keyspace ? st->keyspace : routing_keyspace(s);
+  route->keyspace = ks;
+  route->keyspace_len = ks ? strlen(ks) : 0;
+  route->has_token = false;
+}
+
+/* A batch goes where its first statement would. */
+static void plan_batch(cqlmux_session *s, const cqlmux_batch *b, cqlmux_call *call) {
+  cqlmux_route route = {.consistency = b->consistency};
+  if (b->count) route_of_statement(s, b->members[0], &route);
+  if (b->keyspace) route.keyspace = b->keyspace, route.keyspace_len = strlen(b->keyspace);
+  cqlmux_plan_start(s->cluster, &route, &call->plan);
+  call->idempotent = b->idempotent;
+  call->retry_policy = s->config->retry_policy;
+}
+
+/* The plan of a statement: its routing key's token and keyspace, its
+ * consistency, its host. NO_HOSTS when it names a host the session does
+ * not know. */
+static int plan_statement(cqlmux_session *s, const cqlmux_statement *st, cqlmux_call *call) {
+  cqlmux_route route = {.consistency = st->consistency};
+  if (st->host && !(route.pinned = cqlmux_cluster_find_address(s->cluster, st->host)))
+    return CQLMUX_ERR_NO_HOSTS;
+  route_of_statement(s, st, &route);
+  cqlmux_plan_start(s->cluster, &route, &call->plan);
+  call->idempotent = st->idempotent;
+  call->retry_policy = st->retry_policy ? st->retry_policy : s->config->retry_policy;
+  return CQLMUX_OK;
+}
+
+/* A plan with no routing information (PREPARE, background work). */
+static void plan_anywhere(cqlmux_session *s, cqlmux_call *call) {
+  cqlmux_route route = {.consistency = CQLMUX_CONSISTENCY_ONE};
+  cqlmux_plan_start(s->cluster, &route, &call->plan);
+  call->retry_policy = s->config->retry_policy;
+  call->idempotent = true; /* preparing twice changes nothing */
 }
 
 /* Common path of execute and prepare once the envelope is encoded. */
@@ -318,6 +482,12 @@ static bool compress_bodies(const cqlmux_session *s) {
   return session_version(s) < 5 && cqlmux_cluster_lz4(s->cluster);
 }
 
+void cqlmux_session_request_header(const cqlmux_session *s, cqlmux_request_header *h) {
+  memset(h, 0, sizeof *h);
+  h->version = session_version(s);
+  h->compress = compress_bodies(s);
+}
+
 cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement *st) {
   if (!s || !st) return NULL;
   bool refused;
@@ -333,6 +503,10 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
   if (rc != CQLMUX_OK) {
     cqlmux_call_put(call);
     return failed_future(s, rc, "cannot encode the statement");
+  }
+  if (plan_statement(s, st, call) != CQLMUX_OK) {
+    cqlmux_call_put(call);
+    return failed_future(s, CQLMUX_ERR_NO_HOSTS, "the statement's host is not one of the session's");
   }
   return submit(s, call, st->timeout_ms);
 }
@@ -350,6 +524,7 @@ cqlmux_future *cqlmux_session_batch(cqlmux_session *s, const cqlmux_batch *b) {
     cqlmux_call_put(call);
     return failed_future(s, rc, "cannot encode the batch");
   }
+  plan_batch(s, b, call);
   return submit(s, call, b->timeout_ms);
 }
 
@@ -377,7 +552,8 @@ cqlmux_future *cqlmux_session_prepare(cqlmux_session *s, const char *cql) {
     return NULL;
   }
   memcpy(call->prepare_cql, cql, n + 1);
-  cqlmux_request_header h = {.version = session_version(s), .compress = compress_bodies(s)};
+  cqlmux_request_header h;
+  cqlmux_session_request_header(s, &h);
   cqlmux_slice text = {(const uint8_t *)cql, n};
   cqlmux_slice none = {NULL, 0};
   int rc = cqlmux_request_prepare(&call->net.envelope, &h, text, false, none);
@@ -385,6 +561,7 @@ cqlmux_future *cqlmux_session_prepare(cqlmux_session *s, const char *cql) {
     cqlmux_call_put(call);
     return failed_future(s, rc, "cannot encode PREPARE");
   }
+  plan_anywhere(s, call);
   return submit(s, call, 0);
 }
 
@@ -400,18 +577,26 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
   memcpy(keyspace, s->keyspace, sizeof keyspace);
   pthread_mutex_unlock(&s->lock);
   if (!changed) return;
+  set_routing_keyspace(s, keyspace);
   /* Every connection switches (USE), and new ones start there. */
   cqlmux_cluster_use_keyspace(s->cluster, keyspace);
 }
 
 /* The prepared statement, with its result columns decoded from the
- * answer's body (a NULL result_meta only costs SKIP_METADATA). */
+ * answer's body (a NULL result_meta only costs SKIP_METADATA); the session
+ * remembers it, and prepares it on the other hosts. */
 static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
+  cqlmux_session *s = call->session;
   const cqlmux_prepared_msg *p = call->result.prepared;
-  call->prepared = cqlmux_prepared_new(call->session->alloc, call->prepare_cql, p->id.data,
-                                       p->id.len, p->result_metadata_id.data,
-                                       p->result_metadata_id.len, (size_t)p->bind_count);
+  call->prepared = cqlmux_prepared_new(s->alloc, call->prepare_cql, p->id.data, p->id.len,
+                                       p->result_metadata_id.data, p->result_metadata_id.len,
+                                       (size_t)p->bind_count);
   if (call->prepared) cqlmux_prepared_describe(call->prepared, version, body, len);
+  const char *ks = routing_keyspace(s);
+  const cqlmux_prepared_entry *e =
+      cqlmux_prepared_cache_add(&s->prepared, ks ? ks : "", call->prepare_cql, p->id.data,
+                                p->id.len);
+  if (e && s->config->prepare_on_all_hosts) cqlmux_recovery_prepare_elsewhere(s, e, call->host);
 }
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
@@ -426,6 +611,11 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
   if (call->result.has_error) {
     char message[512];
     cqlmux_result_describe_error(&call->result, message, sizeof message);
+    if (call->result.error->body.code == CQLMUX_CQL_UNPREPARED) {
+      if (cqlmux_recovery_reprepare(call)) return;
+    } else if (cqlmux_recovery_after_failure(call, CQLMUX_ERR_SERVER, message, true)) {
+      return;
+    }
     complete_call(call, CQLMUX_ERR_SERVER, message);
     return;
   }
@@ -447,22 +637,16 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
 
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {
   cqlmux_call *call = (cqlmux_call *)req;
-  cqlmux_session *s = call->session;
-  /* A request that never reached the socket is safe to send elsewhere when
-   * its connection failed (not when it was refused or timed out waiting). */
-  bool connection_failed =
-      error != CQLMUX_ERR_BUSY && error != CQLMUX_ERR_TIMEOUT && error != CQLMUX_ERR_SHUTDOWN;
-  cqlmux_connection *other = NULL;
-  cqlmux_host *host = NULL;
-  if (!sent && connection_failed && call->attempts < MAX_ATTEMPTS &&
-      session_state(s) == CQLMUX_SESSION_CONNECTED)
-    other = cqlmux_cluster_pick(s->cluster, req->conn, &host);
-  if (other) {
-    cqlmux_metrics_record_retry(&call->host->metrics);
-    dispatch_to(call, other, host);
-    return;
-  }
+  if (cqlmux_recovery_after_failure(call, error, message, sent)) return;
   complete_call(call, error, message);
+}
+
+/* A host came UP (or joined): it gets every statement the session
+ * prepared. On the I/O thread of its first ready connection. */
+static void on_host_up(void *owner, cqlmux_host *host) {
+  cqlmux_session *s = owner;
+  if (s->config->prepare_on_up && session_state(s) == CQLMUX_SESSION_CONNECTED)
+    cqlmux_recovery_prepare_all_on(s, host);
 }
 
 cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
@@ -549,6 +733,8 @@ void cqlmux_session_free(cqlmux_session *s) {
   cqlmux_cluster_free(s->cluster);
   if (s->tls_enabled) cqlmux_tls_context_destroy(&s->tls);
   if (s->calls) cqlmux_call_pool_release(s->calls);
+  cqlmux_prepared_cache_destroy(&s->prepared);
+  free_routing_keyspaces(s);
   pthread_mutex_destroy(&s->lock);
   cqlmux_config *config = s->config;
   cqlmux_mem_free(&config->allocator, s);

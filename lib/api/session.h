@@ -24,8 +24,11 @@
 #include "api/config.h"
 #include "api/metrics.h"
 #include "api/result.h"
+#include "api/prepared_cache.h"
 #include "cluster/cluster.h"
+#include "cluster/plan.h"
 #include "net/connection.h"
+#include "proto/request.h"
 #include "net/runtime.h"
 #include "net/tls.h"
 #include "runtime/budget.h"
@@ -37,6 +40,9 @@ typedef struct cqlmux_objpool cqlmux_call_pool;
 
 typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmux_call_kind;
 
+/* Hosts a call remembers trying, for the final error's message. */
+#define CQLMUX_CALL_TRIED 4
+
 /* Room for the envelope inside the call: the benchmark's requests (tools/
  * bench) encode to 65 bytes (prepared SELECT, v5; 44 in v4) and 88
  * (unprepared SELECT), so typical small requests need no block of their
@@ -46,9 +52,8 @@ typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmu
  * inline arena (which it could: the connection copies the envelope into its
  * write buffer before any answer arrives), so that the envelope is still
  * there after an answer: the retry and speculative-execution policies the
- * cluster layer is to add resend a request after an error answer (an
- * overloaded or timed-out replica). Today the only resend is of a request
- * that was never sent (on_call_failure). */
+ * layer resends a request after an error answer (an overloaded or
+ * timed-out replica), and re-sends an EXECUTE after re-preparing it. */
 #define CQLMUX_CALL_ENVELOPE_INLINE 96
 #define CQLMUX_CALL_ENVELOPE_KEEP (16u << 10)
 
@@ -62,8 +67,16 @@ typedef struct cqlmux_call {
   cqlmux_future *future;        /* &embedded_future while in use */
   cqlmux_future embedded_future; /* the request's future: no allocation per request */
   struct cqlmux_host *host;     /* where it went last (metrics), or NULL */
+  const cqlmux_retry_policy *retry_policy;
   cqlmux_call_kind kind;
   unsigned attempts;            /* connections tried */
+  bool idempotent;
+  bool reprepared;              /* an UNPREPARED answer was handled (once) */
+  uint8_t tried_count;          /* attempts recorded in tried (up to CQLMUX_CALL_TRIED) */
+  uint8_t tried_reason[CQLMUX_CALL_TRIED]; /* why each attempt was left (cqlmux_retry_reason) */
+  struct cqlmux_host *tried[CQLMUX_CALL_TRIED];
+  cqlmux_plan plan;             /* the hosts it may try (cluster/plan.h) */
+  cqlmux_wbuf held;             /* the EXECUTE envelope while a re-PREPARE uses net's */
   size_t charged;               /* bytes against the memory budget */
   char *prepare_cql;            /* PREPARE: the text, for the prepared object */
   cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
@@ -107,10 +120,38 @@ struct cqlmux_session {
   /* Bytes of requests and of unsent write buffers (split the same way). */
   cqlmux_budget budget;
 
+  cqlmux_prepared_cache prepared; /* what was prepared, to prepare elsewhere */
+  /* The keyspace for routing requests without one of their own: a string
+   * replaced (never changed) on USE; old ones are kept until free. */
+  _Atomic(char *) routing_keyspace;
+  struct retired_string *retired_keyspaces; /* under lock */
+
   pthread_mutex_t lock;
   cqlmux_future *connect_future; /* until the cluster reports connect's outcome */
   cqlmux_future *close_future;
   char keyspace[256];
 };
+
+/* Internal to lib/api: the session's request path, used by recovery.c. */
+
+/* Offers the call to conn (of host): false when the connection refuses
+ * it (BUSY). Records the attempt. Any thread. */
+bool cqlmux_session_offer(cqlmux_call *call, cqlmux_connection *conn, cqlmux_host *host);
+/* The next host of the call's plan with a ready connection (never
+ * `avoid`) and that connection, or NULL when the plan is exhausted. */
+cqlmux_connection *cqlmux_session_next_in_plan(cqlmux_call *call,
+                                               const cqlmux_connection *avoid,
+                                               cqlmux_host **host);
+/* Offers the call to the next host of its plan with a ready connection
+ * (never `avoid`): OK, NO_HOSTS (plan exhausted) or BUSY. */
+int cqlmux_session_dispatch_next(cqlmux_call *call, const cqlmux_connection *avoid);
+/* The header requests are encoded with (version, body compression). */
+void cqlmux_session_request_header(const cqlmux_session *s, cqlmux_request_header *h);
+/* Completes the call (exactly once). */
+void cqlmux_session_complete(cqlmux_call *call, int error, const char *message);
+/* Background requests (not the application's) count in the close
+ * handshake: start returns false when the session no longer takes any. */
+bool cqlmux_session_background_start(cqlmux_session *s);
+void cqlmux_session_background_done(cqlmux_session *s);
 
 #endif

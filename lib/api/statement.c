@@ -62,6 +62,7 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   cqlmux_mem_free(STATEMENT_ALLOC, s->cql);
   cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
   cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->host);
   cqlmux_builder_free(s->scratch);
   cqlmux_mem_free(STATEMENT_ALLOC, s);
 }
@@ -384,6 +385,25 @@ int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms) {
 int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent) {
   if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
   s->idempotent = idempotent != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_host(cqlmux_statement *s, const char *address) {
+  if (!s || (address && (!*address || strlen(address) >= 64))) return CQLMUX_ERR_INVALID_ARGUMENT;
+  char *copy = NULL;
+  if (address) {
+    size_t n = strlen(address) + 1;
+    if (!(copy = cqlmux_mem_malloc(STATEMENT_ALLOC, n))) return CQLMUX_ERR_NOMEM;
+    memcpy(copy, address, n);
+  }
+  cqlmux_mem_free(STATEMENT_ALLOC, s->host);
+  s->host = copy;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_set_retry_policy(cqlmux_statement *s, const cqlmux_retry_policy *policy) {
+  if (!s || (policy && !policy->decide)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->retry_policy = policy;
   return CQLMUX_OK;
 }
 

@@ -42,6 +42,8 @@ struct cqlmux_statement {
   unsigned timeout_ms;       /* 0: the session's */
   bool idempotent;
   char *keyspace;
+  char *host;                /* cqlmux_statement_set_host, or NULL */
+  const cqlmux_retry_policy *retry_policy; /* NULL: the session's */
   cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
   char **names;              /* simple statements bound by name: one per slot
                                 (NULL = unnamed yet); NULL until the first name */

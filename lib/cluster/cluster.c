@@ -151,30 +151,15 @@ const cqlmux_host_list *cqlmux_cluster_hosts(const cqlmux_cluster *c) {
   return atomic_load_explicit(&((cqlmux_cluster *)c)->published, memory_order_acquire);
 }
 
-/* The first host from `start` in turn, within hosts[first .. first + n),
- * that has a ready connection. */
-static cqlmux_connection *pick_at(const cqlmux_host_list *l, unsigned start, unsigned first,
-                                  unsigned n, const cqlmux_connection *avoid,
-                                  cqlmux_host **host_out) {
-  for (unsigned i = 0; i < n; i++) {
-    cqlmux_host *h = l->hosts[first + (start + i) % n];
-    if (!h->has_pool) continue;
-    cqlmux_connection *conn = cqlmux_pool_pick(&h->pool, avoid);
-    if (conn) {
-      *host_out = h;
-      return conn;
-    }
-  }
-  return NULL;
-}
-
-cqlmux_connection *cqlmux_cluster_pick(cqlmux_cluster *c, const cqlmux_connection *avoid,
-                                       cqlmux_host **host_out) {
-  const cqlmux_host_list *l = cqlmux_cluster_hosts(c);
-  /* relaxed: a rotation counter. */
-  unsigned start = atomic_fetch_add_explicit(&c->round_robin, 1, memory_order_relaxed);
-  cqlmux_connection *conn = pick_at(l, start, 0, l->local_count, avoid, host_out);
-  return conn ? conn : pick_at(l, start, l->local_count, l->remote_count, avoid, host_out);
+unsigned cqlmux_cluster_random(cqlmux_cluster *c) {
+  /* xorshift32 per thread, seeded from the clock and the thread's own
+   * address: plans on different threads draw independently, no sharing. */
+  static _Thread_local uint32_t state;
+  if (!state) state = (uint32_t)(cqlmux_clock_now_us() ^ (uintptr_t)&state ^ (uintptr_t)c) | 1u;
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
 }
 
 uint8_t cqlmux_cluster_version(const cqlmux_cluster *c) {
@@ -263,9 +248,12 @@ void cqlmux_cluster_announce(cqlmux_cluster *c, cqlmux_host *h, cqlmux_host_even
 }
 
 void cqlmux_cluster_host_up(cqlmux_cluster *c, cqlmux_host *h) {
-  /* relaxed: a state read by reports and the control connection. */
-  atomic_store_explicit(&h->state, CQLMUX_HOST_UP, memory_order_relaxed);
+  /* relaxed: a state read by reports and the control connection; the
+   * exchange tells which ready connection brought the host back (one of
+   * them, even when several become ready at once). */
+  int was = atomic_exchange_explicit(&h->state, CQLMUX_HOST_UP, memory_order_relaxed);
   cqlmux_cluster_announce(c, h, CQLMUX_HOST_EVENT_UP);
+  if (was != CQLMUX_HOST_UP && c->cfg.on_host_up) c->cfg.on_host_up(c->cfg.owner, h);
 }
 
 void cqlmux_cluster_host_down(cqlmux_cluster *c, cqlmux_host *h) {

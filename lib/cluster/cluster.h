@@ -56,6 +56,14 @@ typedef struct cqlmux_cluster_config {
   cqlmux_host_listener listener;
   void *listener_user_data;
   const char *keyspace;                /* "" or NULL: none */
+  /* Query plans (cluster/plan.h). */
+  bool token_aware, shuffle_replicas, remote_for_local_consistency;
+  cqlmux_load_balancing load_balancing; /* next_host NULL: DC-aware round robin */
+  /* Allow/deny lists (comma-separated; NULL: no list), copied. */
+  const char *allow_hosts, *deny_hosts, *allow_dcs, *deny_dcs;
+  /* A host became UP (its first connection is ready): on that connection's
+   * I/O thread, no lock held. May be NULL. */
+  void (*on_host_up)(void *owner, cqlmux_host *host);
   cqlmux_cluster_connected_fn on_connected;
   void *owner;
 } cqlmux_cluster_config;
@@ -69,11 +77,8 @@ int cqlmux_cluster_connect(cqlmux_cluster *c);
 /* The published hosts (never NULL after new; may be empty). Any thread. */
 const cqlmux_host_list *cqlmux_cluster_hosts(const cqlmux_cluster *c);
 
-/* A ready connection for a request: LOCAL UP hosts in turn, then REMOTE
- * ones; never `avoid`. *host_out gets its host. NULL when none is ready.
- * Any thread, lock-free, no allocation. */
-cqlmux_connection *cqlmux_cluster_pick(cqlmux_cluster *c, const cqlmux_connection *avoid,
-                                       cqlmux_host **host_out);
+/* A uniformly random 32-bit number (per-thread generator). Any thread. */
+unsigned cqlmux_cluster_random(cqlmux_cluster *c);
 
 /* The protocol version and compression every connection must use (the
  * first connection's); 0 until one is ready. Any thread. */

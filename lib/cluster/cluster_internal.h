@@ -76,6 +76,9 @@ void cqlmux_cluster_control_ready(cqlmux_cluster *c);
 /* Tells the listener of a host event (no lock held). */
 void cqlmux_cluster_announce(cqlmux_cluster *c, cqlmux_host *h, cqlmux_host_event event);
 
+/* Whether the allow/deny lists let h be used (filter.c). Lock held. */
+bool cqlmux_cluster_host_allowed(const cqlmux_cluster *c, const cqlmux_host *h);
+
 /* Connect's outcome, once (cluster.c). Any thread. */
 void cqlmux_cluster_report_connect(cqlmux_cluster *c, int error, const char *message);
 /* Re-checks whether connect can complete (every LOCAL pool settled). */

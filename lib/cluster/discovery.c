@@ -79,7 +79,9 @@ static unsigned remote_in_dc(const cqlmux_cluster *c, const char *dc) {
 /* A new host's distance, and its pool when it gets one (lock held). */
 static int place(cqlmux_cluster *c, cqlmux_host *h) {
   cqlmux_host_distance d = CQLMUX_HOST_IGNORED;
-  if (!strcmp(h->datacenter, c->local_dc))
+  if (!cqlmux_cluster_host_allowed(c, h))
+    d = CQLMUX_HOST_IGNORED;
+  else if (!strcmp(h->datacenter, c->local_dc))
     d = CQLMUX_HOST_LOCAL;
   else if (remote_in_dc(c, h->datacenter) < c->cfg.remote_hosts_per_dc)
     d = CQLMUX_HOST_REMOTE;

@@ -69,10 +69,13 @@ cqlmux_host *cqlmux_cluster_add_host_locked(cqlmux_cluster *c, const cqlmux_endp
 int cqlmux_cluster_publish_locked(cqlmux_cluster *c) {
   size_t live = 0;
   for (size_t i = 0; i < c->all_count; i++) live += !c->all[i]->removed;
-  cqlmux_host_list *l =
-      cqlmux_mem_malloc(c->alloc, sizeof *l + live * sizeof(cqlmux_host *));
+  /* One block: the list, its host pointers, then their descriptions. */
+  size_t infos_at = sizeof(cqlmux_host_list) + live * sizeof(cqlmux_host *);
+  infos_at = (infos_at + _Alignof(cqlmux_host_info) - 1) & ~(_Alignof(cqlmux_host_info) - 1);
+  cqlmux_host_list *l = cqlmux_mem_malloc(c->alloc, infos_at + live * sizeof(cqlmux_host_info));
   if (!l) return CQLMUX_ERR_NOMEM;
   l->retired_next = NULL;
+  l->infos = (cqlmux_host_info *)(void *)((char *)l + infos_at);
   l->count = 0;
   /* By distance, so that a plan rotates within one distance evenly. */
   for (int d = CQLMUX_HOST_LOCAL; d <= CQLMUX_HOST_IGNORED; d++) {
@@ -85,6 +88,7 @@ int cqlmux_cluster_publish_locked(cqlmux_cluster *c) {
     if (d == CQLMUX_HOST_LOCAL) l->local_count = l->count - before;
     if (d == CQLMUX_HOST_REMOTE) l->remote_count = l->count - before;
   }
+  for (unsigned i = 0; i < l->count; i++) cqlmux_host_describe(l->hosts[i], &l->infos[i]);
   /* release: submitters that load the list (acquire) see the hosts and
    * their pools complete. */
   cqlmux_host_list *old = atomic_exchange_explicit(&c->published, l, memory_order_acq_rel);

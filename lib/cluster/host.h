@@ -60,6 +60,7 @@ typedef struct cqlmux_host_list {
   unsigned count;
   unsigned local_count;   /* hosts[0 .. local_count): LOCAL */
   unsigned remote_count;  /* then REMOTE ones; then IGNORED to count */
+  cqlmux_host_info *infos; /* hosts[i] described at publication (custom policies read them) */
   cqlmux_host *hosts[];
 } cqlmux_host_list;
 

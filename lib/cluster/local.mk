@@ -4,7 +4,9 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/cluster/control.c lib/cluster/control.h \
 	lib/cluster/discovery.c \
 	lib/cluster/host.c lib/cluster/host.h \
+	lib/cluster/filter.c \
 	lib/cluster/listener.c lib/cluster/listener.h \
+	lib/cluster/plan.c lib/cluster/plan.h \
 	lib/cluster/pool.c lib/cluster/pool.h \
 	lib/cluster/reconnect.c lib/cluster/reconnect.h \
 	lib/cluster/topology.c lib/cluster/topology.h

@@ -32,8 +32,21 @@ void cqlmux_metrics_record(cqlmux_metrics_block *b, int error, int32_t server_co
                             memory_order_relaxed);
 }
 
-void cqlmux_metrics_record_retry(cqlmux_metrics_block *b) {
+void cqlmux_metrics_record_retry(cqlmux_metrics_block *b, cqlmux_retry_reason reason) {
+  if ((unsigned)reason >= CQLMUX_RETRY_REASONS) reason = CQLMUX_RETRY_REASON_OTHER;
   /* relaxed: a counter. */
-  atomic_fetch_add_explicit(&b->retries, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&b->retries[reason], 1, memory_order_relaxed);
+}
+
+void cqlmux_metrics_record_ignored(cqlmux_metrics_block *b) {
+  /* relaxed: a counter. */
+  atomic_fetch_add_explicit(&b->ignored, 1, memory_order_relaxed);
+}
+
+const char *cqlmux_retry_reason_name(cqlmux_retry_reason reason) {
+  static const char *const names[CQLMUX_RETRY_REASONS] = {
+      "unsent",     "read_timeout", "write_timeout", "unavailable",
+      "overloaded", "connection",   "unprepared",    "other"};
+  return (unsigned)reason < CQLMUX_RETRY_REASONS ? names[reason] : "unknown";
 }
 

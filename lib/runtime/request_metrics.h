@@ -16,7 +16,8 @@
 typedef struct cqlmux_metrics_block {
   cqlmux_histogram latency; /* one record per completed request */
   _Atomic uint64_t errors[CQLMUX_METRICS_ERROR_KINDS];
-  _Atomic uint64_t retries;
+  _Atomic uint64_t retries[CQLMUX_RETRY_REASONS];
+  _Atomic uint64_t ignored;
   _Atomic uint64_t speculative_executions;
 } cqlmux_metrics_block;
 
@@ -28,7 +29,9 @@ cqlmux_metrics_error_kind cqlmux_metrics_error_kind_of(int error, int32_t server
 void cqlmux_metrics_record(cqlmux_metrics_block *b, int error, int32_t server_code,
                            uint64_t latency_us);
 
-/* One request sent again elsewhere. Any thread. */
-void cqlmux_metrics_record_retry(cqlmux_metrics_block *b);
+/* One request sent again, for `reason`. Any thread. */
+void cqlmux_metrics_record_retry(cqlmux_metrics_block *b, cqlmux_retry_reason reason);
+/* One error a retry policy ignored. Any thread. */
+void cqlmux_metrics_record_ignored(cqlmux_metrics_block *b);
 
 #endif

@@ -13,3 +13,11 @@ tests_cluster_test_cluster_units_SOURCES = tests/cluster/test_cluster_units.c
 tests_cluster_test_cluster_units_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_cluster_test_cluster_units_CFLAGS = $(TEST_CFLAGS)
 tests_cluster_test_cluster_units_LDADD = $(TEST_LDADD)
+
+# Routing and recovery (issue 14): plans, filters, retries, re-prepare.
+check_PROGRAMS += tests/cluster/test_routing_mock
+TESTS += tests/cluster/test_routing_mock
+tests_cluster_test_routing_mock_SOURCES = tests/cluster/test_routing_mock.c tests/cluster/cluster_fixture.h
+tests_cluster_test_routing_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_routing_mock_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_routing_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

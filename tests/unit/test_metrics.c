@@ -230,7 +230,7 @@ static cqlmux_session *recorded_session(void) {
   cqlmux_metrics_record(&first->metrics, CQLMUX_OK, 0, 100);
   cqlmux_metrics_record(&first->metrics, CQLMUX_ERR_TIMEOUT, 0, 2000000);
   cqlmux_metrics_record(&second->metrics, CQLMUX_ERR_SERVER, 0x1001, 300);
-  cqlmux_metrics_record_retry(&second->metrics);
+  cqlmux_metrics_record_retry(&second->metrics, CQLMUX_RETRY_REASON_UNSENT);
   cqlmux_metrics_record(&s->unrouted, CQLMUX_ERR_NO_HOSTS, 0, 5);
   return s;
 }

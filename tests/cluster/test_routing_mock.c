@@ -1,0 +1,594 @@
+/* Routing and recovery against a mock cluster: DC-aware plans, allow/deny
+ * lists, per-request hosts, custom policies, every retry decision of the
+ * default policy (with the node sequence the mock recorded and the
+ * metrics), IGNORE and fallthrough policies, re-prepare on UNPREPARED and
+ * prepares in the background. The real-cluster side is in
+ * tests/integration/test_cluster_real.c. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "cluster_fixture.h"
+#include "proto/opcode.h"
+
+static cqlmux_mock *start_mock(int dcs, int nodes_per_dc) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.dc_count = dcs;
+  for (int i = 0; i < dcs; i++) cfg.nodes_per_dc[i] = nodes_per_dc;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  return m;
+}
+
+/* Requests with this exact text (any opcode matching `opcode`) per node. */
+static size_t count_on(cqlmux_mock *m, int node, int opcode, const char *query) {
+  cqlmux_mock_filter f = CQLMUX_MOCK_FILTER_ANY;
+  f.node = node;
+  f.opcode = opcode;
+  f.query = query;
+  return cqlmux_mock_request_count(m, &f);
+}
+
+/* The nodes that received `query`, in arrival order, into nodes[]. */
+static size_t node_sequence(cqlmux_mock *m, const char *query, int *nodes, size_t cap) {
+  size_t n = 0, total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    if (cqlmux_mock_request_at(m, i, &r) != CQLMUX_OK || !r.query) continue;
+    if ((r.opcode == CQLMUX_OP_QUERY || r.opcode == CQLMUX_OP_EXECUTE) &&
+        !strcmp(r.query, query) && n < cap)
+      nodes[n++] = r.node;
+  }
+  return n;
+}
+
+/* Waits (bounded) until the session has a ready connection to `address`:
+ * REMOTE pools open in the background after connect. */
+static void wait_connected(cqlmux_session *s, const char *address) {
+  cqlmux_host_info h;
+  memset(&h, 0, sizeof h);
+  WAIT_UNTIL(find_host(s, address, &h) && h.connections > 0, 30);
+  cr_assert_gt(h.connections, 0, "%s has a ready connection", address);
+}
+
+/* Restarts mock node `node` and waits for the session to see it DOWN, then
+ * UP again (the listener runs late: events of connect may still come). */
+static void restart_and_wait(cqlmux_mock *m, event_log *log, int node) {
+  char a[64];
+  node_address(m, node, a, sizeof a);
+  int up = wait_event(log, 0, CQLMUX_HOST_EVENT_UP, a, 30);
+  cr_assert_geq(up, 0, "%s was UP", a);
+  cr_assert_eq(cqlmux_mock_node_restart(m, node, 50), CQLMUX_OK); /* forgets its ids */
+  int down = wait_event(log, (size_t)up + 1, CQLMUX_HOST_EVENT_DOWN, a, 30);
+  cr_assert_geq(down, 0, "%s went DOWN", a);
+  cr_assert_geq(wait_event(log, (size_t)down + 1, CQLMUX_HOST_EVENT_UP, a, 30), 0,
+                "%s came back UP", a);
+}
+
+/* A session on mock node 0 whose host events go to *log; `config` (may be
+ * NULL) adjusts the config first. */
+static cqlmux_session *session_with_log(cqlmux_mock *m, event_log *log,
+                                        void (*config)(cqlmux_config *)) {
+  cqlmux_config *c = cluster_config(m, 0);
+  if (config) config(c);
+  event_log_init(log);
+  cqlmux_config_set_host_listener(c, record_event, log);
+  return connect_session(c);
+}
+
+static int run(cqlmux_session *s, cqlmux_statement *st) {
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  int rc = cqlmux_future_wait(f);
+  cqlmux_future_free(f);
+  return rc;
+}
+
+static cqlmux_metrics metrics_of(cqlmux_session *s) {
+  cqlmux_metrics m;
+  cr_assert_eq(cqlmux_session_metrics(s, &m), CQLMUX_OK);
+  return m;
+}
+
+/* ================================================================ plans */
+
+Test(routing_mock, dc_aware_never_touches_dc2_while_dc1_has_an_up_host, .timeout = 90) {
+  cqlmux_mock *m = start_mock(2, 3);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_config_set_remote_hosts_per_dc(c, 3); /* dc2 hosts get pools: only plans keep them out */
+  event_log log;
+  event_log_init(&log);
+  cqlmux_config_set_host_listener(c, record_event, &log);
+  cqlmux_session *s = connect_session(c);
+  const char *q = "SELECT * FROM ks.dc_aware";
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  for (int i = 0; i < 300; i++) cr_assert_eq(run(s, st), CQLMUX_OK);
+  for (int node = 0; node < 3; node++)
+    cr_assert_gt(count_on(m, node, CQLMUX_OP_QUERY, q), 0, "dc1 node %d is in the rotation", node);
+  for (int node = 3; node < 6; node++)
+    cr_assert_eq(count_on(m, node, CQLMUX_OP_QUERY, q), 0, "dc2 node %d untouched", node);
+
+  /* dc1 goes down: LOCAL_ONE never leaves it, ONE does. */
+  for (int node = 3; node < 6; node++) {
+    char a[64];
+    node_address(m, node, a, sizeof a);
+    wait_connected(s, a);
+  }
+  size_t from = event_count(&log);
+  for (int node = 0; node < 3; node++) cqlmux_mock_node_stop(m, node);
+  for (int node = 0; node < 3; node++) {
+    char a[64];
+    node_address(m, node, a, sizeof a);
+    cr_assert_geq(wait_event(&log, from, CQLMUX_HOST_EVENT_DOWN, a, 30), 0, "%s DOWN", a);
+  }
+  cqlmux_statement_set_consistency(st, CQLMUX_CONSISTENCY_LOCAL_ONE);
+  cr_assert_eq(run(s, st), CQLMUX_ERR_NO_HOSTS);
+  cqlmux_statement_set_consistency(st, CQLMUX_CONSISTENCY_ONE);
+  cr_assert_eq(run(s, st), CQLMUX_OK);
+  size_t remote = 0;
+  for (int node = 3; node < 6; node++) remote += count_on(m, node, CQLMUX_OP_QUERY, q);
+  cr_assert_eq(remote, 1, "ONE went to dc2 once dc1 was down");
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(routing_mock, remote_for_local_consistency_when_the_config_allows_it, .timeout = 90) {
+  cqlmux_mock *m = start_mock(2, 1);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_config_set_remote_hosts_per_dc(c, 1);
+  cqlmux_config_set_remote_for_local_consistency(c, 1);
+  event_log log;
+  event_log_init(&log);
+  cqlmux_config_set_host_listener(c, record_event, &log);
+  cqlmux_session *s = connect_session(c);
+  char a[64], remote[64];
+  node_address(m, 0, a, sizeof a);
+  node_address(m, 1, remote, sizeof remote);
+  wait_connected(s, remote);
+  size_t from = event_count(&log);
+  cqlmux_mock_node_stop(m, 0);
+  cr_assert_geq(wait_event(&log, from, CQLMUX_HOST_EVENT_DOWN, a, 30), 0);
+  const char *q = "SELECT * FROM ks.local_cl";
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  cqlmux_statement_set_consistency(st, CQLMUX_CONSISTENCY_LOCAL_QUORUM);
+  cr_assert_eq(run(s, st), CQLMUX_OK);
+  cr_assert_eq(count_on(m, 1, CQLMUX_OP_QUERY, q), 1);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+static cqlmux_host_distance distance_of(cqlmux_session *s, const char *address) {
+  cqlmux_host_info h;
+  cr_assert(find_host(s, address, &h), "%s known", address);
+  return h.distance;
+}
+
+Test(routing_mock, allow_and_deny_lists_of_hosts_are_honoured, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 3);
+  char a0[64], a1[64], a2[64], ip2[48];
+  node_address(m, 0, a0, sizeof a0);
+  node_address(m, 1, a1, sizeof a1);
+  node_address(m, 2, a2, sizeof a2);
+  uint16_t port;
+  cqlmux_mock_node_address(m, 2, ip2, sizeof ip2, &port);
+  cqlmux_config *c = cluster_config(m, 0);
+  char allow[160];
+  snprintf(allow, sizeof allow, "%s, %s", a0, ip2); /* "ip:port" and plain "ip" */
+  cr_assert_eq(cqlmux_config_set_host_filter(c, allow, NULL), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+  cr_assert_eq(distance_of(s, a0), CQLMUX_HOST_LOCAL);
+  cr_assert_eq(distance_of(s, a1), CQLMUX_HOST_IGNORED);
+  cr_assert_eq(distance_of(s, a2), CQLMUX_HOST_LOCAL);
+  const char *q = "SELECT * FROM ks.filtered";
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  for (int i = 0; i < 60; i++) cr_assert_eq(run(s, st), CQLMUX_OK);
+  cr_assert_eq(count_on(m, 1, CQLMUX_OP_QUERY, q), 0);
+  cr_assert_eq(count_on(m, 0, CQLMUX_OP_QUERY, q) + count_on(m, 2, CQLMUX_OP_QUERY, q), 60);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+
+  /* Deny: the denied host only. */
+  c = cluster_config(m, 0);
+  cr_assert_eq(cqlmux_config_set_host_filter(c, NULL, a2), CQLMUX_OK);
+  s = connect_session(c);
+  cr_assert_eq(distance_of(s, a1), CQLMUX_HOST_LOCAL);
+  cr_assert_eq(distance_of(s, a2), CQLMUX_HOST_IGNORED);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(routing_mock, a_denied_data_center_gets_no_connection, .timeout = 60) {
+  cqlmux_mock *m = start_mock(3, 1);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_config_set_remote_hosts_per_dc(c, 1);
+  cr_assert_eq(cqlmux_config_set_dc_filter(c, NULL, "dc3"), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+  char a[3][64];
+  for (int i = 0; i < 3; i++) node_address(m, i, a[i], sizeof a[i]);
+  cr_assert_eq(distance_of(s, a[1]), CQLMUX_HOST_REMOTE);
+  cr_assert_eq(distance_of(s, a[2]), CQLMUX_HOST_IGNORED);
+  cr_assert_eq(cqlmux_mock_connection_count(m, 2), 0, "no connection to dc3");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(routing_mock, a_statement_pinned_to_a_host_runs_there_only, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 3);
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  char a2[64];
+  node_address(m, 2, a2, sizeof a2);
+  const char *q = "SELECT * FROM system.local";
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  cr_assert_eq(cqlmux_statement_set_host(st, a2), CQLMUX_OK);
+  cqlmux_mock_log_clear(m);
+  for (int i = 0; i < 20; i++) {
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+    char where[64];
+    cr_assert_eq(cqlmux_future_coordinator(f, where, sizeof where), 1);
+    cr_assert_str_eq(where, a2);
+    cqlmux_future_free(f);
+  }
+  cr_assert_eq(count_on(m, 2, CQLMUX_OP_QUERY, q), 20);
+  cr_assert_eq(cqlmux_statement_set_host(st, "10.9.9.9"), CQLMUX_OK);
+  cr_assert_eq(run(s, st), CQLMUX_ERR_NO_HOSTS, "an unknown host fails, no other is tried");
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A custom policy: only the host whose address is user_data. */
+typedef struct only_state {
+  int done;
+} only_state;
+
+static void only_new_plan(void *ud, const cqlmux_plan_request *r, const cqlmux_host_info *hosts,
+                          size_t count, void *state) {
+  (void)ud, (void)r, (void)hosts, (void)count;
+  ((only_state *)state)->done = 0;
+}
+
+static long only_next(void *ud, const cqlmux_host_info *hosts, size_t count, void *state) {
+  only_state *st = state;
+  if (st->done) return -1;
+  st->done = 1;
+  for (size_t i = 0; i < count; i++)
+    if (!strcmp(hosts[i].address, ud)) return (long)i;
+  return -1;
+}
+
+Test(routing_mock, a_custom_load_balancing_policy_chooses_the_hosts, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 3);
+  char a1[64];
+  node_address(m, 1, a1, sizeof a1);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_load_balancing lb = {only_new_plan, only_next, a1};
+  cr_assert_eq(cqlmux_config_set_load_balancing(c, &lb), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+  const char *q = "SELECT * FROM ks.custom";
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  for (int i = 0; i < 30; i++) cr_assert_eq(run(s, st), CQLMUX_OK);
+  cr_assert_eq(count_on(m, 1, CQLMUX_OP_QUERY, q), 30);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ retries */
+
+typedef struct retry_case {
+  const char *name;
+  int32_t code;
+  const char *write_type;
+  int received, block_for;
+  bool data_present;
+  bool idempotent;
+  size_t attempts;          /* requests the mock must see */
+  bool same_node;           /* all on one node (else all distinct) */
+  cqlmux_retry_reason reason;
+} retry_case;
+
+static const retry_case retry_cases[] = {
+    {"read timeout, data missing", 0x1200, NULL, 2, 2, false, false, 2, true,
+     CQLMUX_RETRY_REASON_READ_TIMEOUT},
+    {"read timeout, data present", 0x1200, NULL, 2, 2, true, true, 1, true, 0},
+    {"read timeout, too few replicas", 0x1200, NULL, 1, 2, false, true, 1, true, 0},
+    {"unavailable", 0x1000, NULL, 0, 2, false, false, 2, false,
+     CQLMUX_RETRY_REASON_UNAVAILABLE},
+    {"write timeout SIMPLE", 0x1100, "SIMPLE", 1, 2, false, false, 1, true, 0},
+    {"write timeout SIMPLE idempotent", 0x1100, "SIMPLE", 1, 2, false, true, 2, false,
+     CQLMUX_RETRY_REASON_WRITE_TIMEOUT},
+    {"write timeout BATCH_LOG", 0x1100, "BATCH_LOG", 1, 2, false, false, 2, true,
+     CQLMUX_RETRY_REASON_WRITE_TIMEOUT},
+    {"write timeout UNLOGGED_BATCH", 0x1100, "UNLOGGED_BATCH", 1, 2, false, false, 1, true, 0},
+    {"write timeout COUNTER idempotent", 0x1100, "COUNTER", 1, 2, false, true, 2, false,
+     CQLMUX_RETRY_REASON_WRITE_TIMEOUT},
+    {"overloaded", 0x1001, NULL, 0, 0, false, false, 1, true, 0},
+    {"overloaded idempotent", 0x1001, NULL, 0, 0, false, true, 3, false,
+     CQLMUX_RETRY_REASON_OVERLOADED},
+    {"is bootstrapping", 0x1002, NULL, 0, 0, false, false, 1, true, 0},
+    {"is bootstrapping idempotent", 0x1002, NULL, 0, 0, false, true, 3, false,
+     CQLMUX_RETRY_REASON_OVERLOADED},
+    {"truncate error idempotent", 0x1003, NULL, 0, 0, false, true, 3, false,
+     CQLMUX_RETRY_REASON_OVERLOADED},
+    {"syntax error idempotent", 0x2000, NULL, 0, 0, false, true, 1, true, 0},
+    {"invalid idempotent", 0x2200, NULL, 0, 0, false, true, 1, true, 0},
+    {"read failure idempotent", 0x1300, NULL, 1, 2, false, true, 1, true, 0},
+};
+
+static void check_retry_case(cqlmux_mock *m, cqlmux_session *s, const retry_case *rc, int i) {
+  char q[96];
+  snprintf(q, sizeof q, "SELECT * FROM ks.retry_case_%d", i);
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ERROR, q);
+  p.error_code = rc->code;
+  p.write_type = rc->write_type;
+  p.received = rc->received;
+  p.block_for = rc->block_for;
+  p.data_present = rc->data_present;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  cqlmux_metrics before = metrics_of(s);
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  cqlmux_statement_set_idempotent(st, rc->idempotent);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_ERR_SERVER, "%s", rc->name);
+  cqlmux_server_error e;
+  cr_assert_eq(cqlmux_future_server_error(f, &e), CQLMUX_OK);
+  cr_assert_eq(e.code, rc->code, "%s: the last attempt's error", rc->name);
+  const char *msg = cqlmux_future_error_message(f);
+  if (rc->attempts > 1) {
+    char expect[32];
+    snprintf(expect, sizeof expect, "(%zu attempts:", rc->attempts);
+    cr_assert(strstr(msg, expect), "%s: the message names the attempts: %s", rc->name, msg);
+  }
+  cr_assert_eq(cqlmux_future_coordinator(f, NULL, 0), rc->attempts, "%s", rc->name);
+  cqlmux_future_free(f);
+  cqlmux_statement_free(st);
+
+  int nodes[8];
+  size_t n = node_sequence(m, q, nodes, 8);
+  cr_assert_eq(n, rc->attempts, "%s: %zu requests, expected %zu", rc->name, n, rc->attempts);
+  for (size_t k = 1; k < n; k++)
+    for (size_t j = 0; j < k; j++)
+      cr_assert(rc->same_node ? nodes[k] == nodes[j] : nodes[k] != nodes[j],
+                "%s: attempt %zu on node %d, attempt %zu on node %d", rc->name, j, nodes[j], k,
+                nodes[k]);
+  cqlmux_metrics after = metrics_of(s);
+  cr_assert_eq(after.retries - before.retries, rc->attempts - 1, "%s", rc->name);
+  if (rc->attempts > 1)
+    cr_assert_eq(after.retries_by_reason[rc->reason] - before.retries_by_reason[rc->reason],
+                 rc->attempts - 1, "%s counted as %s", rc->name,
+                 cqlmux_retry_reason_name(rc->reason));
+}
+
+Test(routing_mock, the_default_retry_policy_decides_as_documented, .timeout = 120) {
+  cqlmux_mock *m = start_mock(1, 3);
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  for (size_t i = 0; i < sizeof retry_cases / sizeof *retry_cases; i++)
+    check_retry_case(m, s, &retry_cases[i], (int)i);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A connection that closes after the request was sent: idempotent
+ * requests go on to the next host, others fail. */
+static void close_on(cqlmux_mock *m, const char *q) {
+  cqlmux_mock_fault f;
+  cqlmux_mock_fault_init(&f, CQLMUX_MOCK_CLOSE);
+  f.query = q;
+  f.times = 1;
+  f.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
+  f.after = 0;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &f, NULL), CQLMUX_OK);
+}
+
+Test(routing_mock, a_connection_closed_after_sending_is_retried_only_when_idempotent,
+     .timeout = 90) {
+  cqlmux_mock *m = start_mock(1, 3);
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  const char *q1 = "SELECT * FROM ks.closed_idempotent";
+  close_on(m, q1);
+  cqlmux_metrics before = metrics_of(s);
+  cqlmux_statement *st = cqlmux_statement_new(q1, 0);
+  cqlmux_statement_set_idempotent(st, 1);
+  cr_assert_eq(run(s, st), CQLMUX_OK);
+  cqlmux_statement_free(st);
+  int nodes[8];
+  cr_assert_eq(node_sequence(m, q1, nodes, 8), 2);
+  cr_assert_neq(nodes[0], nodes[1]);
+  cqlmux_metrics after = metrics_of(s);
+  cr_assert_eq(after.retries_by_reason[CQLMUX_RETRY_REASON_CONNECTION] -
+                   before.retries_by_reason[CQLMUX_RETRY_REASON_CONNECTION],
+               1);
+
+  const char *q2 = "SELECT * FROM ks.closed_not_idempotent";
+  close_on(m, q2);
+  st = cqlmux_statement_new(q2, 0);
+  int rc = run(s, st);
+  cr_assert(rc <= -300 && rc > -400, "a connection error: %d", rc);
+  cr_assert_eq(node_sequence(m, q2, nodes, 8), 1);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A policy that ignores every error. */
+static cqlmux_retry_decision ignore_all(const cqlmux_retry_policy *p,
+                                        const cqlmux_retry_request *r) {
+  (void)p, (void)r;
+  return CQLMUX_RETRY_IGNORE;
+}
+
+Test(routing_mock, ignore_and_fallthrough_policies, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 2);
+  cqlmux_config *c = cluster_config(m, 0);
+  cr_assert_eq(cqlmux_config_set_retry_policy(c, cqlmux_retry_policy_fallthrough()), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+  const char *q = "SELECT * FROM ks.unavailable";
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ERROR, q);
+  p.error_code = 0x1000;
+  p.block_for = 2;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  cr_assert_eq(run(s, st), CQLMUX_ERR_SERVER);
+  int nodes[4];
+  cr_assert_eq(node_sequence(m, q, nodes, 4), 1, "fallthrough never retries");
+
+  /* A statement's own policy wins over the session's. */
+  static const cqlmux_retry_policy ignoring = {ignore_all, NULL, NULL};
+  cqlmux_retry_policy logged;
+  cr_assert_eq(cqlmux_retry_policy_logging(&logged, &ignoring), CQLMUX_OK);
+  cr_assert_eq(cqlmux_statement_set_retry_policy(st, &logged), CQLMUX_OK);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+  const cqlmux_result *r = cqlmux_future_result(f);
+  cr_assert_not_null(r);
+  cr_assert_eq(cqlmux_result_kind_of(r), CQLMUX_RESULT_VOID);
+  cqlmux_future_free(f);
+  cr_assert_eq(metrics_of(s).ignored_errors, 1);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ prepared */
+
+static cqlmux_prepared *prepare(cqlmux_session *s, const char *cql) {
+  cqlmux_future *f = cqlmux_session_prepare(s, cql);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cqlmux_prepared *p = cqlmux_future_take_prepared(f);
+  cqlmux_future_free(f);
+  cr_assert_not_null(p);
+  return p;
+}
+
+static void prime_select(cqlmux_mock *m, const char *q) {
+  static const cqlmux_mock_column cols[] = {{"v", "int"}};
+  static const cqlmux_mock_column params[] = {{"k", "int"}};
+  static const char *const cells[] = {"7"};
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, q);
+  p.column_count = 1, p.columns = cols, p.row_count = 1, p.cells = cells;
+  p.param_count = 1, p.params = params;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+}
+
+/* Closing waits for every request, the session's background PREPAREs too. */
+static void close_and_wait(cqlmux_session *s) {
+  cqlmux_future *closed = cqlmux_session_close(s);
+  cr_assert_eq(cqlmux_future_wait(closed), CQLMUX_OK);
+  cqlmux_future_free(closed);
+}
+
+static void execute_prepared_ok(cqlmux_session *s, cqlmux_prepared *p) {
+  cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+  cqlmux_statement_bind_int32(st, 0, 1);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  const cqlmux_result *r = cqlmux_future_result(f);
+  cr_assert_eq(cqlmux_result_row_count(r), 1);
+  cqlmux_future_free(f);
+  cqlmux_statement_free(st);
+}
+
+/* The opcodes node `node` saw for `q`, in order, as a string: P E ... and
+ * 'u' for an EXECUTE answered UNPREPARED (any, on a node with one statement). */
+static void opcodes_on(cqlmux_mock *m, int node, const char *q, char *out, size_t cap) {
+  size_t n = 0, total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total && n + 1 < cap; i++) {
+    cqlmux_mock_request r;
+    if (cqlmux_mock_request_at(m, i, &r) != CQLMUX_OK || r.node != node) continue;
+    /* A node that forgot an id no longer knows its text. */
+    bool forgotten = r.opcode == CQLMUX_OP_EXECUTE && r.error_code == 0x2500;
+    if (!forgotten && (!r.query || strcmp(r.query, q))) continue;
+    if (r.opcode == CQLMUX_OP_PREPARE) out[n++] = 'P';
+    if (r.opcode == CQLMUX_OP_EXECUTE) out[n++] = r.error_code == 0x2500 ? 'u' : 'E';
+  }
+  out[n] = '\0';
+}
+
+/* Not on UP: an EXECUTE after a restart must recover by itself. */
+static void not_on_up(cqlmux_config *c) { cqlmux_config_set_prepare_on_hosts(c, 1, 0); }
+
+Test(routing_mock, an_unprepared_answer_is_reprepared_and_executed_again, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 1);
+  const char *q = "SELECT v FROM ks.t WHERE k = ?";
+  prime_select(m, q);
+  event_log log;
+  cqlmux_session *s = session_with_log(m, &log, not_on_up);
+  cqlmux_prepared *p = prepare(s, q);
+  cqlmux_mock_log_clear(m);
+  restart_and_wait(m, &log, 0);
+  cqlmux_metrics before = metrics_of(s);
+  execute_prepared_ok(s, p);
+  char ops[16];
+  opcodes_on(m, 0, q, ops, sizeof ops);
+  cr_assert_str_eq(ops, "uPE", "EXECUTE (UNPREPARED), PREPARE, EXECUTE: %s", ops);
+  cqlmux_metrics after = metrics_of(s);
+  cr_assert_eq(after.retries_by_reason[CQLMUX_RETRY_REASON_UNPREPARED] -
+                   before.retries_by_reason[CQLMUX_RETRY_REASON_UNPREPARED],
+               1);
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* Only on UP: what a node gets after a restart comes from that rule. */
+static void only_on_up(cqlmux_config *c) { cqlmux_config_set_prepare_on_hosts(c, 0, 1); }
+
+Test(routing_mock, a_host_that_comes_back_gets_the_statements_prepared_again, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 2);
+  const char *q = "SELECT v FROM ks.t WHERE k = ?";
+  prime_select(m, q);
+  event_log log;
+  cqlmux_session *s = session_with_log(m, &log, only_on_up);
+  cqlmux_prepared *p = prepare(s, q);
+  char a1[64];
+  node_address(m, 1, a1, sizeof a1);
+  cqlmux_mock_log_clear(m);
+  restart_and_wait(m, &log, 1);
+  cqlmux_mock_filter prepares = CQLMUX_MOCK_FILTER_ANY;
+  prepares.node = 1, prepares.opcode = CQLMUX_OP_PREPARE, prepares.query = q;
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &prepares, 1, 30000), CQLMUX_OK,
+               "the node that came back got the statement");
+  cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+  cqlmux_statement_bind_int32(st, 0, 1);
+  cr_assert_eq(cqlmux_statement_set_host(st, a1), CQLMUX_OK);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  char ops[16];
+  opcodes_on(m, 1, q, ops, sizeof ops);
+  cr_assert_str_eq(ops, "PE", "prepared on UP, so the EXECUTE needs no recovery: %s", ops);
+  cqlmux_statement_free(st);
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+Test(routing_mock, a_prepare_reaches_every_up_host_in_the_background, .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 3);
+  const char *q = "SELECT v FROM ks.t WHERE k = ?";
+  prime_select(m, q);
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  cqlmux_prepared *p = prepare(s, q);
+  close_and_wait(s);
+  for (int node = 0; node < 3; node++)
+    cr_assert_eq(count_on(m, node, CQLMUX_OP_PREPARE, q), 1, "node %d prepared it", node);
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+
+  /* Off: only the node that got the request. */
+  cqlmux_mock_log_clear(m);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_config_set_prepare_on_hosts(c, 0, 1);
+  s = connect_session(c);
+  p = prepare(s, q);
+  close_and_wait(s);
+  cr_assert_eq(count_on(m, CQLMUX_MOCK_ANY, CQLMUX_OP_PREPARE, q), 1);
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
