@@ -1378,7 +1378,7 @@ CQLMUX_API int cqlmux_config_set_dc_filter(cqlmux_config *config, const char *al
                                            const char *deny);
 
 /* Bytes of plan state a custom policy gets per request (zeroed). */
-#define CQLMUX_PLAN_STATE_BYTES 64
+#define CQLMUX_PLAN_STATE_BYTES 32
 
 /* What a custom policy knows of a request when its plan starts. */
 typedef struct cqlmux_plan_request {

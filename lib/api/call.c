@@ -22,10 +22,13 @@ static void destroy_call(void *obj, const cqlmux_allocator *alloc) {
   cqlmux_future_embed_destroy(&call->embedded_future);
   cqlmux_result_drop_columns(&call->result);
   call->net.envelope.alloc = alloc;
-  call->held.alloc = alloc;
   call->result.arena.alloc = alloc;
   cqlmux_wbuf_free(&call->net.envelope);
-  cqlmux_wbuf_free(&call->held);
+  if (call->held) {
+    call->held->alloc = alloc;
+    cqlmux_wbuf_free(call->held);
+    cqlmux_mem_free(alloc, call->held);
+  }
   cqlmux_arena_free(&call->result.arena);
   cqlmux_mem_free(alloc, call);
 }
@@ -53,7 +56,6 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
     }
     cqlmux_result_init(&call->result, alloc);
     cqlmux_wbuf_init(&call->net.envelope, alloc, 0);
-    cqlmux_wbuf_init(&call->held, alloc, 0);
     use_inline_room(call);
     cqlmux_future_embed_init(&call->embedded_future, alloc);
   }
@@ -101,8 +103,7 @@ void cqlmux_call_put(cqlmux_call *call) {
   call->prepared = NULL;
   trim_envelope(call); /* before the pool's lock: it may free */
   /* A re-PREPARE's envelope block (rare) is not kept. */
-  if (cqlmux_wbuf_owns_block(&call->held)) cqlmux_wbuf_free(&call->held);
-  cqlmux_wbuf_reset(&call->held);
+  if (call->held) cqlmux_wbuf_free(call->held);
   cqlmux_objpool_put(p, call);
 }
 

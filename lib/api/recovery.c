@@ -8,6 +8,7 @@
 #include "proto/request.h"
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
+#include "runtime/objpool.h"
 
 /* Attempts a request may make in all: a bound for policies that would
  * retry forever (the request's timeout bounds them in time too). */
@@ -119,8 +120,18 @@ static const cqlmux_request_ops reprepare_ops = {on_reprepared, on_reprepare_fai
 /* The EXECUTE envelope and the PREPARE one trade places. */
 static void swap_envelopes(cqlmux_call *call) {
   cqlmux_wbuf t = call->net.envelope;
-  call->net.envelope = call->held;
-  call->held = t;
+  call->net.envelope = *call->held;
+  *call->held = t;
+}
+
+/* The call's second envelope buffer, made on its first re-prepare. */
+static bool have_held(cqlmux_call *call) {
+  if (call->held) return true;
+  /* The pool's allocator: the call (and this buffer) may outlive the session. */
+  const cqlmux_allocator *alloc = cqlmux_objpool_allocator(call->pool);
+  if (!(call->held = cqlmux_mem_malloc(alloc, sizeof *call->held))) return false;
+  cqlmux_wbuf_init(call->held, alloc, 0);
+  return true;
 }
 
 static int encode_prepare(cqlmux_session *s, const cqlmux_prepared_entry *e, cqlmux_wbuf *out) {
@@ -142,7 +153,7 @@ bool cqlmux_recovery_reprepare(cqlmux_call *call) {
   const cqlmux_prepared_entry *e =
       cqlmux_prepared_cache_find(&s->prepared, err->unprepared_id.data, err->unprepared_id.len);
   cqlmux_connection *conn = call->net.conn;
-  if (!e || !conn) return false;
+  if (!e || !conn || !have_held(call)) return false;
   swap_envelopes(call);
   cqlmux_wbuf_reset(&call->net.envelope);
   if (encode_prepare(s, e, &call->net.envelope) != CQLMUX_OK ||

@@ -76,7 +76,8 @@ typedef struct cqlmux_call {
   uint8_t tried_reason[CQLMUX_CALL_TRIED]; /* why each attempt was left (cqlmux_retry_reason) */
   struct cqlmux_host *tried[CQLMUX_CALL_TRIED];
   cqlmux_plan plan;             /* the hosts it may try (cluster/plan.h) */
-  cqlmux_wbuf held;             /* the EXECUTE envelope while a re-PREPARE uses net's */
+  cqlmux_wbuf *held;            /* the EXECUTE envelope while a re-PREPARE uses net's;
+                                   allocated on the first re-prepare (rare), then kept */
   size_t charged;               /* bytes against the memory budget */
   char *prepare_cql;            /* PREPARE: the text, for the prepared object */
   cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
