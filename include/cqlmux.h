@@ -1487,6 +1487,23 @@ CQLMUX_API int cqlmux_statement_set_retry_policy(cqlmux_statement *s,
                                                  const cqlmux_retry_policy *policy);
 
 /*
+ * Speculative execution (off by default): an idempotent statement
+ * (cqlmux_statement_set_idempotent) still unanswered `delay_ms` after it was
+ * sent goes to the next host of its plan too, and again every `delay_ms`, up
+ * to `max_extra` extra executions (at most CQLMUX_MAX_SPECULATIVE). The first
+ * answer wins (an error wins only when no other execution is left to
+ * answer); the others are dropped as they arrive, their stream ids held
+ * until then. Extra executions are counted in the metrics
+ * (speculative_executions, on the host they went to) and are not retried.
+ * max_extra 0: off. The statement's setting wins over the session's.
+ */
+#define CQLMUX_MAX_SPECULATIVE 16
+CQLMUX_API int cqlmux_config_set_speculative_execution(cqlmux_config *config, unsigned delay_ms,
+                                                       unsigned max_extra);
+CQLMUX_API int cqlmux_statement_set_speculative_execution(cqlmux_statement *s,
+                                                          unsigned delay_ms, unsigned max_extra);
+
+/*
  * Prepared statements across the cluster. The session remembers every
  * statement it prepared (by keyspace and text). After a successful PREPARE
  * it prepares the statement on every other UP host in the background
@@ -1583,7 +1600,7 @@ typedef struct cqlmux_metrics {
   uint64_t errors_by_kind[CQLMUX_METRICS_ERROR_KINDS];
   uint64_t timeouts;        /* requests whose timeout fired on a connection */
   uint64_t retries;         /* attempts after the first (see retries_by_reason) */
-  uint64_t speculative_executions; /* extra executions started early (none yet) */
+  uint64_t speculative_executions; /* extra executions started (speculative execution) */
   uint64_t busy_rejections; /* requests refused by a connection's backpressure */
   uint64_t in_flight;       /* gauge: requests holding a stream id */
   uint64_t queued;          /* gauge: requests waiting above the high watermark */

@@ -11,6 +11,7 @@
 #include "cluster/host.h"
 
 #include "api/prepared.h"
+#include "api/speculation.h"
 #include "runtime/alloc.h"
 #include "runtime/future.h"
 #include "runtime/objpool.h"
@@ -67,6 +68,7 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   call->reprepared = false;
   call->idempotent = false;
   call->retry_policy = NULL;
+  call->spec = NULL;
   call->charged = 0;
   call->prepare_cql = NULL;
   call->prepared = NULL;
@@ -96,6 +98,7 @@ static void trim_envelope(cqlmux_call *call) {
 
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
+  if (call->spec) cqlmux_speculation_detach(call);
   cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
   cqlmux_mem_free(cqlmux_objpool_allocator(p), call->prepare_cql);
   cqlmux_prepared_free(call->prepared);
@@ -109,7 +112,12 @@ void cqlmux_call_put(cqlmux_call *call) {
 
 /* The future's payload destructor: runs on the thread dropping the last
  * reference to the future. */
-void cqlmux_call_free_payload(void *payload) { cqlmux_call_put(payload); }
+void cqlmux_call_free_payload(void *payload) {
+  cqlmux_call *call = payload;
+  /* A speculative call's own request may still be on a connection. */
+  if (call->spec && !cqlmux_speculation_payload_released(call)) return;
+  cqlmux_call_put(call);
+}
 
 unsigned cqlmux_future_coordinator(const cqlmux_future *future, char *out, size_t cap) {
   if (!future || !cqlmux_future_ready(future)) return 0;

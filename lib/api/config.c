@@ -457,6 +457,13 @@ int cqlmux_config_set_retry_policy(cqlmux_config *config, const cqlmux_retry_pol
   return CQLMUX_OK;
 }
 
+int cqlmux_config_set_speculative_execution(cqlmux_config *config, unsigned delay_ms,
+                                           unsigned max_extra) {
+  CHECK(max_extra <= CQLMUX_MAX_SPECULATIVE);
+  config->speculative = (cqlmux_speculative){delay_ms, max_extra};
+  return CQLMUX_OK;
+}
+
 int cqlmux_config_set_prepare_on_hosts(cqlmux_config *config, int on_all_hosts, int on_up) {
   CHECK(config);
   config->prepare_on_all_hosts = on_all_hosts != 0;

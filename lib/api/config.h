@@ -9,6 +9,12 @@
 
 #include "cqlmux.h"
 
+/* A speculative execution policy: max_extra 0 is off. */
+typedef struct cqlmux_speculative {
+  unsigned delay_ms;
+  unsigned max_extra;
+} cqlmux_speculative;
+
 struct cqlmux_config {
   char *contact_points;
   int port;
@@ -45,6 +51,7 @@ struct cqlmux_config {
   const cqlmux_retry_policy *retry_policy; /* never NULL */
   bool prepare_on_all_hosts;
   bool prepare_on_up;
+  cqlmux_speculative speculative;
   unsigned max_requests_per_connection;
   unsigned high_watermark_percent;
   unsigned low_watermark_percent;

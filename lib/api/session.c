@@ -10,6 +10,7 @@
 #include "api/prepared.h"
 #include "api/recovery.h"
 #include "api/retry.h"
+#include "api/speculation.h"
 #include "api/statement.h"
 #include "cluster/plan.h"
 #include "proto/opcode.h"
@@ -265,6 +266,9 @@ static void describe_attempts(const cqlmux_call *call, char *out, size_t cap) {
 void cqlmux_session_complete(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
   cqlmux_future *f = call->future;
+  /* Completed by the call's own request (it has left its connection), or
+   * by an extra execution (the call's own request may still be out). */
+  bool own_request_done = call->spec && !cqlmux_speculation_completing_extra(call);
   cqlmux_budget_release(&s->budget, call->charged);
   call->charged = 0;
   int32_t server_code = call->result.has_error ? call->result.error->body.code : 0;
@@ -290,6 +294,8 @@ void cqlmux_session_complete(cqlmux_call *call, int error, const char *message) 
   atomic_fetch_add(&s->completed, 1);
   if (atomic_load(&s->state) >= CQLMUX_SESSION_CLOSING && outstanding(s) == 0)
     complete_close_if_idle(s);
+  /* Last: this may put the call back (its payload may be released already). */
+  if (own_request_done) cqlmux_speculation_primary_out(call);
 }
 
 void cqlmux_session_background_done(cqlmux_session *s) {
@@ -343,20 +349,20 @@ cqlmux_connection *cqlmux_session_next_in_plan(cqlmux_call *call,
   return NULL;
 }
 
-int cqlmux_session_dispatch_next(cqlmux_call *call, const cqlmux_connection *avoid) {
+/* The first dispatch: the plan's first host with a ready connection. A
+ * speculative call takes its copies before it is posted. */
+static void dispatch_call(cqlmux_call *call, cqlmux_speculation *spec) {
   cqlmux_host *host;
-  cqlmux_connection *conn = cqlmux_session_next_in_plan(call, avoid, &host);
-  if (!conn) return CQLMUX_ERR_NO_HOSTS;
-  return cqlmux_session_offer(call, conn, host) ? CQLMUX_OK : CQLMUX_ERR_BUSY;
-}
-
-static void dispatch_call(cqlmux_session *s, cqlmux_call *call) {
-  (void)s;
-  int rc = cqlmux_session_dispatch_next(call, NULL);
-  if (rc == CQLMUX_ERR_BUSY)
-    complete_call(call, rc, "busy: the connection's in-flight requests and wait queue are full");
-  else if (rc != CQLMUX_OK)
-    complete_call(call, rc, "no connection to any host of the query plan is ready");
+  cqlmux_connection *conn = cqlmux_session_next_in_plan(call, NULL, &host);
+  if (!conn) {
+    complete_call(call, CQLMUX_ERR_NO_HOSTS,
+                  "no connection to any host of the query plan is ready");
+    return;
+  }
+  if (spec) cqlmux_speculation_setup(spec, call, conn);
+  if (!cqlmux_session_offer(call, conn, host))
+    complete_call(call, CQLMUX_ERR_BUSY,
+                  "busy: the connection's in-flight requests and wait queue are full");
 }
 
 /* The keyspace requests without one of their own are routed in. */
@@ -434,8 +440,10 @@ static void plan_anywhere(cqlmux_session *s, cqlmux_call *call) {
   call->idempotent = true; /* preparing twice changes nothing */
 }
 
-/* Common path of execute and prepare once the envelope is encoded. */
-static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned timeout_ms) {
+/* Common path of execute and prepare once the envelope is encoded and the
+ * plan started; `sp` (may be NULL) is the speculative execution policy. */
+static cqlmux_future *submit_speculative(cqlmux_session *s, cqlmux_call *call,
+                                         unsigned timeout_ms, const cqlmux_speculative *sp) {
   call->session = s;
   call->net.timeout_us = (uint64_t)(timeout_ms ? timeout_ms : s->config->request_timeout_ms) * 1000;
   call->net.submitted_us = cqlmux_clock_now_us();
@@ -459,8 +467,16 @@ static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned time
     complete_call(call, CQLMUX_ERR_BUSY, "busy: the session's memory budget is exhausted");
     return f;
   }
-  dispatch_call(s, call);
+  cqlmux_speculation *spec =
+      sp ? cqlmux_speculation_new(s, call, sp->delay_ms, sp->max_extra) : NULL;
+  dispatch_call(call, spec);
+  /* The call may be completed and gone by now; the speculation holds its own. */
+  if (spec) cqlmux_speculation_arm(spec);
   return f;
+}
+
+static cqlmux_future *submit(cqlmux_session *s, cqlmux_call *call, unsigned timeout_ms) {
+  return submit_speculative(s, call, timeout_ms, NULL);
 }
 
 /* Checks the session can take a request; NULL when it can, else a failed future. */
@@ -508,7 +524,8 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
     cqlmux_call_put(call);
     return failed_future(s, CQLMUX_ERR_NO_HOSTS, "the statement's host is not one of the session's");
   }
-  return submit(s, call, st->timeout_ms);
+  return submit_speculative(s, call, st->timeout_ms,
+                            st->has_speculative ? &st->speculative : &s->config->speculative);
 }
 
 cqlmux_future *cqlmux_session_batch(cqlmux_session *s, const cqlmux_batch *b) {
@@ -525,7 +542,7 @@ cqlmux_future *cqlmux_session_batch(cqlmux_session *s, const cqlmux_batch *b) {
     return failed_future(s, rc, "cannot encode the batch");
   }
   plan_batch(s, b, call);
-  return submit(s, call, b->timeout_ms);
+  return submit_speculative(s, call, b->timeout_ms, &s->config->speculative);
 }
 
 cqlmux_future *cqlmux_session_query(cqlmux_session *s, const char *cql) {
@@ -599,9 +616,9 @@ static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *bo
   if (e && s->config->prepare_on_all_hosts) cqlmux_recovery_prepare_elsewhere(s, e, call->host);
 }
 
-static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
-  cqlmux_call *call = (cqlmux_call *)req;
+void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
+                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                            bool may_recover) {
   int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer);
   if (rc != CQLMUX_OK) {
     complete_call(call, rc == CQLMUX_ERR_NOMEM ? rc : CQLMUX_ERR_PROTOCOL,
@@ -611,11 +628,11 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
   if (call->result.has_error) {
     char message[512];
     cqlmux_result_describe_error(&call->result, message, sizeof message);
-    if (call->result.error->body.code == CQLMUX_CQL_UNPREPARED) {
-      if (cqlmux_recovery_reprepare(call)) return;
-    } else if (cqlmux_recovery_after_failure(call, CQLMUX_ERR_SERVER, message, true)) {
-      return;
-    }
+    bool recovering = may_recover && (call->result.error->body.code == CQLMUX_CQL_UNPREPARED
+                                          ? cqlmux_recovery_reprepare(call)
+                                          : cqlmux_recovery_after_failure(
+                                                call, CQLMUX_ERR_SERVER, message, true));
+    if (recovering) return;
     complete_call(call, CQLMUX_ERR_SERVER, message);
     return;
   }
@@ -635,8 +652,22 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
   complete_call(call, CQLMUX_OK, NULL);
 }
 
+static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
+                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+  cqlmux_call *call = (cqlmux_call *)req;
+  if (call->spec && !cqlmux_speculation_primary_outcome(call, opcode == CQLMUX_OP_ERROR)) {
+    cqlmux_speculation_primary_out(call); /* an extra execution answered first */
+    return;
+  }
+  cqlmux_session_deliver(call, version, opcode, body, len, buffer, true);
+}
+
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {
   cqlmux_call *call = (cqlmux_call *)req;
+  if (call->spec && !cqlmux_speculation_primary_outcome(call, true)) {
+    cqlmux_speculation_primary_out(call);
+    return;
+  }
   if (cqlmux_recovery_after_failure(call, error, message, sent)) return;
   complete_call(call, error, message);
 }

@@ -76,6 +76,7 @@ typedef struct cqlmux_call {
   uint8_t tried_reason[CQLMUX_CALL_TRIED]; /* why each attempt was left (cqlmux_retry_reason) */
   struct cqlmux_host *tried[CQLMUX_CALL_TRIED];
   cqlmux_plan plan;             /* the hosts it may try (cluster/plan.h) */
+  struct cqlmux_speculation *spec; /* api/speculation.h; NULL: no extra executions */
   cqlmux_wbuf *held;            /* the EXECUTE envelope while a re-PREPARE uses net's;
                                    allocated on the first re-prepare (rare), then kept */
   size_t charged;               /* bytes against the memory budget */
@@ -143,11 +144,13 @@ bool cqlmux_session_offer(cqlmux_call *call, cqlmux_connection *conn, cqlmux_hos
 cqlmux_connection *cqlmux_session_next_in_plan(cqlmux_call *call,
                                                const cqlmux_connection *avoid,
                                                cqlmux_host **host);
-/* Offers the call to the next host of its plan with a ready connection
- * (never `avoid`): OK, NO_HOSTS (plan exhausted) or BUSY. */
-int cqlmux_session_dispatch_next(cqlmux_call *call, const cqlmux_connection *avoid);
 /* The header requests are encoded with (version, body compression). */
 void cqlmux_session_request_header(const cqlmux_session *s, cqlmux_request_header *h);
+/* An answer for the call: decoded into its result, then completed, or
+ * (may_recover) retried or re-prepared as recovery.h says. I/O thread. */
+void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
+                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                            bool may_recover);
 /* Completes the call (exactly once). */
 void cqlmux_session_complete(cqlmux_call *call, int error, const char *message);
 /* Background requests (not the application's) count in the close

@@ -407,6 +407,14 @@ int cqlmux_statement_set_retry_policy(cqlmux_statement *s, const cqlmux_retry_po
   return CQLMUX_OK;
 }
 
+int cqlmux_statement_set_speculative_execution(cqlmux_statement *s, unsigned delay_ms,
+                                              unsigned max_extra) {
+  if (!s || max_extra > CQLMUX_MAX_SPECULATIVE) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->has_speculative = true;
+  s->speculative = (cqlmux_speculative){delay_ms, max_extra};
+  return CQLMUX_OK;
+}
+
 int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace) {
   return s ? cqlmux_keyspace_replace(&s->keyspace, keyspace) : CQLMUX_ERR_INVALID_ARGUMENT;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "api/config.h"
 #include "cqlmux.h"
 #include "proto/request.h"
 #include "proto/wire.h"
@@ -44,6 +45,8 @@ struct cqlmux_statement {
   char *keyspace;
   char *host;                /* cqlmux_statement_set_host, or NULL */
   const cqlmux_retry_policy *retry_policy; /* NULL: the session's */
+  bool has_speculative;      /* else the session's policy */
+  cqlmux_speculative speculative;
   cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
   char **names;              /* simple statements bound by name: one per slot
                                 (NULL = unnamed yet); NULL until the first name */

@@ -38,6 +38,11 @@ void cqlmux_metrics_record_retry(cqlmux_metrics_block *b, cqlmux_retry_reason re
   atomic_fetch_add_explicit(&b->retries[reason], 1, memory_order_relaxed);
 }
 
+void cqlmux_metrics_record_speculative(cqlmux_metrics_block *b) {
+  /* relaxed: a counter. */
+  atomic_fetch_add_explicit(&b->speculative_executions, 1, memory_order_relaxed);
+}
+
 void cqlmux_metrics_record_ignored(cqlmux_metrics_block *b) {
   /* relaxed: a counter. */
   atomic_fetch_add_explicit(&b->ignored, 1, memory_order_relaxed);

@@ -31,6 +31,8 @@ void cqlmux_metrics_record(cqlmux_metrics_block *b, int error, int32_t server_co
 
 /* One request sent again, for `reason`. Any thread. */
 void cqlmux_metrics_record_retry(cqlmux_metrics_block *b, cqlmux_retry_reason reason);
+/* One speculative execution started on this host. Any thread. */
+void cqlmux_metrics_record_speculative(cqlmux_metrics_block *b);
 /* One error a retry policy ignored. Any thread. */
 void cqlmux_metrics_record_ignored(cqlmux_metrics_block *b);
 

@@ -592,3 +592,71 @@ Test(routing_mock, a_prepare_reaches_every_up_host_in_the_background, .timeout =
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+/* ================================================================ speculative execution */
+
+typedef struct completions {
+  atomic_int calls;
+} completions;
+
+static void count_completion(cqlmux_future *f, void *ud) {
+  (void)f;
+  atomic_fetch_add(&((completions *)ud)->calls, 1);
+}
+
+static uint64_t in_flight_of(cqlmux_session *s) { return metrics_of(s).in_flight; }
+
+Test(routing_mock, a_slow_node_is_overtaken_by_a_speculative_execution, .timeout = 120) {
+  cqlmux_mock *m = start_mock(1, 2);
+  const char *q = "SELECT * FROM ks.speculative";
+  cqlmux_mock_fault slow;
+  cqlmux_mock_fault_init(&slow, CQLMUX_MOCK_DELAY);
+  slow.node = 0;
+  slow.query = q;
+  slow.delay_ms = 3000;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &slow, NULL), CQLMUX_OK);
+  cqlmux_config *c = cluster_config(m, 0);
+  cr_assert_eq(cqlmux_config_set_speculative_execution(c, 100, 1), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+  char a1[64];
+  node_address(m, 1, a1, sizeof a1);
+  enum { N = 8 };
+  completions done[N];
+  cqlmux_future *f[N];
+  cqlmux_statement *st = cqlmux_statement_new(q, 0);
+  cqlmux_statement_set_idempotent(st, 1);
+  for (int i = 0; i < N; i++) {
+    atomic_init(&done[i].calls, 0);
+    f[i] = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_set_callback(f[i], count_completion, &done[i]), CQLMUX_OK);
+  }
+  unsigned overtaken = 0;
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(cqlmux_future_wait(f[i]), CQLMUX_OK, "%s", cqlmux_future_error_message(f[i]));
+    char where[64];
+    unsigned attempts = cqlmux_future_coordinator(f[i], where, sizeof where);
+    /* Answered by node 1 either first hand or as the extra execution. */
+    cr_assert_str_eq(where, a1, "request %d answered by %s", i, where);
+    overtaken += attempts == 2;
+  }
+  cr_assert_gt(overtaken, 0, "the rotation sent some requests to the slow node first");
+  cqlmux_metrics mid = metrics_of(s);
+  cr_assert_geq(mid.speculative_executions, overtaken);
+  /* The slow answers still come; their streams return then, and nothing
+   * completes twice. */
+  WAIT_UNTIL(in_flight_of(s) == 0, 30);
+  cr_assert_eq(in_flight_of(s), 0, "every stream id came back");
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(atomic_load(&done[i].calls), 1, "request %d completed once", i);
+    cqlmux_future_free(f[i]);
+  }
+  cr_assert_eq(metrics_of(s).requests, mid.requests, "no late completion counted");
+
+  /* Not idempotent: never speculated. */
+  cqlmux_statement_set_idempotent(st, 0);
+  for (int i = 0; i < 2; i++) cr_assert_eq(run(s, st), CQLMUX_OK);
+  cr_assert_eq(metrics_of(s).speculative_executions, mid.speculative_executions);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
