@@ -44,24 +44,89 @@ void cqlmux_prepared_free(cqlmux_prepared *p) {
   cqlmux_mem_free(&a, p);
 }
 
-cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int version,
-                                           const uint8_t *body, size_t len) {
+/* A result meta holding a decoded copy of body (kind PREPARED or ROWS,
+ * checked by the caller through *msg); NULL on NOMEM or decoding error. */
+static cqlmux_result_meta *decode_copy(const cqlmux_allocator *alloc, int version,
+                                       const uint8_t *body, size_t len, cqlmux_result_msg *msg) {
   cqlmux_result_meta *m = cqlmux_mem_calloc(alloc, 1, sizeof *m);
   if (!m) return NULL;
   m->alloc = alloc ? *alloc : *cqlmux_default_allocator();
   atomic_init(&m->refs, 1);
+  atomic_init(&m->newer, NULL);
   cqlmux_arena_init(&m->arena, &m->alloc, NULL, 0);
   m->body = copy_bytes(&m->alloc, body, len);
-  cqlmux_result_msg msg;
-  if (!m->body || cqlmux_result_decode(version, m->body, len, &m->arena, &msg) != CQLMUX_OK ||
-      msg.kind != CQLMUX_RESULT_PREPARED || !msg.prepared.result.columns ||
-      msg.prepared.result.columns_count == 0) {
+  if (!m->body || cqlmux_result_decode(version, m->body, len, &m->arena, msg) != CQLMUX_OK) {
     cqlmux_result_meta_release(m);
     return NULL;
   }
-  m->columns_count = msg.prepared.result.columns_count;
-  m->columns = msg.prepared.result.columns;
   return m;
+}
+
+/* Keeps meta's columns in m; NULL (m released) when there are none. */
+static cqlmux_result_meta *take_columns(cqlmux_result_meta *m, const cqlmux_rows_metadata *meta) {
+  if (!meta->columns || meta->columns_count == 0) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  m->columns_count = meta->columns_count;
+  m->columns = meta->columns;
+  return m;
+}
+
+cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int version,
+                                           const uint8_t *body, size_t len) {
+  cqlmux_result_msg msg;
+  cqlmux_result_meta *m = decode_copy(alloc, version, body, len, &msg);
+  if (m && msg.kind != CQLMUX_RESULT_PREPARED) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  return m ? take_columns(m, &msg.prepared.result) : NULL;
+}
+
+cqlmux_result_meta *cqlmux_result_meta_from_rows(const cqlmux_allocator *alloc, int version,
+                                                 const uint8_t *body, size_t len) {
+  cqlmux_result_msg msg;
+  cqlmux_result_meta *m = decode_copy(alloc, version, body, len, &msg);
+  if (m && (msg.kind != CQLMUX_RESULT_ROWS || !msg.rows.meta.new_metadata_id.data)) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  if (!m || !(m = take_columns(m, &msg.rows.meta))) return NULL;
+  /* Points into m->body: the copy lives as long as m. */
+  m->metadata_id = (uint8_t *)msg.rows.meta.new_metadata_id.data;
+  m->metadata_id_len = msg.rows.meta.new_metadata_id.len;
+  return m;
+}
+
+cqlmux_result_meta *cqlmux_result_meta_current(cqlmux_result_meta *m) {
+  cqlmux_result_meta *next;
+  /* acquire: pairs with the release compare-exchange in replace, so the
+   * newer version's columns and id are seen complete. */
+  while (m && (next = atomic_load_explicit(&m->newer, memory_order_acquire))) m = next;
+  return m;
+}
+
+static bool same_id(const cqlmux_result_meta *a, const cqlmux_result_meta *b) {
+  return a->metadata_id && a->metadata_id_len == b->metadata_id_len &&
+         !memcmp(a->metadata_id, b->metadata_id, b->metadata_id_len);
+}
+
+void cqlmux_result_meta_replace(cqlmux_result_meta *m, cqlmux_result_meta *newer) {
+  cqlmux_result_meta *tail = cqlmux_result_meta_current(m), *none = NULL;
+  if (!tail || same_id(tail, newer) ||
+      !atomic_compare_exchange_strong_explicit(&tail->newer, &none, newer, memory_order_acq_rel,
+                                               memory_order_acquire))
+    cqlmux_result_meta_release(newer); /* known already, or another answer won */
+}
+
+void cqlmux_prepared_metadata_id(const cqlmux_prepared *p, cqlmux_slice *out) {
+  const cqlmux_result_meta *cur = cqlmux_result_meta_current(p->result_meta);
+  if (cur && cur->metadata_id) {
+    *out = (cqlmux_slice){cur->metadata_id, cur->metadata_id_len};
+    return;
+  }
+  *out = (cqlmux_slice){p->result_metadata_id, p->result_metadata_id_len};
 }
 
 void cqlmux_result_meta_retain(cqlmux_result_meta *m) {
@@ -75,6 +140,7 @@ void cqlmux_result_meta_release(cqlmux_result_meta *m) {
   /* acq_rel: the last release must see every other holder's reads done
    * before the memory goes (the columns are only read, never written). */
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
+  cqlmux_result_meta_release(atomic_load_explicit(&m->newer, memory_order_relaxed));
   cqlmux_allocator a = m->alloc;
   cqlmux_arena_free(&m->arena);
   cqlmux_mem_free(&a, m->body);

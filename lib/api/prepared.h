@@ -25,7 +25,12 @@
 
 typedef struct cqlmux_result_meta {
   _Atomic unsigned refs;             /* changed when a pooled call takes it up or lets it go */
+  /* The columns that replaced these (v5 METADATA_CHANGED), or NULL: set
+   * once (compare-exchange), holding a reference, never changed after. */
+  _Atomic(struct cqlmux_result_meta *) newer;
   char pad_[CQLMUX_CACHE_LINE];      /* ... so off the line the decoder reads on every answer */
+  uint8_t *metadata_id;              /* v5 result metadata id of a replacement; NULL first */
+  size_t metadata_id_len;
   cqlmux_allocator alloc;
   int32_t columns_count;
   const cqlmux_column_spec *columns; /* into arena and body */
@@ -39,6 +44,17 @@ typedef struct cqlmux_result_meta {
  * simply runs without SKIP_METADATA). */
 cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int version,
                                            const uint8_t *body, size_t len);
+/* The columns a ROWS answer flagged METADATA_CHANGED carries (protocol
+ * `version`, body copied), with their new metadata id; NULL on NOMEM or a
+ * decoding error. */
+cqlmux_result_meta *cqlmux_result_meta_from_rows(const cqlmux_allocator *alloc, int version,
+                                                 const uint8_t *body, size_t len);
+/* m's newest replacement (m itself when none). Any thread, lock-free. */
+cqlmux_result_meta *cqlmux_result_meta_current(cqlmux_result_meta *m);
+/* Records `newer` (its reference taken over) as what replaced m's newest
+ * version; dropped when another thread recorded one first, or when it has
+ * the same id. */
+void cqlmux_result_meta_replace(cqlmux_result_meta *m, cqlmux_result_meta *newer);
 /* Any thread. Release accepts NULL; the last reference frees it. */
 void cqlmux_result_meta_retain(cqlmux_result_meta *m);
 void cqlmux_result_meta_release(cqlmux_result_meta *m);
@@ -77,6 +93,10 @@ cqlmux_prepared *cqlmux_prepared_new(const cqlmux_allocator *alloc, const char *
  * client-side bind checks and names; it still runs. Called once, on the
  * thread completing the PREPARE, before anyone else sees p. */
 void cqlmux_prepared_describe(cqlmux_prepared *p, int version, const uint8_t *body, size_t len);
+
+/* The result metadata id an EXECUTE of p sends (v5): that of its newest
+ * columns. */
+void cqlmux_prepared_metadata_id(const cqlmux_prepared *p, cqlmux_slice *out);
 
 /* The bind marker `index`, or NULL when unknown or out of range. */
 const cqlmux_column_spec *cqlmux_prepared_param(const cqlmux_prepared *p, size_t index);

@@ -126,6 +126,18 @@ static int keep_result(cqlmux_result *r, const cqlmux_result_msg *m) {
   }
 }
 
+/* A v5 answer to an EXECUTE sent with an old result metadata id (the table
+ * changed: CASSANDRA-10786) carries the new columns and id: the prepared
+ * statement's columns are replaced, so later EXECUTEs send the new id and
+ * read answers without metadata with the right columns. */
+static void note_metadata_change(cqlmux_result *r, uint8_t version, const uint8_t *body,
+                                 size_t len) {
+  cqlmux_result_meta *expected = r->omitted_meta; /* this request's, set before it was sent */
+  if (r->kind != CQLMUX_RESULT_ROWS || !r->rows.meta.new_metadata_id.data || !expected) return;
+  cqlmux_result_meta *newer = cqlmux_result_meta_from_rows(r->arena.alloc, version, body, len);
+  if (newer) cqlmux_result_meta_replace(expected, newer);
+}
+
 static int keep_error(cqlmux_result *r, uint8_t version, const uint8_t *body, size_t len) {
   cqlmux_result_error *e = cqlmux_arena_alloc_grow(&r->arena, sizeof *e);
   if (!e) return CQLMUX_ERR_NOMEM;
@@ -157,6 +169,7 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
     cqlmux_result_msg msg;
     rc = cqlmux_result_decode(version, body, len, &r->arena, &msg);
     if (rc == CQLMUX_OK) rc = keep_result(r, &msg);
+    if (rc == CQLMUX_OK) note_metadata_change(r, version, body, len);
     r->has_result = rc == CQLMUX_OK;
   } else if (opcode == CQLMUX_OP_ERROR) {
     rc = keep_error(r, version, body, len);

@@ -514,7 +514,9 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
   call->kind = CQLMUX_CALL_EXECUTE;
   /* Encoded with SKIP_METADATA when the prepared statement knows its
    * columns: the result borrows them (api/prepared.h). */
-  if (st->prepared) cqlmux_result_expect_columns(&call->result, st->prepared->result_meta);
+  if (st->prepared)
+    cqlmux_result_expect_columns(&call->result,
+                                 cqlmux_result_meta_current(st->prepared->result_meta));
   int rc = cqlmux_statement_encode(st, &call->net.envelope, session_version(s), compress_bodies(s));
   if (rc != CQLMUX_OK) {
     cqlmux_call_put(call);

@@ -475,7 +475,8 @@ static int encode_request(const cqlmux_statement *s, const cqlmux_query_params *
   if (!s->prepared) return cqlmux_request_query(out, h, text_slice(s->cql, s->cql_len), params);
   const cqlmux_prepared *p = s->prepared;
   cqlmux_slice id = {p->id, p->id_len};
-  cqlmux_slice meta = {p->result_metadata_id, p->result_metadata_id_len};
+  cqlmux_slice meta;
+  cqlmux_prepared_metadata_id(p, &meta); /* current after an ALTER (v5) */
   return cqlmux_request_execute(out, h, id, meta, params);
 }
 

@@ -388,3 +388,55 @@ Test(result, result_stays_small) {
 Test(result, kind_of_null_is_an_error_not_void) {
   cr_assert_eq(cqlmux_result_kind_of(NULL), CQLMUX_ERR_INVALID_ARGUMENT);
 }
+
+/* v5: an answer flagged METADATA_CHANGED (the table was altered) replaces
+ * the prepared statement's columns and metadata id, once per new id. */
+static void changed_rows_body(cqlmux_wbuf *b, const char *new_id) {
+  cqlmux_column_spec cols[2] = {blob_column, blob_column};
+  cols[0].type = cols[1].type = cqlmux_type_native(CQLMUX_TYPE_BLOB);
+  cols[1].name = (cqlmux_slice){(const uint8_t *)"added", 5};
+  cqlmux_rows_metadata meta = {.flags = CQLMUX_ROWS_FLAG_METADATA_CHANGED,
+                               .columns_count = 2,
+                               .paging_state = {NULL, -1},
+                               .new_metadata_id = {(const uint8_t *)new_id, strlen(new_id)},
+                               .columns = cols};
+  static uint8_t value[2] = {0xab, 0xab};
+  cqlmux_bytes v[2] = {{value, 2}, {value, 1}};
+  cqlmux_wbuf_init(b, NULL, 0);
+  cqlmux_rows_encode(b, 5, &meta, 1, v);
+  cr_assert_eq(b->error, 0);
+}
+
+static void fill_changed(cqlmux_result_meta *m, const char *new_id) {
+  cqlmux_wbuf body;
+  changed_rows_body(&body, new_id);
+  cqlmux_result r;
+  cqlmux_result_init(&r, NULL);
+  cqlmux_result_expect_columns(&r, m);
+  cr_assert_eq(cqlmux_result_fill(&r, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(r.rows.meta.columns_count, 2, "the answer's own columns");
+  cqlmux_result_clear(&r);
+  cqlmux_result_drop_columns(&r);
+  cqlmux_arena_free(&r.arena);
+  cqlmux_wbuf_free(&body);
+}
+
+Test(result, metadata_changed_replaces_the_prepared_columns_and_id) {
+  cqlmux_prepared *p = cqlmux_prepared_new(NULL, "SELECT * FROM t", (const uint8_t *)"id", 2,
+                                           (const uint8_t *)"old", 3, 0);
+  p->result_meta = blob_meta();
+  cqlmux_slice id;
+  cqlmux_prepared_metadata_id(p, &id);
+  cr_assert_eq(id.len, 3);
+  fill_changed(p->result_meta, "new-id");
+  cqlmux_result_meta *cur = cqlmux_result_meta_current(p->result_meta);
+  cr_assert_neq(cur, p->result_meta);
+  cr_assert_eq(cur->columns_count, 2);
+  cqlmux_prepared_metadata_id(p, &id);
+  cr_assert_eq(id.len, 6);
+  cr_assert_arr_eq(id.data, "new-id", 6);
+  /* The same change seen again (answers already in flight) adds nothing. */
+  fill_changed(p->result_meta, "new-id");
+  cr_assert_eq(cqlmux_result_meta_current(p->result_meta), cur);
+  cqlmux_prepared_free(p); /* frees the chain: LeakSanitizer checks */
+}
