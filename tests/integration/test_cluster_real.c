@@ -761,3 +761,126 @@ Test(cluster_real, pause_a_node_under_load_then_resume_it, .timeout = 600, .fini
 }
 
 /* Runs one test at a time: see serial_main.c. */
+
+/* ================================================================ routing */
+
+/* The ring as the nodes themselves report it: each node's tokens, read
+ * from its own system.local (the statement pinned to it). Parsed here from
+ * the set<text> bytes, independently of the library's token map. */
+typedef struct ring {
+  int64_t token[NODES * 64];
+  int node[NODES * 64];
+  size_t count;
+} ring;
+
+static int64_t parse_token(const uint8_t *p, int32_t n) {
+  char text[32];
+  cr_assert_lt(n, (int32_t)sizeof text);
+  memcpy(text, p, (size_t)n);
+  text[n] = '\0';
+  return strtoll(text, NULL, 10);
+}
+
+static void read_ring(cqlmux_session *s, ring *r) {
+  r->count = 0;
+  for (int n = 1; n <= NODES; n++) {
+    char address[64];
+    node_address(n, address, sizeof address);
+    cqlmux_statement *st = cqlmux_statement_new("SELECT tokens FROM system.local", 0);
+    cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+    const uint8_t *set;
+    int32_t len;
+    cr_assert_eq(cqlmux_result_get_serialized(cqlmux_future_result(f), 0, 0, &set, &len),
+                 CQLMUX_OK);
+    /* set<text>: [int count] then [int length][bytes] per element. */
+    cr_assert_geq(len, 4);
+    int32_t items = (int32_t)((uint32_t)set[0] << 24 | (uint32_t)set[1] << 16 |
+                              (uint32_t)set[2] << 8 | set[3]);
+    size_t at = 4;
+    for (int32_t i = 0; i < items && r->count < sizeof r->token / sizeof *r->token; i++) {
+      cr_assert_leq(at + 4, (size_t)len);
+      int32_t n_bytes = (int32_t)((uint32_t)set[at] << 24 | (uint32_t)set[at + 1] << 16 |
+                                  (uint32_t)set[at + 2] << 8 | set[at + 3]);
+      at += 4;
+      cr_assert_leq(at + (size_t)n_bytes, (size_t)len);
+      r->token[r->count] = parse_token(set + at, n_bytes);
+      r->node[r->count++] = n;
+      at += (size_t)n_bytes;
+    }
+    cqlmux_future_free(f);
+    cqlmux_statement_free(st);
+  }
+  cr_assert_gt(r->count, 0);
+}
+
+/* The node owning `t` with one replica: the first token >= t, wrapping. */
+static int owner_of(const ring *r, int64_t t) {
+  int best = -1, lowest = -1;
+  for (size_t i = 0; i < r->count; i++) {
+    if (r->token[i] >= t && (best < 0 || r->token[i] < r->token[best])) best = (int)i;
+    if (lowest < 0 || r->token[i] < r->token[lowest]) lowest = (int)i;
+  }
+  return r->node[best >= 0 ? best : lowest];
+}
+
+/* Token-aware routing on the real cluster: with one replica per partition
+ * (SimpleStrategy RF 1) the coordinator must be the partition's owner,
+ * every time. The owner comes from the server's token(k) and the nodes' own
+ * token lists; the session is opened after the keyspace exists. */
+Test(cluster_real, token_aware_requests_go_to_the_partitions_replica, .timeout = 300) {
+  watch w;
+  watch_init(&w);
+  cqlmux_session *admin = connect_session(base_config(&w));
+  cqlmux_future_free(run_ok(admin, "CREATE KEYSPACE IF NOT EXISTS route_rf1 WITH replication = "
+                                   "{'class': 'SimpleStrategy', 'replication_factor': 1}"));
+  cqlmux_future_free(
+      run_ok(admin, "CREATE TABLE IF NOT EXISTS route_rf1.t (k int PRIMARY KEY, v int)"));
+  ring r;
+  read_ring(admin, &r);
+  watch w2;
+  watch_init(&w2);
+  cqlmux_session *s = connect_session(base_config(&w2));
+  wait_all_up(s);
+  cqlmux_future *pf = cqlmux_session_prepare(s, "SELECT v FROM route_rf1.t WHERE k = ?");
+  cr_assert_eq(cqlmux_future_wait(pf), CQLMUX_OK, "%s", cqlmux_future_error_message(pf));
+  cqlmux_prepared *p = cqlmux_future_take_prepared(pf);
+  cqlmux_future_free(pf);
+  unsigned on_owner = 0, per_node[NODES + 1] = {0};
+  enum { KEYS = 60 };
+  for (int k = 0; k < KEYS; k++) {
+    char cql[96];
+    snprintf(cql, sizeof cql, "SELECT token(k) FROM route_rf1.t WHERE k = %d", k);
+    cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+    cr_assert_eq(cqlmux_statement_bind_int32(st, 0, k), CQLMUX_OK);
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+    char where[64];
+    cr_assert_eq(cqlmux_future_coordinator(f, where, sizeof where), 1);
+    cqlmux_future_free(f);
+    cqlmux_statement_free(st);
+    /* The server's token for k, from a row that exists. */
+    char insert[96];
+    snprintf(insert, sizeof insert, "INSERT INTO route_rf1.t (k, v) VALUES (%d, %d)", k, k);
+    cqlmux_future_free(run_ok(admin, insert));
+    cqlmux_future *tf = run_ok(admin, cql);
+    int64_t token;
+    cr_assert_eq(cqlmux_result_get_int64(cqlmux_future_result(tf), 0, 0, &token), CQLMUX_OK);
+    cqlmux_future_free(tf);
+    int owner = owner_of(&r, token);
+    char owner_address[64];
+    node_address(owner, owner_address, sizeof owner_address);
+    on_owner += !strcmp(where, owner_address);
+    per_node[owner]++;
+  }
+  fprintf(stderr, "[cluster_real] token-aware: %u of %d keys coordinated by their replica "
+                  "(owners: node1 %u, node2 %u, node3 %u)\n",
+          on_owner, KEYS, per_node[1], per_node[2], per_node[3]);
+  cr_assert_eq(on_owner, KEYS, "every partition to its replica");
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+  cqlmux_session_free(admin);
+  watch_destroy(&w2);
+  watch_destroy(&w);
+}
