@@ -23,8 +23,9 @@
 /* Idle calls kept for reuse. */
 #define CALL_CACHE 4096
 
-/* A keyspace name replaced on USE, kept until the session is freed (a
- * submitter may still be reading it). */
+/* Every keyspace name the session was in, once each, kept until the
+ * session is freed: a submitter may still be reading the one it loaded,
+ * and switching back to a name costs nothing. */
 typedef struct retired_string {
   struct retired_string *next;
   char *text;
@@ -372,20 +373,22 @@ static const char *routing_keyspace(cqlmux_session *s) {
 }
 
 static void set_routing_keyspace(cqlmux_session *s, const char *keyspace) {
-  size_t n = strlen(keyspace) + 1;
-  retired_string *r = cqlmux_mem_malloc(s->alloc, sizeof *r);
-  char *copy = cqlmux_mem_malloc(s->alloc, n);
-  if (!r || !copy) {
-    cqlmux_mem_free(s->alloc, r);
-    cqlmux_mem_free(s->alloc, copy);
-    return; /* routing keeps the old name: only token awareness suffers */
-  }
-  memcpy(copy, keyspace, n);
-  /* release: a submitter loading the pointer sees the text. */
-  r->text = atomic_exchange_explicit(&s->routing_keyspace, copy, memory_order_acq_rel);
   pthread_mutex_lock(&s->lock);
-  r->next = s->retired_keyspaces;
-  s->retired_keyspaces = r;
+  retired_string *r = s->retired_keyspaces;
+  while (r && strcmp(r->text, keyspace) != 0) r = r->next;
+  if (!r && (r = cqlmux_mem_malloc(s->alloc, sizeof *r))) {
+    size_t n = strlen(keyspace) + 1;
+    if ((r->text = cqlmux_mem_malloc(s->alloc, n))) {
+      memcpy(r->text, keyspace, n);
+      r->next = s->retired_keyspaces;
+      s->retired_keyspaces = r;
+    } else {
+      cqlmux_mem_free(s->alloc, r);
+      r = NULL; /* routing keeps the old name: only token awareness suffers */
+    }
+  }
+  /* release: a submitter loading the pointer sees the text. */
+  if (r) atomic_store_explicit(&s->routing_keyspace, r->text, memory_order_release);
   pthread_mutex_unlock(&s->lock);
 }
 
@@ -395,7 +398,6 @@ static void free_routing_keyspaces(cqlmux_session *s) {
     cqlmux_mem_free(s->alloc, r->text);
     cqlmux_mem_free(s->alloc, r);
   }
-  cqlmux_mem_free(s->alloc, atomic_load_explicit(&s->routing_keyspace, memory_order_relaxed));
 }
 
 /* The token and keyspace a statement is routed by (none when its routing

@@ -123,10 +123,10 @@ struct cqlmux_session {
   cqlmux_budget budget;
 
   cqlmux_prepared_cache prepared; /* what was prepared, to prepare elsewhere */
-  /* The keyspace for routing requests without one of their own: a string
-   * replaced (never changed) on USE; old ones are kept until free. */
+  /* The keyspace for routing requests without one of their own: one of
+   * retired_keyspaces, replaced (never changed) on USE. */
   _Atomic(char *) routing_keyspace;
-  struct retired_string *retired_keyspaces; /* under lock */
+  struct retired_string *retired_keyspaces; /* every name used; under lock */
 
   pthread_mutex_t lock;
   cqlmux_future *connect_future; /* until the cluster reports connect's outcome */
