@@ -13,3 +13,11 @@ tests_cluster_test_cluster_units_SOURCES = tests/cluster/test_cluster_units.c
 tests_cluster_test_cluster_units_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_cluster_test_cluster_units_CFLAGS = $(TEST_CFLAGS)
 tests_cluster_test_cluster_units_LDADD = $(TEST_LDADD)
+
+# Token awareness: Murmur3 vectors, replication options, the token map.
+check_PROGRAMS += tests/cluster/test_token_units
+TESTS += tests/cluster/test_token_units
+tests_cluster_test_token_units_SOURCES = tests/cluster/test_token_units.c
+tests_cluster_test_token_units_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_token_units_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_token_units_LDADD = $(TEST_LDADD)
