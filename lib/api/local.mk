@@ -7,6 +7,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/metrics.c lib/api/metrics.h \
 	lib/api/prepared.c lib/api/prepared.h \
 	lib/api/result.c lib/api/result.h \
+	lib/api/routing.c lib/api/routing.h \
 	lib/api/session.c lib/api/session.h \
 	lib/api/statement.c lib/api/statement.h \
 	lib/api/value.c lib/api/value.h \

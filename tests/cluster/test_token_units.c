@@ -300,3 +300,91 @@ Test(token_map, hosts_without_tokens_make_an_empty_ring) {
   cr_assert_eq(lookup(m, "ks", 0, &r), 0);
   cqlmux_token_map_free(m);
 }
+
+/* ================================================================ routing */
+
+#include "api/prepared.h"
+#include "api/routing.h"
+#include "api/statement.h"
+#include "runtime/clock.h"
+
+/* A prepared statement of 3 markers whose partition key is markers 2
+ * then 0 (as a PREPARED answer's pk_indexes would say), in ks `shop`. */
+static cqlmux_prepared *prepared_with_key(const uint8_t *pk_raw, int32_t pk_count) {
+  cqlmux_prepared *p = cqlmux_prepared_new(NULL, "SELECT", (const uint8_t *)"id", 2, NULL, 0, 3);
+  cr_assert_not_null(p);
+  p->pk_raw = pk_raw;
+  p->pk_count = pk_count;
+  p->keyspace = "shop";
+  p->keyspace_len = 4;
+  return p;
+}
+
+Test(routing, composite_key_encoding_from_bound_values) {
+  static const uint8_t pk[] = {0, 2, 0, 0};
+  cqlmux_prepared *p = prepared_with_key(pk, 2);
+  cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+  cr_assert_eq(cqlmux_statement_bind_int32(st, 0, 7), CQLMUX_OK);
+  cr_assert_eq(cqlmux_statement_bind_int32(st, 1, 99), CQLMUX_OK);
+  int64_t token;
+  cr_assert_not(cqlmux_statement_routing_token(st, &token), "key marker 2 unbound: no token");
+  cr_assert_eq(cqlmux_statement_bind_int32(st, 2, 0x01020304), CQLMUX_OK);
+  cr_assert(cqlmux_statement_routing_token(st, &token));
+  /* len, bytes, 0 for marker 2, then for marker 0. */
+  static const uint8_t want[] = {0, 4, 1, 2, 3, 4, 0, 0, 4, 0, 0, 0, 7, 0};
+  cr_assert_eq(token, cqlmux_murmur3_token(want, sizeof want));
+  size_t len;
+  const char *ks = cqlmux_statement_routing_keyspace(st, &len);
+  cr_assert(len == 4 && !memcmp(ks, "shop", 4));
+  cr_assert_eq(cqlmux_statement_set_keyspace(st, "other"), CQLMUX_OK);
+  ks = cqlmux_statement_routing_keyspace(st, &len);
+  cr_assert(len == 5 && !memcmp(ks, "other", 5), "the statement's own keyspace wins");
+  cqlmux_statement_free(st);
+  cqlmux_prepared_free(p);
+}
+
+Test(routing, one_column_key_and_a_key_set_by_hand) {
+  static const uint8_t pk[] = {0, 1};
+  cqlmux_prepared *p = prepared_with_key(pk, 1);
+  cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+  cr_assert_eq(cqlmux_statement_bind_int32(st, 1, 42), CQLMUX_OK);
+  int64_t token;
+  cr_assert(cqlmux_statement_routing_token(st, &token));
+  cr_assert_eq(token, cqlmux_murmur3_token("\0\0\0\x2a", 4));
+  cr_assert_eq(cqlmux_statement_set_routing_key(st, "abc", 3), CQLMUX_OK);
+  cr_assert(cqlmux_statement_routing_token(st, &token));
+  cr_assert_eq(token, cqlmux_murmur3_token("abc", 3), "a key set by hand wins");
+  cr_assert_eq(cqlmux_statement_set_routing_key(st, "abc", 0), CQLMUX_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(cqlmux_statement_set_routing_key(st, NULL, 0), CQLMUX_OK);
+  cr_assert(cqlmux_statement_routing_token(st, &token));
+  cr_assert_eq(token, cqlmux_murmur3_token("\0\0\0\x2a", 4), "cleared: the bound key again");
+  cqlmux_statement_free(st);
+  cqlmux_prepared_free(p);
+  cqlmux_statement *simple_st = cqlmux_statement_new("SELECT 1", 0);
+  size_t len;
+  cr_assert_not(cqlmux_statement_routing_token(simple_st, &token));
+  cr_assert_null(cqlmux_statement_routing_keyspace(simple_st, &len));
+  cr_assert_eq(len, 0);
+  cqlmux_statement_free(simple_st);
+}
+
+/* Not a timing assertion: prints the cost per call for the report. */
+Test(routing, cost_per_call_is_printed) {
+  static const uint8_t pk[] = {0, 0, 0, 1};
+  cqlmux_prepared *p = prepared_with_key(pk, 2);
+  cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+  cqlmux_statement_bind_int32(st, 0, 1);
+  cqlmux_statement_bind_int32(st, 1, 2);
+  enum { N = 1000000 };
+  int64_t sum = 0, token = 0;
+  uint64_t t0 = cqlmux_clock_now_us();
+  for (int i = 0; i < N; i++) {
+    cr_assert(cqlmux_statement_routing_token(st, &token));
+    sum += token;
+  }
+  uint64_t t1 = cqlmux_clock_now_us();
+  cr_log_info("routing token (2-column key): %.1f ns per call (checksum %" PRId64 ")",
+              (double)(t1 - t0) * 1000.0 / N, sum);
+  cqlmux_statement_free(st);
+  cqlmux_prepared_free(p);
+}
