@@ -18,6 +18,7 @@
 #include "cluster/murmur3.h"
 #include "cluster/token_map.h"
 #include "cqlmux.h"
+#include "../net/session_fixture.h"
 
 static const char *env_or(const char *name, const char *fallback) {
   const char *v = getenv(name);
@@ -30,13 +31,7 @@ static cqlmux_session *open_session(void) {
                CQLMUX_OK);
   cr_assert_eq(cqlmux_config_set_port(c, atoi(env_or("CQLMUX_TEST_PORT", "9042"))), CQLMUX_OK);
   cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
-  cqlmux_session *s = NULL;
-  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
-  cqlmux_config_free(c);
-  cqlmux_future *f = cqlmux_session_connect(s);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "connect: %s", cqlmux_future_error_message(f));
-  cqlmux_future_free(f);
-  return s;
+  return session_fixture_connect(c);
 }
 
 /* Schema changes on a loaded 2-core machine may time out server-side: the
