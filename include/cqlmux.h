@@ -635,6 +635,18 @@ CQLMUX_API int cqlmux_statement_set_timestamp(cqlmux_statement *s, int64_t micro
 CQLMUX_API int cqlmux_statement_set_timeout(cqlmux_statement *s, unsigned ms);
 /* Marks the statement safe to retry after a connection failure. */
 CQLMUX_API int cqlmux_statement_set_idempotent(cqlmux_statement *s, int idempotent);
+/* The routing key (copied): the serialized partition key the token-aware
+ * load balancing hashes to find the replicas, for a statement whose key the
+ * library cannot see (a simple statement, or a prepared one without the
+ * whole partition key among its markers). A one-column key is the value's
+ * bytes as the protocol encodes it (an int: 4 bytes big-endian); a
+ * composite key is, for each column in key order, a 2-byte big-endian
+ * length, the bytes, and a 0 byte. It overrides the key taken from a
+ * prepared statement's bound values. The statement keeps the copy; NULL
+ * with length 0 clears it. Errors: INVALID_ARGUMENT (s NULL, an empty key,
+ * or NULL with a length), NOMEM (the old key is kept). */
+CQLMUX_API int cqlmux_statement_set_routing_key(cqlmux_statement *s, const void *key,
+                                                size_t length);
 /* Protocol v5 per-request keyspace; protocol v4 cannot carry it, so there
  * the statement runs in the session's keyspace (qualify table names). The
  * name follows the rule of cqlmux_config_set_keyspace (INVALID_ARGUMENT

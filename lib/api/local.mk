@@ -10,6 +10,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/recovery.c lib/api/recovery.h \
 	lib/api/retry.c lib/api/retry.h \
 	lib/api/result.c lib/api/result.h \
+	lib/api/routing.c lib/api/routing.h \
 	lib/api/session.c lib/api/session.h \
 	lib/api/speculation.c lib/api/speculation.h \
 	lib/api/statement.c lib/api/statement.h \

@@ -165,6 +165,13 @@ static void describe_params(cqlmux_prepared *p, int version, const uint8_t *body
     return;
   pp->count = msg.prepared.bind_count;
   pp->columns = msg.prepared.bind_columns;
+  /* Decoded from pp->body, so these point into it and live as long as p. */
+  p->pk_count = msg.prepared.pk_count;
+  p->pk_raw = msg.prepared.pk_raw;
+  cqlmux_slice ks = msg.prepared.global_keyspace;
+  if (!ks.len && pp->count > 0) ks = pp->columns[0].keyspace;
+  p->keyspace = (const char *)ks.data;
+  p->keyspace_len = ks.len;
 }
 
 void cqlmux_prepared_describe(cqlmux_prepared *p, int version, const uint8_t *body,

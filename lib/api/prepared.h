@@ -79,6 +79,14 @@ struct cqlmux_prepared {
   char *cql;                   /* the text, to prepare again on UNPREPARED */
   cqlmux_result_meta *result_meta; /* NULL: no result columns (no SKIP_METADATA) */
   cqlmux_prepared_params params;   /* columns NULL: binds go unchecked, names unknown */
+  /* For token-aware routing (api/routing.h), from the same body: the bind
+   * markers of the partition key columns, in key order (pk_count
+   * big-endian u16s; pk_count 0: unknown, or the query names no whole
+   * key), and the table's keyspace (len 0: unknown). */
+  int32_t pk_count;
+  const uint8_t *pk_raw;           /* into params.body */
+  const char *keyspace;            /* into params.body; not NUL-terminated */
+  size_t keyspace_len;
 };
 
 /* Copies the given fields into a new prepared statement; NULL on NOMEM. */

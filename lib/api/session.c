@@ -10,6 +10,7 @@
 #include "api/prepared.h"
 #include "api/recovery.h"
 #include "api/retry.h"
+#include "api/routing.h"
 #include "api/speculation.h"
 #include "api/statement.h"
 #include "cluster/plan.h"
@@ -404,10 +405,12 @@ static void free_routing_keyspaces(cqlmux_session *s) {
  * key is unknown). */
 static void route_of_statement(cqlmux_session *s, const cqlmux_statement *st,
                                cqlmux_route *route) {
-  const char *ks = st->keyspace ? st->keyspace : routing_keyspace(s);
-  route->keyspace = ks;
-  route->keyspace_len = ks ? strlen(ks) : 0;
-  route->has_token = false;
+  route->has_token = cqlmux_statement_routing_token(st, &route->token);
+  route->keyspace = cqlmux_statement_routing_keyspace(st, &route->keyspace_len);
+  if (!route->keyspace) {
+    route->keyspace = routing_keyspace(s);
+    route->keyspace_len = route->keyspace ? strlen(route->keyspace) : 0;
+  }
 }
 
 /* A batch goes where its first statement would. */

@@ -63,6 +63,7 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
   cqlmux_mem_free(STATEMENT_ALLOC, s->keyspace);
   cqlmux_mem_free(STATEMENT_ALLOC, s->host);
+  cqlmux_mem_free(STATEMENT_ALLOC, s->routing_key);
   cqlmux_builder_free(s->scratch);
   cqlmux_mem_free(STATEMENT_ALLOC, s);
 }
@@ -198,7 +199,7 @@ static uint8_t *slot_storage(cqlmux_statement *s, size_t index, size_t len, int 
   return slot->heap;
 }
 
-static const uint8_t *slot_bytes(const cqlmux_value_slot *slot) {
+const uint8_t *cqlmux_value_slot_bytes(const cqlmux_value_slot *slot) {
   return slot->len <= CQLMUX_VALUE_INLINE ? slot->inline_data : slot->heap;
 }
 
@@ -340,18 +341,28 @@ int cqlmux_statement_set_page_size(cqlmux_statement *s, int32_t rows) {
   return CQLMUX_OK;
 }
 
+/* Replaces *field with a copy of bytes (NULL clears it); NOMEM keeps it. */
+static int replace_bytes(uint8_t **field, size_t *field_len, const void *bytes, size_t length) {
+  uint8_t *copy = NULL;
+  if (bytes) {
+    copy = cqlmux_mem_malloc(STATEMENT_ALLOC, length ? length : 1);
+    if (!copy) return CQLMUX_ERR_NOMEM;
+    memcpy(copy, bytes, length);
+  }
+  cqlmux_mem_free(STATEMENT_ALLOC, *field);
+  *field = copy;
+  *field_len = copy ? length : 0;
+  return CQLMUX_OK;
+}
+
 int cqlmux_statement_set_paging_state(cqlmux_statement *s, const void *state, size_t length) {
   if (!s || (!state && length) || length > INT32_MAX) return CQLMUX_ERR_INVALID_ARGUMENT;
-  uint8_t *copy = NULL;
-  if (state) {
-    copy = cqlmux_mem_malloc(STATEMENT_ALLOC, length);
-    if (!copy) return CQLMUX_ERR_NOMEM;
-    memcpy(copy, state, length);
-  }
-  cqlmux_mem_free(STATEMENT_ALLOC, s->paging_state);
-  s->paging_state = copy;
-  s->paging_state_len = copy ? length : 0;
-  return CQLMUX_OK;
+  return replace_bytes(&s->paging_state, &s->paging_state_len, state, length);
+}
+
+int cqlmux_statement_set_routing_key(cqlmux_statement *s, const void *key, size_t length) {
+  if (!s || (key && length == 0) || (!key && length)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return replace_bytes(&s->routing_key, &s->routing_key_len, key, length);
 }
 
 int cqlmux_statement_set_next_page(cqlmux_statement *s, const cqlmux_result *r) {
@@ -446,7 +457,7 @@ static void fill_params(const cqlmux_statement *s, uint8_t version, cqlmux_bytes
   for (size_t i = 0; i < s->value_count; i++) {
     const cqlmux_value_slot *slot = &s->values[i];
     values[i].len = slot->len;
-    values[i].data = slot->len >= 0 ? slot_bytes(slot) : NULL;
+    values[i].data = slot->len >= 0 ? cqlmux_value_slot_bytes(slot) : NULL;
   }
   p->values = values;
   p->value_count = (uint16_t)s->value_count;

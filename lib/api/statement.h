@@ -47,11 +47,16 @@ struct cqlmux_statement {
   const cqlmux_retry_policy *retry_policy; /* NULL: the session's */
   bool has_speculative;      /* else the session's policy */
   cqlmux_speculative speculative;
+  uint8_t *routing_key;      /* set by hand (cqlmux_statement_set_routing_key); NULL: none */
+  size_t routing_key_len;
   cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
   char **names;              /* simple statements bound by name: one per slot
                                 (NULL = unnamed yet); NULL until the first name */
   char error[160];           /* why the last failed bind failed (cqlmux_statement_error_message) */
 };
+
+/* The bytes of a bound value (slot->len >= 0). */
+const uint8_t *cqlmux_value_slot_bytes(const cqlmux_value_slot *slot);
 
 /* The CQL types a bind function writes; the macro spells the list. */
 typedef struct cqlmux_bind_kind {

@@ -293,6 +293,7 @@ void cqlmux_cluster_free(cqlmux_cluster *c) {
   cqlmux_cluster_stop(c);
   cqlmux_control_destroy(&c->control);
   free_hosts(c);
+  cqlmux_cluster_free_token_maps(c);
   cqlmux_listener_destroy(&c->listener);
   cqlmux_mem_free(c->alloc, c->contact_endpoints);
   cqlmux_mem_free(c->alloc, c->contact_names);

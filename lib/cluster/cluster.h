@@ -10,6 +10,9 @@
  *   pool.c       one pool per host: core..max connections, scale up/down
  *   reconnect.c  per-host schedule: 0, 1 s, 2 s ... 60 s, jittered
  *   listener.c   host events to the application, in order, on a worker
+ *   keyspaces.c  rows of system_schema.keyspaces into replication settings
+ *   token_map.c  replicas per token range and keyspace; murmur3.c tokens
+ *   replicas.c   the published token map, rebuilt on topology/schema change
  *
  * Threads. The control connection and every topology change run on the
  * control loop (I/O loop 0). Hosts are published as an immutable list
@@ -25,6 +28,7 @@
 
 #include "cluster/contact.h"
 #include "cluster/host.h"
+#include "cluster/token_map.h"
 #include "cqlmux.h"
 #include "net/connection.h"
 #include "net/runtime.h"
@@ -79,6 +83,11 @@ const cqlmux_host_list *cqlmux_cluster_hosts(const cqlmux_cluster *c);
 
 /* A uniformly random 32-bit number (per-thread generator). Any thread. */
 unsigned cqlmux_cluster_random(cqlmux_cluster *c);
+
+/* The token map of the hosts and keyspaces last read (token_map.h), or
+ * NULL before the first topology. Borrowed: valid until the cluster is
+ * freed. Any thread, lock-free. */
+const cqlmux_token_map *cqlmux_cluster_token_map(const cqlmux_cluster *c);
 
 /* The protocol version and compression every connection must use (the
  * first connection's); 0 until one is ready. Any thread. */

@@ -9,7 +9,9 @@
 
 #include "cluster/cluster.h"
 #include "cluster/control.h"
+#include "cluster/keyspaces.h"
 #include "cluster/listener.h"
+#include "cluster/token_map.h"
 #include "proto/arena.h"
 #include "runtime/log.h"
 
@@ -22,6 +24,8 @@ struct cqlmux_cluster {
 
   /* Published hosts (see cqlmux_host_list): release store, acquire loads. */
   _Atomic(cqlmux_host_list *) published;
+  /* The token map (replicas.c): release store, acquire loads. */
+  _Atomic(cqlmux_token_map *) token_map;
   atomic_uint round_robin;            /* submitters: where the next plan starts */
   atomic_uint version;                /* negotiated protocol version, 0 until known */
   atomic_bool lz4;
@@ -34,6 +38,9 @@ struct cqlmux_cluster {
   cqlmux_host **all;                  /* every host ever made (freed with the cluster) */
   size_t all_count, all_cap;
   cqlmux_host_list *retired;          /* lists replaced since, freed with the cluster */
+  cqlmux_token_map *retired_maps;     /* maps replaced since, freed with the cluster */
+  cqlmux_keyspace_desc *keyspaces;    /* system_schema.keyspaces as last read */
+  size_t keyspace_count;
   char local_dc[64];
   pthread_mutex_t keyspace_lock;      /* a leaf lock: taken under a pool's lock */
   char keyspace[256];                 /* under keyspace_lock */
@@ -92,6 +99,17 @@ bool cqlmux_cluster_accept_negotiation(cqlmux_cluster *c, cqlmux_connection *con
  * pool lock held; they take no pool lock). */
 void cqlmux_cluster_host_up(cqlmux_cluster *c, cqlmux_host *h);
 void cqlmux_cluster_host_down(cqlmux_cluster *c, cqlmux_host *h);
+
+/* Token map (replicas.c). Control loop. */
+
+/* Builds the map of the published hosts and the keyspaces, and publishes
+ * it; NOMEM keeps the old one. Lock held. */
+int cqlmux_cluster_rebuild_token_map_locked(cqlmux_cluster *c);
+/* The keyspaces read from system_schema.keyspaces (descs: taken, freed by
+ * the cluster); rebuilds the map when they changed. Lock not held. */
+void cqlmux_cluster_set_keyspaces(cqlmux_cluster *c, cqlmux_keyspace_desc *descs, size_t n);
+/* At the end (cqlmux_cluster_free). */
+void cqlmux_cluster_free_token_maps(cqlmux_cluster *c);
 
 /* The keyspace new connections start in ("" none): copied under the lock. */
 void cqlmux_cluster_keyspace(cqlmux_cluster *c, char *out, size_t cap);

@@ -17,6 +17,8 @@
 static const char LOCAL_QUERY[] = "SELECT * FROM system.local WHERE key='local'";
 static const char PEERS_V2_QUERY[] = "SELECT * FROM system.peers_v2";
 static const char PEERS_QUERY[] = "SELECT * FROM system.peers";
+static const char KEYSPACES_QUERY[] =
+    "SELECT keyspace_name, replication FROM system_schema.keyspaces";
 
 static void on_ready(cqlmux_connection *conn, void *owner);
 static void on_closed(cqlmux_connection *conn, int error, const char *message, void *owner);
@@ -31,6 +33,7 @@ static const cqlmux_request_ops control_ops = {on_response, on_failure};
 static void on_debounce(cqlmux_timer *timer, int status);
 static void on_retry(cqlmux_timer *timer, int status);
 static void try_next(cqlmux_control *ctl);
+static void run_wanted(cqlmux_control *ctl);
 
 static cqlmux_cluster *cluster_of(cqlmux_control *ctl) { return ctl->cluster; }
 static cqlmux_loop *loop_of(cqlmux_control *ctl) { return ctl->cluster->control_loop; }
@@ -207,6 +210,11 @@ static void read_topology(cqlmux_control *ctl) {
   send_request(ctl, LOCAL_QUERY);
 }
 
+static void read_keyspaces(cqlmux_control *ctl) {
+  ctl->phase = CQLMUX_CONTROL_KEYSPACES;
+  send_request(ctl, KEYSPACES_QUERY);
+}
+
 static void on_ready(cqlmux_connection *conn, void *owner) {
   cqlmux_control *ctl = owner;
   if (conn != ctl->conn) return;
@@ -220,15 +228,22 @@ static void on_ready(cqlmux_connection *conn, void *owner) {
 
 /* ================================================================ answers */
 
+/* Decodes a ROWS answer into msg (its data in ctl->arena and body). */
+static int decode_result_rows(cqlmux_control *ctl, uint8_t version, const uint8_t *body,
+                              size_t len, cqlmux_result_msg *msg) {
+  cqlmux_arena_reset(&ctl->arena);
+  int rc = cqlmux_result_decode(version, body, len, &ctl->arena, msg);
+  if (rc != CQLMUX_OK) return rc;
+  return msg->kind == CQLMUX_RESULT_ROWS ? CQLMUX_OK : CQLMUX_ERR_PROTOCOL;
+}
+
 /* Decodes a ROWS answer from `table` into node descriptions. */
 static int decode_rows(cqlmux_control *ctl, cqlmux_topology_table table, uint8_t version,
                        const uint8_t *body, size_t len, cqlmux_node_desc **descs, size_t *n) {
   cqlmux_cluster *c = cluster_of(ctl);
   cqlmux_result_msg msg;
-  cqlmux_arena_reset(&ctl->arena);
-  int rc = cqlmux_result_decode(version, body, len, &ctl->arena, &msg);
+  int rc = decode_result_rows(ctl, version, body, len, &msg);
   if (rc != CQLMUX_OK) return rc;
-  if (msg.kind != CQLMUX_RESULT_ROWS) return CQLMUX_ERR_PROTOCOL;
   int port = ntohs(ctl->endpoint.addr.ss_family == AF_INET
                        ? ((const struct sockaddr_in *)&ctl->endpoint.addr)->sin_port
                        : ((const struct sockaddr_in6 *)&ctl->endpoint.addr)->sin6_port);
@@ -268,17 +283,37 @@ static void on_peers(cqlmux_control *ctl, uint8_t version, const uint8_t *body, 
   }
   cqlmux_cluster_apply_topology(c, ctl->local, &ctl->endpoint, peers, n);
   cqlmux_node_descs_free(c->alloc, peers, n);
-  if (ctl->phase == CQLMUX_CONTROL_PEERS && !ctl->initial && ctl->conn_registered) {
-    ctl->phase = CQLMUX_CONTROL_READY;
-  } else {
+  read_keyspaces(ctl);
+}
+
+/* A read is over: REGISTER on a connection that has not yet, else READY
+ * and whatever events asked for meanwhile. */
+static void finish_read(cqlmux_control *ctl) {
+  if (ctl->initial || !ctl->conn_registered) {
     ctl->phase = CQLMUX_CONTROL_REGISTER;
     send_request(ctl, NULL);
     return;
   }
-  if (ctl->refresh_wanted) {
-    ctl->refresh_wanted = false;
-    read_topology(ctl);
-  }
+  ctl->phase = CQLMUX_CONTROL_READY;
+  run_wanted(ctl);
+}
+
+/* The keyspaces for the token map. Whatever fails here leaves the previous
+ * keyspaces in place: token awareness is an optimisation, never a reason to
+ * drop the control connection. */
+static void on_keyspaces(cqlmux_control *ctl, uint8_t version, const uint8_t *body, size_t len) {
+  cqlmux_cluster *c = cluster_of(ctl);
+  cqlmux_result_msg msg;
+  cqlmux_keyspace_desc *descs = NULL;
+  size_t n = 0;
+  int rc = decode_result_rows(ctl, version, body, len, &msg);
+  if (rc == CQLMUX_OK) rc = cqlmux_keyspaces_decode(c->alloc, &msg.rows, &descs, &n);
+  if (rc == CQLMUX_OK)
+    cqlmux_cluster_set_keyspaces(c, descs, n);
+  else
+    cqlmux_log(c->logger, CQLMUX_LOG_WARN, "system_schema.keyspaces could not be read (%s)",
+               cqlmux_strerror(rc));
+  finish_read(ctl);
 }
 
 static void on_registered(cqlmux_control *ctl) {
@@ -290,16 +325,21 @@ static void on_registered(cqlmux_control *ctl) {
     ctl->initial = false;
     cqlmux_cluster_control_ready(c);
   }
-  if (ctl->refresh_wanted) {
-    ctl->refresh_wanted = false;
-    read_topology(ctl);
-  }
+  run_wanted(ctl);
 }
 
-/* An error answer: peers_v2 missing means an older server (peers then). */
+/* An error answer: peers_v2 missing means an older server (peers then);
+ * system_schema.keyspaces missing (or refused) leaves the keyspaces unknown. */
 static void on_error_answer(cqlmux_control *ctl, uint8_t version, const uint8_t *body, size_t len) {
   cqlmux_error_body e;
   bool decoded = cqlmux_error_decode(version, body, len, &e) == CQLMUX_OK;
+  if (decoded && ctl->phase == CQLMUX_CONTROL_KEYSPACES) {
+    cqlmux_log(cluster_of(ctl)->logger, CQLMUX_LOG_WARN,
+               "system_schema.keyspaces refused (error 0x%04x): no token awareness",
+               (unsigned)e.code);
+    finish_read(ctl);
+    return;
+  }
   if (decoded && ctl->phase == CQLMUX_CONTROL_PEERS && !ctl->peers_v1 &&
       e.code == CQLMUX_CQL_INVALID) {
     ctl->peers_v1 = true;
@@ -326,6 +366,7 @@ static void on_response(cqlmux_request *req, uint8_t version, uint8_t opcode, co
   switch (ctl->phase) {
   case CQLMUX_CONTROL_LOCAL: on_local(ctl, version, body, len); break;
   case CQLMUX_CONTROL_PEERS: on_peers(ctl, version, body, len); break;
+  case CQLMUX_CONTROL_KEYSPACES: on_keyspaces(ctl, version, body, len); break;
   case CQLMUX_CONTROL_REGISTER:
     if (opcode == CQLMUX_OP_READY)
       on_registered(ctl);
@@ -392,22 +433,34 @@ void cqlmux_control_destroy(cqlmux_control *ctl) {
 
 /* ================================================================ events */
 
-static void refresh(cqlmux_control *ctl) {
-  if (ctl->phase != CQLMUX_CONTROL_READY || ctl->request_out) {
-    ctl->refresh_wanted = true;
-    return;
+/* Reads what events asked for while another read was under way: the whole
+ * topology (which includes the keyspaces), or the keyspaces alone. */
+static void run_wanted(cqlmux_control *ctl) {
+  if (ctl->refresh_wanted) {
+    ctl->refresh_wanted = ctl->keyspaces_wanted = false;
+    read_topology(ctl);
+  } else if (ctl->keyspaces_wanted) {
+    ctl->keyspaces_wanted = false;
+    read_keyspaces(ctl);
   }
-  read_topology(ctl);
 }
 
 static void on_debounce(cqlmux_timer *timer, int status) {
   cqlmux_control *ctl = timer->user_data;
   ctl->debounce_armed = false;
-  if (status == CQLMUX_OK) refresh(ctl);
+  if (status != CQLMUX_OK) return;
+  ctl->refresh_wanted |= ctl->topology_pending;
+  ctl->keyspaces_wanted |= ctl->keyspaces_pending;
+  ctl->topology_pending = ctl->keyspaces_pending = false;
+  if (ctl->phase == CQLMUX_CONTROL_READY && !ctl->request_out) run_wanted(ctl);
 }
 
 /* Events inside one debounce window cost one refresh. */
-static void request_refresh(cqlmux_control *ctl) {
+static void request_refresh(cqlmux_control *ctl, bool topology) {
+  if (topology)
+    ctl->topology_pending = true;
+  else
+    ctl->keyspaces_pending = true;
   if (ctl->debounce_armed) return;
   ctl->debounce_armed = true;
   cqlmux_loop_timer_start(loop_of(ctl), &ctl->debounce_timer, cluster_of(ctl)->cfg.debounce_us);
@@ -422,7 +475,7 @@ static void on_status(cqlmux_control *ctl, const cqlmux_event *ev) {
   bool pooled = h && h->has_pool && !h->removed;
   pthread_mutex_unlock(&c->lock);
   if (!h) {
-    request_refresh(ctl); /* a node we do not know yet */
+    request_refresh(ctl, true); /* a node we do not know yet */
     return;
   }
   bool up = ev->change.len == 2 && !memcmp(ev->change.data, "UP", 2);
@@ -444,8 +497,13 @@ static void on_event(cqlmux_connection *conn, const uint8_t *body, size_t len, v
     return;
   }
   switch (ev.kind) {
-  case CQLMUX_EVENT_TOPOLOGY_CHANGE: request_refresh(ctl); break;
+  case CQLMUX_EVENT_TOPOLOGY_CHANGE: request_refresh(ctl, true); break;
   case CQLMUX_EVENT_STATUS_CHANGE: on_status(ctl, &ev); break;
-  default: break; /* SCHEMA_CHANGE: the schema and prepared caches will listen here */
+  case CQLMUX_EVENT_SCHEMA_CHANGE:
+    /* Only a keyspace's replication moves replicas; tables, types and
+     * functions do not. */
+    if (ev.schema.target_kind == CQLMUX_TARGET_KEYSPACE) request_refresh(ctl, false);
+    break;
+  default: break;
   }
 }

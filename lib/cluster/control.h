@@ -7,8 +7,14 @@
  * its node fails, it moves at once to another UP host (LOCAL first), and
  * while none answers it retries on the reconnection schedule.
  *
- * Topology events are debounced: the first arms a timer, events arriving
- * before it fires join it, and it costs one refresh.
+ * After the peers it reads system_schema.keyspaces, for the token map; a
+ * server that cannot answer that leaves the keyspaces unknown (no token
+ * awareness), never the connection down.
+ *
+ * Topology events, and SCHEMA_CHANGE events whose target is a keyspace,
+ * are debounced: the first arms a timer, events arriving before it fires
+ * join it, and it costs one refresh (system.local, peers and keyspaces
+ * after a topology event; the keyspaces alone after keyspace events).
  *
  * Thread: everything here runs on the control loop (I/O loop 0), except
  * cqlmux_control_start's post. */
@@ -31,6 +37,7 @@ typedef enum cqlmux_control_phase {
   CQLMUX_CONTROL_CONNECTING,
   CQLMUX_CONTROL_LOCAL,     /* reading system.local */
   CQLMUX_CONTROL_PEERS,     /* reading system.peers_v2 / peers */
+  CQLMUX_CONTROL_KEYSPACES, /* reading system_schema.keyspaces */
   CQLMUX_CONTROL_REGISTER,  /* REGISTER sent */
   CQLMUX_CONTROL_READY
 } cqlmux_control_phase;
@@ -46,7 +53,10 @@ typedef struct cqlmux_control {
   size_t candidate_count, next_candidate;
   bool initial;                   /* still connecting the session */
   bool peers_v1;                  /* the server has no system.peers_v2 */
-  bool refresh_wanted;            /* an event came while a read was under way */
+  bool refresh_wanted;            /* a topology event came while a read was under way */
+  bool keyspaces_wanted;          /* a keyspace event came while a read was under way */
+  bool topology_pending;          /* events waiting for the debounce timer: */
+  bool keyspaces_pending;         /*   topology (all) or keyspaces only */
   bool debounce_armed;
   bool request_out;               /* req is in flight */
   bool conn_registered;           /* conn has REGISTERed for events */

@@ -141,6 +141,8 @@ static void apply_locked(cqlmux_cluster *c, const cqlmux_node_desc *local,
       cqlmux_log(c->logger, CQLMUX_LOG_ERROR, "%s: no memory for its pool", ch->added[i]->address);
   if (cqlmux_cluster_publish_locked(c) != CQLMUX_OK)
     cqlmux_log(c->logger, CQLMUX_LOG_ERROR, "no memory to publish the new topology");
+  else
+    cqlmux_cluster_rebuild_token_map_locked(c);
 }
 
 void cqlmux_cluster_apply_topology(cqlmux_cluster *c, const cqlmux_node_desc *local,

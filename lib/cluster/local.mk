@@ -5,6 +5,10 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/cluster/discovery.c \
 	lib/cluster/host.c lib/cluster/host.h \
 	lib/cluster/filter.c \
+	lib/cluster/keyspaces.c lib/cluster/keyspaces.h \
+	lib/cluster/murmur3.c lib/cluster/murmur3.h \
+	lib/cluster/replicas.c \
+	lib/cluster/token_map.c lib/cluster/token_map.h \
 	lib/cluster/listener.c lib/cluster/listener.h \
 	lib/cluster/plan.c lib/cluster/plan.h \
 	lib/cluster/pool.c lib/cluster/pool.h \

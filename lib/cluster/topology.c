@@ -18,7 +18,7 @@ typedef struct columns {
   int host_id, datacenter, rack, release_version, tokens;
 } columns;
 
-static int find_column(const cqlmux_rows *rows, const char *name) {
+int cqlmux_topology_column(const cqlmux_rows *rows, const char *name) {
   size_t n = strlen(name);
   for (int i = 0; i < rows->meta.columns_count; i++) {
     const cqlmux_slice *s = &rows->meta.columns[i].name;
@@ -29,15 +29,15 @@ static int find_column(const cqlmux_rows *rows, const char *name) {
 
 static void find_columns(const cqlmux_rows *rows, cqlmux_topology_table table, columns *c) {
   bool local = table == CQLMUX_TOPOLOGY_LOCAL;
-  c->address = find_column(rows, table == CQLMUX_TOPOLOGY_PEERS_V2 ? "native_address"
+  c->address = cqlmux_topology_column(rows, table == CQLMUX_TOPOLOGY_PEERS_V2 ? "native_address"
                                                                   : "rpc_address");
-  c->fallback = find_column(rows, local ? "broadcast_address" : "peer");
-  c->port = table == CQLMUX_TOPOLOGY_PEERS_V2 ? find_column(rows, "native_port") : -1;
-  c->host_id = find_column(rows, "host_id");
-  c->datacenter = find_column(rows, "data_center");
-  c->rack = find_column(rows, "rack");
-  c->release_version = find_column(rows, "release_version");
-  c->tokens = find_column(rows, "tokens");
+  c->fallback = cqlmux_topology_column(rows, local ? "broadcast_address" : "peer");
+  c->port = table == CQLMUX_TOPOLOGY_PEERS_V2 ? cqlmux_topology_column(rows, "native_port") : -1;
+  c->host_id = cqlmux_topology_column(rows, "host_id");
+  c->datacenter = cqlmux_topology_column(rows, "data_center");
+  c->rack = cqlmux_topology_column(rows, "rack");
+  c->release_version = cqlmux_topology_column(rows, "release_version");
+  c->tokens = cqlmux_topology_column(rows, "tokens");
 }
 
 static cqlmux_bytes cell(const cqlmux_rows *rows, int32_t row, int col) {

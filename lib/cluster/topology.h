@@ -48,6 +48,9 @@ int cqlmux_topology_decode(const cqlmux_allocator *alloc, cqlmux_topology_table 
                            const cqlmux_rows *rows, int default_port, cqlmux_node_desc **out,
                            size_t *count, size_t *skipped, char *why, size_t why_cap);
 
+/* The index of the column called `name` in rows' metadata, or -1. */
+int cqlmux_topology_column(const cqlmux_rows *rows, const char *name);
+
 /* An [inet] address and a port as an endpoint. */
 void cqlmux_topology_endpoint(const cqlmux_inet *address, int port, cqlmux_endpoint *out);
 

@@ -21,3 +21,11 @@ tests_cluster_test_routing_mock_SOURCES = tests/cluster/test_routing_mock.c test
 tests_cluster_test_routing_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_cluster_test_routing_mock_CFLAGS = $(TEST_CFLAGS)
 tests_cluster_test_routing_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Token awareness: Murmur3 vectors, replication options, the token map.
+check_PROGRAMS += tests/cluster/test_token_units
+TESTS += tests/cluster/test_token_units
+tests_cluster_test_token_units_SOURCES = tests/cluster/test_token_units.c
+tests_cluster_test_token_units_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_token_units_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_token_units_LDADD = $(TEST_LDADD)

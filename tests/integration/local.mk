@@ -66,3 +66,13 @@ tests_integration_test_statements_real_SOURCES = tests/integration/test_statemen
 tests_integration_test_statements_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_statements_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_statements_real_LDADD = $(TEST_LDADD)
+
+# Token awareness against one real node: Murmur3 tokens against the
+# server's token(), the token map's keyspaces (tools/test-all's
+# phase_single_node).
+check_PROGRAMS += tests/integration/test_token_real
+INTEGRATION_TESTS += tests/integration/test_token_real
+tests_integration_test_token_real_SOURCES = tests/integration/test_token_real.c
+tests_integration_test_token_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_token_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_token_real_LDADD = $(TEST_LDADD)
