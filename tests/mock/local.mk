@@ -61,3 +61,10 @@ tests_mock_test_mock_keyspace_SOURCES = tests/mock/test_mock_keyspace.c $(MOCK_T
 tests_mock_test_mock_keyspace_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_keyspace_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_keyspace_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_routing
+TESTS += tests/mock/test_mock_routing
+tests_mock_test_mock_routing_SOURCES = tests/mock/test_mock_routing.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_routing_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_routing_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_routing_LDADD = $(MOCK_TEST_LDADD)
