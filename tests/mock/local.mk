@@ -68,3 +68,10 @@ tests_mock_test_mock_routing_SOURCES = tests/mock/test_mock_routing.c $(MOCK_TES
 tests_mock_test_mock_routing_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_test_mock_routing_CFLAGS = $(TEST_CFLAGS)
 tests_mock_test_mock_routing_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_metadata
+TESTS += tests/mock/test_mock_metadata
+tests_mock_test_mock_metadata_SOURCES = tests/mock/test_mock_metadata.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_metadata_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_metadata_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_metadata_LDADD = $(MOCK_TEST_LDADD)
