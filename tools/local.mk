@@ -15,7 +15,8 @@ noinst_LTLIBRARIES += tests/mock/libcqlmux_mock.la
 tests_mock_libcqlmux_mock_la_SOURCES = \
 	tests/mock/mock.h tests/mock/mock_internal.h \
 	tests/mock/mock_answer.c tests/mock/mock_conn.c tests/mock/mock_fault.c \
-	tests/mock/mock_handler.c tests/mock/mock_loop.c tests/mock/mock_node.c \
+	tests/mock/mock_handler.c tests/mock/mock_keyspace.c tests/mock/mock_loop.c \
+	tests/mock/mock_murmur3.c tests/mock/mock_node.c tests/mock/mock_routing.c \
 	tests/mock/mock_null.c tests/mock/mock_prime.c tests/mock/mock_record.c \
 	tests/mock/mock_script.c tests/mock/mock_server.c tests/mock/mock_system.c tests/mock/mock_util.c \
 	tests/mock/mock_value.c

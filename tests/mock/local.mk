@@ -47,3 +47,31 @@ tests_mock_bench_mock_null_SOURCES = tests/mock/bench_mock_null.c tests/mock/moc
 tests_mock_bench_mock_null_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_mock_bench_mock_null_CFLAGS = $(AM_CFLAGS) $(DEPS_CFLAGS)
 tests_mock_bench_mock_null_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(DEPS_LIBS)
+
+check_PROGRAMS += tests/mock/test_mock_murmur3
+TESTS += tests/mock/test_mock_murmur3
+tests_mock_test_mock_murmur3_SOURCES = tests/mock/test_mock_murmur3.c
+tests_mock_test_mock_murmur3_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_murmur3_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_murmur3_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_keyspace
+TESTS += tests/mock/test_mock_keyspace
+tests_mock_test_mock_keyspace_SOURCES = tests/mock/test_mock_keyspace.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_keyspace_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_keyspace_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_keyspace_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_routing
+TESTS += tests/mock/test_mock_routing
+tests_mock_test_mock_routing_SOURCES = tests/mock/test_mock_routing.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_routing_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_routing_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_routing_LDADD = $(MOCK_TEST_LDADD)
+
+check_PROGRAMS += tests/mock/test_mock_metadata
+TESTS += tests/mock/test_mock_metadata
+tests_mock_test_mock_metadata_SOURCES = tests/mock/test_mock_metadata.c $(MOCK_TEST_SOURCES)
+tests_mock_test_mock_metadata_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_mock_test_mock_metadata_CFLAGS = $(TEST_CFLAGS)
+tests_mock_test_mock_metadata_LDADD = $(MOCK_TEST_LDADD)

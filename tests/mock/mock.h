@@ -87,6 +87,26 @@ typedef struct cqlmux_mock cqlmux_mock;
 /* Cluster                                                                   */
 /* ======================================================================== */
 
+#define CQLMUX_MOCK_MAX_KEYSPACES 32
+
+/* A keyspace with its replication, as system_schema.keyspaces serves it
+ * (replication as Cassandra 5.0 writes it, e.g. {'class':
+ * 'org.apache.cassandra.locator.NetworkTopologyStrategy', 'dc1': '3'}) and
+ * as cqlmux_mock_replicas places tokens. Tables, types and the other
+ * system_schema tables stay empty. */
+typedef struct cqlmux_mock_keyspace {
+  const char *name;
+  bool network_topology;   /* NetworkTopologyStrategy; false: SimpleStrategy */
+  int replication_factor;  /* SimpleStrategy */
+  int dc_count;            /* NetworkTopologyStrategy: a factor per DC name */
+  const char *dc_names[CQLMUX_MOCK_MAX_DCS];
+  int dc_factors[CQLMUX_MOCK_MAX_DCS];
+  bool durable_writes;     /* true */
+} cqlmux_mock_keyspace;
+
+/* Fills ks: `name`, SimpleStrategy with replication factor 1, durable. */
+void cqlmux_mock_keyspace_init(cqlmux_mock_keyspace *ks, const char *name);
+
 typedef struct cqlmux_mock_config {
   /* Topology. Node indexes run 0..N-1 in DC order: dc 0's nodes first. */
   int dc_count;                              /* 1 by default */
@@ -141,6 +161,11 @@ typedef struct cqlmux_mock_config {
   /* Push STATUS_CHANGE DOWN/UP when a node stops/starts (true). */
   bool auto_events;
 
+  /* Keyspaces the cluster starts with (none by default); more come with
+   * cqlmux_mock_keyspace_set. */
+  const cqlmux_mock_keyspace *keyspaces;
+  int keyspace_count; /* at most CQLMUX_MOCK_MAX_KEYSPACES */
+
   /* Private: strings allocated by cqlmux_mock_config_parse. */
   void *parsed_strings;
 } cqlmux_mock_config;
@@ -194,6 +219,40 @@ int cqlmux_mock_node_remove(cqlmux_mock *m, int node);
 /* Forgets the node's prepared statements: the next EXECUTE of them gets
  * ERROR UNPREPARED (0x2500), as after a real node restart. node may be ANY. */
 int cqlmux_mock_node_forget_prepared(cqlmux_mock *m, int node);
+
+/* ======================================================================== */
+/* Keyspaces and tokens                                                      */
+/* ======================================================================== */
+
+/* Creates a keyspace, or replaces the one of the same name, as CREATE /
+ * ALTER KEYSPACE would: system_schema.keyspaces serves it at once, the
+ * schema version every node reports changes, and a SCHEMA_CHANGE event
+ * (CREATED or UPDATED, target KEYSPACE) is pushed to every connection
+ * registered for schema events. Returns the number of connections the
+ * event was queued on (>= 0), or INVALID_ARGUMENT (no name, a factor below
+ * 0 or above CQLMUX_MOCK_MAX_NODES, CQLMUX_MOCK_MAX_KEYSPACES reached). */
+int cqlmux_mock_keyspace_set(cqlmux_mock *m, const cqlmux_mock_keyspace *ks);
+
+/* The Murmur3Partitioner token of a partition key (its serialized bytes;
+ * a composite key is, per component, a 2-byte big-endian length, the bytes
+ * and a 0x00). The mock's own implementation, written from the algorithm
+ * (MurmurHash3 x64 128, seed 0, first 64-bit half, tail bytes
+ * sign-extended as Cassandra's Java code does): an independent check of
+ * the library's. An empty key is the minimum token, INT64_MIN; a hash of
+ * INT64_MIN becomes INT64_MAX, as in Cassandra. */
+int64_t cqlmux_mock_token(const void *key, size_t len);
+
+/* The nodes that own `token` under the keyspace's replication, in ring
+ * order from the token's primary replica: SimpleStrategy takes the first
+ * `replication_factor` distinct nodes clockwise; NetworkTopologyStrategy,
+ * per DC, the first factor distinct nodes of that DC clockwise. Racks are
+ * ignored (Cassandra's NetworkTopologyStrategy spreads replicas over
+ * racks first: with racks_per_dc > 1 its choice can differ). Stopped nodes
+ * still own their tokens; removed ones do not. Writes at most cap indexes
+ * into nodes and returns how many replicas there are (may exceed cap), or
+ * NOT_FOUND (no such keyspace), INVALID_ARGUMENT. */
+int cqlmux_mock_replicas(cqlmux_mock *m, const char *keyspace, int64_t token, int *nodes,
+                         int cap);
 
 /* ======================================================================== */
 /* Priming                                                                   */
@@ -271,6 +330,13 @@ typedef struct cqlmux_mock_prime {
    * prepared on. False (default): as in Cassandra, a node answers
    * UNPREPARED for ids it has not prepared itself. */
   bool prepared_everywhere;
+
+  /* The partition key: indexes of the bind markers (params) forming it, in
+   * partition key order. PREPARED (v4/v5) declares them as pk_indexes, and
+   * an EXECUTE of the statement (or a BATCH whose first member it is) is
+   * recorded with the token of its bound key (cqlmux_mock_request.token). */
+  size_t pk_count;
+  const uint16_t *pk_indexes;
 } cqlmux_mock_prime;
 
 void cqlmux_mock_prime_init(cqlmux_mock_prime *p, cqlmux_mock_result_kind kind,
@@ -283,6 +349,16 @@ int cqlmux_mock_prime_add(cqlmux_mock *m, const cqlmux_mock_prime *p);
 
 /* Removes every prime. */
 void cqlmux_mock_prime_clear(cqlmux_mock *m);
+
+/* Changes the result columns of the prime whose query text is exactly
+ * `query` (the latest such prime), as ALTER TABLE ADD / DROP does: its rows
+ * keep the cells of columns whose name and type stay, new columns are null.
+ * The result metadata id changes with the columns, so a v5 EXECUTE that
+ * still sends the old id gets METADATA_CHANGED (see cqlmux-mock(1)). No
+ * event is pushed. Errors: NOT_FOUND (no prime has that text),
+ * INVALID_ARGUMENT (an unknown type). */
+int cqlmux_mock_prime_alter(cqlmux_mock *m, const char *query, const cqlmux_mock_column *columns,
+                            size_t column_count);
 
 /* ======================================================================== */
 /* Events                                                                    */
@@ -443,6 +519,9 @@ typedef struct cqlmux_mock_request {
   int fault;              /* id of the fault that acted on it, 0 = none */
   int response_opcode;    /* what it was answered with; -1 = not answered */
   int32_t error_code;     /* ERROR answers: the code; else 0 */
+  bool has_token;         /* EXECUTE (BATCH: its first member) of a statement
+                             whose prime has pk_indexes, all of them bound */
+  int64_t token;          /* then the Murmur3 token of its partition key */
 } cqlmux_mock_request;
 
 typedef struct cqlmux_mock_fault_hit {
@@ -528,9 +607,9 @@ void cqlmux_mock_set_request_hook(cqlmux_mock *m, cqlmux_mock_request_hook hook,
 /* Scenario text                                                             */
 /* ======================================================================== */
 
-/* Runs one line of the scenario language on a started mock (prime, fault,
- * fire, clear, stop, start, restart, add, remove, event, forget, clear-log;
- * see doc/mock-server.md). Configuration lines (nodes, dc, port, auth ...)
+/* Runs one line of the scenario language on a started mock (prime, alter,
+ * fault, fire, clear, stop, start, restart, add, remove, event, forget,
+ * keyspace, replicas, clear-log; see cqlmux-mock(1)). Configuration lines (nodes, dc, port, auth ...)
  * are for cqlmux_mock_config_parse. On error a message goes into err
  * (NUL-terminated, may be NULL). Errors: INVALID_ARGUMENT, plus those of the
  * function the line calls. */

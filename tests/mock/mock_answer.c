@@ -95,6 +95,11 @@ void mock_body_rows(cqlmux_wbuf *b, int version, const mock_rows *r) {
   cqlmux_result_msg res = {.kind = CQLMUX_RESULT_ROWS};
   rows_meta(&res.rows.meta, specs, r);
   if (r->no_metadata) res.rows.meta.flags |= CQLMUX_ROWS_FLAG_NO_METADATA;
+  if (r->new_metadata_id) {
+    res.rows.meta.flags |= CQLMUX_ROWS_FLAG_METADATA_CHANGED;
+    res.rows.meta.new_metadata_id.data = r->new_metadata_id;
+    res.rows.meta.new_metadata_id.len = MOCK_METADATA_ID_LEN;
+  }
   if (r->paging_state) {
     res.rows.meta.flags |= CQLMUX_ROWS_FLAG_HAS_MORE_PAGES;
     res.rows.meta.paging_state.data = r->paging_state;
@@ -107,8 +112,31 @@ void mock_body_rows(cqlmux_wbuf *b, int version, const mock_rows *r) {
   mock_free(specs);
 }
 
-/* PREPARED: bind markers and (for a SELECT-like prime) result columns. The
- * v5 result metadata id is derived from the column names and types. */
+/* Result columns as a PREPARED answer declares them: NULL is a statement
+ * without result columns (NO_METADATA, 0 columns). */
+static void result_meta(cqlmux_rows_metadata *meta, cqlmux_column_spec *specs,
+                        const mock_rows *result) {
+  mock_rows empty = {.keyspace = "ks", .table = "t"};
+  rows_meta(meta, specs, result ? result : &empty);
+  if (!result) meta->flags = CQLMUX_ROWS_FLAG_NO_METADATA;
+}
+
+void mock_result_metadata_id(const mock_rows *result, uint8_t out[MOCK_METADATA_ID_LEN]) {
+  cqlmux_column_spec *cols = mock_xcalloc(result && result->column_count ? result->column_count : 1,
+                                          sizeof *cols);
+  cqlmux_rows_metadata meta;
+  result_meta(&meta, cols, result);
+  cqlmux_wbuf md;
+  cqlmux_wbuf_init(&md, NULL, 0);
+  cqlmux_rows_metadata_encode(&md, CQLMUX_PROTO_V5, &meta);
+  mock_wbuf_check(&md);
+  mock_query_id((const char *)md.data, md.len, out);
+  cqlmux_wbuf_free(&md);
+  mock_free(cols);
+}
+
+/* PREPARED: bind markers with the partition key's indexes (v4 on) and (for
+ * a SELECT-like prime) result columns with their v5 metadata id. */
 void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t id_len,
                         const mock_rows *params, const mock_rows *result) {
   size_t nb = params ? params->column_count : 0, nr = result ? result->column_count : 0;
@@ -123,17 +151,16 @@ void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t i
   rows_meta(&bind_meta, bind, params ? params : &empty);
   p->flags = bind_meta.flags;
   p->bind_count = bind_meta.columns_count;
+  if (params && version >= 4) {
+    p->pk_count = (int32_t)params->pk_count;
+    p->pk_items = params->pk;
+  }
   p->global_keyspace = bind_meta.global_keyspace;
   p->global_table = bind_meta.global_table;
   p->bind_columns = bind;
-  rows_meta(&p->result, cols, result ? result : &empty);
-  if (!result) p->result.flags = CQLMUX_ROWS_FLAG_NO_METADATA;
-  cqlmux_wbuf md;
-  cqlmux_wbuf_init(&md, NULL, 0);
-  cqlmux_rows_metadata_encode(&md, version, &p->result);
-  uint8_t md_id[16];
-  mock_query_id(md.data ? (const char *)md.data : "", md.len, md_id);
-  cqlmux_wbuf_free(&md);
+  result_meta(&p->result, cols, result);
+  uint8_t md_id[MOCK_METADATA_ID_LEN];
+  mock_result_metadata_id(result, md_id);
   p->result_metadata_id.data = md_id;
   p->result_metadata_id.len = sizeof md_id;
   cqlmux_result_encode(b, version, &res);

@@ -287,23 +287,29 @@ int mock_client_prepare(mock_client *c, int16_t stream, const char *query) {
 }
 
 typedef struct execute_arg {
-  cqlmux_slice id;
-  uint16_t consistency;
+  cqlmux_slice id, result_metadata_id;
+  const cqlmux_query_params *params;
 } execute_arg;
 
 static int enc_execute(mock_client *c, cqlmux_wbuf *b, const void *arg, int16_t stream) {
   const execute_arg *e = arg;
   cqlmux_request_header h = mock_client_header(c, stream);
-  cqlmux_query_params p;
-  memset(&p, 0, sizeof p);
-  p.consistency = e->consistency;
-  return cqlmux_request_execute(b, &h, e->id, e->id, &p);
+  return cqlmux_request_execute(b, &h, e->id, e->result_metadata_id, e->params);
+}
+
+int mock_client_execute_params(mock_client *c, int16_t stream, cqlmux_slice id,
+                               cqlmux_slice result_metadata_id, const cqlmux_query_params *p) {
+  execute_arg e = {id, result_metadata_id, p};
+  return send_one(c, stream, enc_execute, &e);
 }
 
 int mock_client_execute(mock_client *c, int16_t stream, const uint8_t *id, size_t id_len,
                         uint16_t consistency) {
-  execute_arg e = {{id, id_len}, consistency};
-  return send_one(c, stream, enc_execute, &e);
+  cqlmux_query_params p;
+  memset(&p, 0, sizeof p);
+  p.consistency = consistency;
+  cqlmux_slice s = {id, id_len};
+  return mock_client_execute_params(c, stream, s, s, &p);
 }
 
 static int enc_auth(mock_client *c, cqlmux_wbuf *b, const void *arg, int16_t stream) {

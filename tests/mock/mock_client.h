@@ -60,8 +60,13 @@ int mock_client_startup(mock_client *c, int16_t stream, const char *compression)
 int mock_client_query(mock_client *c, int16_t stream, const char *query, uint16_t consistency);
 int mock_client_register(mock_client *c, int16_t stream, const char *const *events, uint16_t n);
 int mock_client_prepare(mock_client *c, int16_t stream, const char *query);
+/* EXECUTE with no values; v5 sends the id as its result metadata id too. */
 int mock_client_execute(mock_client *c, int16_t stream, const uint8_t *id, size_t id_len,
                         uint16_t consistency);
+/* EXECUTE with full parameters (values, SKIP_METADATA ...); v5 sends
+ * result_metadata_id. */
+int mock_client_execute_params(mock_client *c, int16_t stream, cqlmux_slice id,
+                               cqlmux_slice result_metadata_id, const cqlmux_query_params *p);
 
 /* STARTUP (+ SASL PLAIN when user is non-NULL) until READY/AUTH_SUCCESS.
  * Returns CQLMUX_OK, CQLMUX_ERR_SERVER (an ERROR came back: *error_code

@@ -170,12 +170,25 @@ static char *id_text(cqlmux_mock *m, int node, cqlmux_slice id) {
   return pr ? mock_xstrdup(pr->spec.query) : NULL;
 }
 
-/* The text of a BATCH's first member. Lock held. */
-static char *batch_first_text(cqlmux_mock *m, int node, cqlmux_batch_view b) {
+/* The routing token of an EXECUTE of `id` with these values, when the
+ * statement's prime names its partition key. Lock held. */
+static void record_token(cqlmux_mock *m, int node, cqlmux_slice id, cqlmux_values_view values,
+                         cqlmux_mock_request *r) {
+  const mock_prime *p = mock_prime_for_execute(m, node, id.data, id.len);
+  if (p) r->has_token = mock_routing_token(p->spec.pk_indexes, p->spec.pk_count, values, &r->token);
+}
+
+/* The text (and token) of a BATCH's first member: what drivers route a
+ * batch by. Lock held. */
+static void batch_first(cqlmux_mock *m, int node, cqlmux_batch_view b, cqlmux_mock_request *r) {
   cqlmux_batch_statement_view st;
-  if (!cqlmux_batch_next(&b, &st)) return NULL;
-  if (st.kind == CQLMUX_BATCH_KIND_QUERY) return slice_dup(st.query_or_id);
-  return id_text(m, node, st.query_or_id);
+  if (!cqlmux_batch_next(&b, &st)) return;
+  if (st.kind == CQLMUX_BATCH_KIND_QUERY) {
+    r->query = slice_dup(st.query_or_id);
+    return;
+  }
+  r->query = id_text(m, node, st.query_or_id);
+  record_token(m, node, st.query_or_id, st.values, r);
 }
 
 static void info_fill(mock_conn *c, const cqlmux_request_view *req, request_info *info) {
@@ -199,6 +212,7 @@ static void info_fill(mock_conn *c, const cqlmux_request_view *req, request_info
     info_from_params(info, &req->u.execute.params);
     pthread_mutex_lock(&m->mu);
     r->query = id_text(m, c->node, info->exec_id);
+    record_token(m, c->node, info->exec_id, req->u.execute.params.values, r);
     pthread_mutex_unlock(&m->mu);
     break;
   }
@@ -209,7 +223,7 @@ static void info_fill(mock_conn *c, const cqlmux_request_view *req, request_info
                                 : -1;
     r->values = req->u.batch.count;
     pthread_mutex_lock(&m->mu);
-    r->query = batch_first_text(m, c->node, req->u.batch);
+    batch_first(m, c->node, req->u.batch, r);
     pthread_mutex_unlock(&m->mu);
     break;
   default:
@@ -480,8 +494,10 @@ static bool parse_use(const char *q, char *ks, size_t cap) {
   return true;
 }
 
+/* metadata_id: what a v5 EXECUTE sent (else NULL). */
 static mock_answer answer_text(mock_conn *c, int version, int op, const char *text,
-                               const cqlmux_query_params_view *params, cqlmux_wbuf *b) {
+                               const cqlmux_query_params_view *params,
+                               const cqlmux_slice *metadata_id, cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
   char ks[64];
   if (parse_use(text, ks, sizeof ks)) {
@@ -491,7 +507,7 @@ static mock_answer answer_text(mock_conn *c, int version, int op, const char *te
   mock_answer a;
   if (mock_system_answer(m, c->node, version, text, b, &a)) return a;
   const mock_prime *p = mock_prime_find(m, c->node, op, text, strlen(text));
-  if (p) return mock_prime_answer(m, p, version, params, b);
+  if (p) return mock_prime_answer(m, p, version, params, metadata_id, b);
   if (m->cfg.unprimed_is_error) {
     char msg[512];
     snprintf(msg, sizeof msg, "No prime for query: %.400s", text);
@@ -509,7 +525,7 @@ static mock_answer answer_prepare(mock_conn *c, const cqlmux_mock_request *rec, 
   size_t len = strlen(text);
   const mock_prime *own = mock_prime_find(m, c->node, CQLMUX_OP_PREPARE, text, len);
   if (own && own->spec.kind == CQLMUX_MOCK_RESULT_ERROR)
-    return mock_prime_answer(m, own, rec->version, NULL, b);
+    return mock_prime_answer(m, own, rec->version, NULL, NULL, b);
   const mock_prime *p = own ? own : mock_prime_find(m, c->node, CQLMUX_OP_EXECUTE, text, len);
   uint8_t hash[16];
   const uint8_t *id = hash;
@@ -531,14 +547,16 @@ static mock_answer unprepared(cqlmux_wbuf *b, int version, cqlmux_slice id) {
 }
 
 static mock_answer answer_execute(mock_conn *c, const cqlmux_mock_request *rec,
-                                  const cqlmux_query_params_view *params, cqlmux_slice id,
-                                  cqlmux_wbuf *b) {
+                                  const cqlmux_request_view *req, cqlmux_wbuf *b) {
   cqlmux_mock *m = c->loop->server;
+  cqlmux_slice id = req->u.execute.id;
+  const cqlmux_query_params_view *params = &req->u.execute.params;
+  const cqlmux_slice *metadata_id = rec->version >= 5 ? &req->u.execute.result_metadata_id : NULL;
   const mock_prepared *known = mock_prepared_find(&m->nodes[c->node], id.data, id.len);
   const mock_prime *p = mock_prime_find_id(m, c->node, id.data, id.len, known != NULL);
-  if (p) return mock_prime_answer(m, p, rec->version, params, b);
+  if (p) return mock_prime_answer(m, p, rec->version, params, metadata_id, b);
   if (!known) return unprepared(b, rec->version, id);
-  return answer_text(c, rec->version, CQLMUX_OP_EXECUTE, known->query, params, b);
+  return answer_text(c, rec->version, CQLMUX_OP_EXECUTE, known->query, params, metadata_id, b);
 }
 
 /* A batch is VOID unless a member is unknown (UNPREPARED) or primed with
@@ -562,7 +580,7 @@ static mock_answer answer_batch(mock_conn *c, const cqlmux_request_view *req, cq
     }
     if (p && p->spec.kind == CQLMUX_MOCK_RESULT_ERROR && !error_prime) error_prime = p;
   }
-  if (error_prime) return mock_prime_answer(m, error_prime, version, NULL, b);
+  if (error_prime) return mock_prime_answer(m, error_prime, version, NULL, NULL, b);
   mock_body_void(b);
   return (mock_answer){.opcode = CQLMUX_OP_RESULT};
 }
@@ -578,11 +596,11 @@ static mock_answer answer_ready_state(mock_conn *c, const cqlmux_request_view *r
   case CQLMUX_OP_REGISTER:
     return answer_register(c, req, b);
   case CQLMUX_OP_QUERY:
-    return answer_text(c, version, CQLMUX_OP_QUERY, rec->query, params, b);
+    return answer_text(c, version, CQLMUX_OP_QUERY, rec->query, params, NULL, b);
   case CQLMUX_OP_PREPARE:
     return answer_prepare(c, rec, b);
   case CQLMUX_OP_EXECUTE:
-    return answer_execute(c, rec, params, req->u.execute.id, b);
+    return answer_execute(c, rec, req, b);
   case CQLMUX_OP_BATCH:
     return answer_batch(c, req, b);
   default: {

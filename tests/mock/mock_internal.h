@@ -25,6 +25,7 @@
 #include "mock/mock.h"
 #include "proto/arena.h"
 #include "proto/frame_v5.h"
+#include "proto/request_decode.h"
 #include "proto/types.h"
 #include "proto/wire.h"
 
@@ -125,7 +126,13 @@ typedef struct mock_rows {
   bool no_metadata;
   const uint8_t *paging_state; /* non-NULL: more pages */
   size_t paging_len;
+  const uint8_t *new_metadata_id; /* ROWS, v5: METADATA_CHANGED with this
+                                     MOCK_METADATA_ID_LEN-byte id */
+  const uint16_t *pk;             /* PREPARED bind markers: partition key */
+  size_t pk_count;
 } mock_rows;
+
+#define MOCK_METADATA_ID_LEN 16
 
 /* The answer chosen for a request. */
 typedef struct mock_answer {
@@ -417,11 +424,16 @@ struct cqlmux_mock {
   cqlmux_mock_request_hook hook;
   void *hook_data;
 
+  /* Keyspaces (mock_keyspace.c); names and DC names are owned copies. */
+  cqlmux_mock_keyspace keyspaces[CQLMUX_MOCK_MAX_KEYSPACES];
+  int keyspace_count;
+
   /* System tables: type trees of their columns (mock_system.c). */
   cqlmux_arena sys_arena;
   void *sys_arena_buf;
   const cqlmux_typedesc *sys_tokens_type;   /* set<text> */
   const cqlmux_typedesc *sys_truncated_type; /* map<uuid,blob> */
+  const cqlmux_typedesc *sys_replication_type; /* map<text,text> */
 
   /* Null mode canned bodies (mock_null.c): rows with and without metadata,
    * PREPARED for v4 and v5 with 0 .. MOCK_NULL_MAX_PARAMS bind markers, VOID. */
@@ -501,6 +513,9 @@ void mock_body_set_keyspace(cqlmux_wbuf *b, const char *ks);
 void mock_body_rows(cqlmux_wbuf *b, int version, const mock_rows *r);
 void mock_body_prepared(cqlmux_wbuf *b, int version, const uint8_t *id, size_t id_len,
                         const mock_rows *params, const mock_rows *result);
+/* The v5 result metadata id of a statement's result columns (NULL: none):
+ * a hash of their encoded specs, so it changes whenever they do. */
+void mock_result_metadata_id(const mock_rows *result, uint8_t out[MOCK_METADATA_ID_LEN]);
 void mock_body_schema_change(cqlmux_wbuf *b, const char *change, const char *target,
                              const char *keyspace, const char *name, const char *args);
 void mock_schema_change(struct cqlmux_schema_change *s, const char *change, const char *target,
@@ -520,8 +535,13 @@ const mock_prime *mock_prime_find(cqlmux_mock *m, int node, int op, const char *
  * the id from a PREPARE). */
 const mock_prime *mock_prime_find_id(cqlmux_mock *m, int node, const uint8_t *id, size_t len,
                                      bool prepared_here);
+/* metadata_id: the result metadata id a v5 EXECUTE sent, else NULL. */
 mock_answer mock_prime_answer(cqlmux_mock *m, const mock_prime *p, int version,
-                              const struct cqlmux_query_params_view *params, cqlmux_wbuf *b);
+                              const struct cqlmux_query_params_view *params,
+                              const cqlmux_slice *metadata_id, cqlmux_wbuf *b);
+/* The prime answering an EXECUTE of this id on the node: by id, or by the
+ * text the node prepared it from. NULL when none does. */
+const mock_prime *mock_prime_for_execute(cqlmux_mock *m, int node, const uint8_t *id, size_t len);
 /* The PREPARED body for a statement (p NULL: unprimed). */
 void mock_prime_prepared(const mock_prime *p, int version, const uint8_t *id, size_t id_len,
                          cqlmux_wbuf *b);
@@ -533,6 +553,20 @@ bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text,
                         mock_answer *a);
 int mock_system_init(cqlmux_mock *m);
 void mock_system_free(cqlmux_mock *m);
+
+/* Keyspaces (mock_keyspace.c), server->mu held. mock_keyspaces_init
+ * copies the configured ones at start. */
+int mock_keyspaces_init(cqlmux_mock *m);
+void mock_keyspaces_free(cqlmux_mock *m);
+const cqlmux_mock_keyspace *mock_keyspace_find(cqlmux_mock *m, const char *name);
+/* The replication map as a CQL literal: {'class': '...', 'dc1': '3'}. */
+void mock_keyspace_replication_text(const cqlmux_mock_keyspace *ks, char *buf, size_t cap);
+
+/* Routing (mock_routing.c): the token of the partition key bound in
+ * `values` (pk_count bind marker indexes); false when a component is
+ * missing, null or unset. */
+bool mock_routing_token(const uint16_t *pk, size_t pk_count, cqlmux_values_view values,
+                        int64_t *token);
 
 /* Null mode (mock_null.c). */
 int mock_null_init(cqlmux_mock *m);

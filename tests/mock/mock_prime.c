@@ -45,6 +45,7 @@ static void prime_free(mock_prime *p) {
                            s->target};
   for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) mock_free((void *)strings[i]);
   mock_free((void *)s->prepared_id);
+  mock_free((void *)s->pk_indexes);
   for (size_t i = 0; s->cells && i < s->row_count * s->column_count; i++)
     mock_free((void *)s->cells[i]);
   mock_free((void *)s->cells);
@@ -79,6 +80,9 @@ static mock_prime *prime_copy(const cqlmux_mock_prime *src) {
     memcpy(id, src->prepared_id, src->prepared_id_len);
     s->prepared_id = id;
   }
+  uint16_t *pk = mock_xcalloc(src->pk_count ? src->pk_count : 1, sizeof *pk);
+  if (src->pk_count) memcpy(pk, src->pk_indexes, src->pk_count * sizeof *pk);
+  s->pk_indexes = pk;
   s->columns = columns_dup(src->columns, src->column_count);
   s->params = columns_dup(src->params, src->param_count);
   size_t ncells = src->row_count * src->column_count;
@@ -139,12 +143,28 @@ static int prime_prepare(mock_prime *p) {
   return CQLMUX_OK;
 }
 
+/* Partition key indexes name distinct bind markers of the statement. */
+static bool pk_valid(const cqlmux_mock_prime *spec) {
+  if (spec->pk_count && !spec->pk_indexes) return false;
+  for (size_t i = 0; i < spec->pk_count; i++) {
+    if (spec->pk_indexes[i] >= spec->param_count) return false;
+    for (size_t j = 0; j < i; j++)
+      if (spec->pk_indexes[j] == spec->pk_indexes[i]) return false;
+  }
+  return true;
+}
+
 int cqlmux_mock_prime_add(cqlmux_mock *m, const cqlmux_mock_prime *spec) {
   if (!m || !spec || (!spec->query && !spec->prepared_id) ||
       spec->kind < CQLMUX_MOCK_RESULT_VOID || spec->kind > CQLMUX_MOCK_RESULT_SCHEMA_CHANGE ||
       (spec->column_count && !spec->columns) || (spec->param_count && !spec->params) ||
       (spec->row_count && spec->column_count && !spec->cells))
     return CQLMUX_ERR_INVALID_ARGUMENT;
+  if (!pk_valid(spec)) {
+    fprintf(stderr, "cqlmux mock: partition key indexes must be distinct bind markers (0..%zu)\n",
+            spec->param_count ? spec->param_count - 1 : 0);
+    return CQLMUX_ERR_INVALID_ARGUMENT;
+  }
   mock_prime *p = prime_copy(spec);
   if (prime_prepare(p)) {
     prime_free(p);
@@ -171,6 +191,63 @@ void cqlmux_mock_prime_clear(cqlmux_mock *m) {
 }
 
 void mock_primes_free(cqlmux_mock *m) { primes_clear_locked(m); }
+
+/* ------------------------------------------------------------ alter */
+
+/* The old column a new one keeps the cells of: same name and type. */
+static long kept_column(const cqlmux_mock_prime *old, const cqlmux_mock_column *col) {
+  for (size_t j = 0; j < old->column_count; j++)
+    if (!strcmp(old->columns[j].name, col->name) && !strcmp(old->columns[j].type, col->type))
+      return (long)j;
+  return -1;
+}
+
+/* The rows under the new columns: kept cells, null for the others. */
+static const char **altered_cells(const cqlmux_mock_prime *old, const cqlmux_mock_column *cols,
+                                  size_t n) {
+  size_t total = old->row_count * n;
+  const char **cells = mock_xcalloc(total ? total : 1, sizeof *cells);
+  for (size_t c = 0; c < n; c++) {
+    long j = kept_column(old, &cols[c]);
+    for (size_t r = 0; j >= 0 && r < old->row_count; r++)
+      cells[r * n + c] = old->cells[r * old->column_count + (size_t)j];
+  }
+  return cells;
+}
+
+static long prime_by_text(cqlmux_mock *m, const char *query) {
+  for (size_t i = m->prime_count; i-- > 0;)
+    if (m->primes[i]->spec.query && !strcmp(m->primes[i]->spec.query, query)) return (long)i;
+  return -1;
+}
+
+int cqlmux_mock_prime_alter(cqlmux_mock *m, const char *query, const cqlmux_mock_column *columns,
+                            size_t column_count) {
+  if (!m || !query || (column_count && !columns)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < column_count; i++)
+    if (!columns[i].name || !columns[i].type) return CQLMUX_ERR_INVALID_ARGUMENT;
+  pthread_mutex_lock(&m->mu);
+  long at = prime_by_text(m, query);
+  int rc = at < 0 ? CQLMUX_ERR_NOT_FOUND : CQLMUX_OK;
+  if (!rc) {
+    const cqlmux_mock_prime *old = &m->primes[at]->spec;
+    cqlmux_mock_prime spec = *old;
+    spec.columns = columns;
+    spec.column_count = column_count;
+    spec.cells = altered_cells(old, columns, column_count);
+    mock_prime *fresh = prime_copy(&spec);
+    mock_free((void *)spec.cells);
+    rc = prime_prepare(fresh) ? CQLMUX_ERR_INVALID_ARGUMENT : CQLMUX_OK;
+    if (rc) {
+      prime_free(fresh);
+    } else {
+      prime_free(m->primes[at]);
+      m->primes[at] = fresh; /* same place: it keeps winning over older primes */
+    }
+  }
+  pthread_mutex_unlock(&m->mu);
+  return rc;
+}
 
 /* ------------------------------------------------------------ lookup */
 
@@ -216,6 +293,14 @@ const mock_prime *mock_prime_find_id(cqlmux_mock *m, int node, const uint8_t *id
   return NULL;
 }
 
+const mock_prime *mock_prime_for_execute(cqlmux_mock *m, int node, const uint8_t *id,
+                                         size_t len) {
+  const mock_prepared *known = mock_prepared_find(&m->nodes[node], id, len);
+  const mock_prime *p = mock_prime_find_id(m, node, id, len, known != NULL);
+  if (!p && known) p = mock_prime_find(m, node, CQLMUX_OP_EXECUTE, known->query, strlen(known->query));
+  return p;
+}
+
 /* ------------------------------------------------------------ answers */
 
 static mock_rows prime_rows(const mock_prime *p, size_t first, size_t count) {
@@ -230,9 +315,12 @@ static mock_rows prime_rows(const mock_prime *p, size_t first, size_t count) {
   return r;
 }
 
-/* A page of the primed rows. The paging state is the next row's index. */
+/* A page of the primed rows. The paging state is the next row's index.
+ * A v5 EXECUTE that sent a stale result metadata id gets the current id
+ * with METADATA_CHANGED and the full metadata (CASSANDRA-10786); one that
+ * sent the current id and SKIP_METADATA gets none. */
 static void answer_rows(const mock_prime *p, int version, const cqlmux_query_params_view *q,
-                        cqlmux_wbuf *b) {
+                        const cqlmux_slice *metadata_id, cqlmux_wbuf *b) {
   size_t total = p->spec.row_count, first = 0, count = total;
   if (q && (q->flags & CQLMUX_QUERY_FLAG_PAGING_STATE) && q->paging_state.len == 4) {
     first = cqlmux_load_u32(q->paging_state.data);
@@ -250,6 +338,15 @@ static void answer_rows(const mock_prime *p, int version, const cqlmux_query_par
     r.paging_len = sizeof state;
   }
   r.no_metadata = q && (q->flags & CQLMUX_QUERY_FLAG_SKIP_METADATA);
+  uint8_t current[MOCK_METADATA_ID_LEN];
+  if (metadata_id && version >= CQLMUX_PROTO_V5) {
+    mock_rows columns = prime_rows(p, 0, 0);
+    mock_result_metadata_id(&columns, current);
+    if (metadata_id->len != sizeof current || memcmp(metadata_id->data, current, sizeof current)) {
+      r.new_metadata_id = current;
+      r.no_metadata = false;
+    }
+  }
   mock_body_rows(b, version, &r);
 }
 
@@ -305,7 +402,8 @@ static void answer_error(cqlmux_mock *m, const mock_prime *p, int version,
 }
 
 mock_answer mock_prime_answer(cqlmux_mock *m, const mock_prime *p, int version,
-                              const cqlmux_query_params_view *q, cqlmux_wbuf *b) {
+                              const cqlmux_query_params_view *q, const cqlmux_slice *metadata_id,
+                              cqlmux_wbuf *b) {
   const cqlmux_mock_prime *s = &p->spec;
   mock_answer a = {.opcode = CQLMUX_OP_RESULT};
   switch (s->kind) {
@@ -313,7 +411,7 @@ mock_answer mock_prime_answer(cqlmux_mock *m, const mock_prime *p, int version,
     mock_body_void(b);
     break;
   case CQLMUX_MOCK_RESULT_ROWS:
-    answer_rows(p, version, q, b);
+    answer_rows(p, version, q, metadata_id, b);
     break;
   case CQLMUX_MOCK_RESULT_ERROR:
     answer_error(m, p, version, q, b);
@@ -342,7 +440,9 @@ void mock_prime_prepared(const mock_prime *p, int version, const uint8_t *id, si
                       .table = p->spec.table,
                       .column_count = p->spec.param_count,
                       .names = p->param_names,
-                      .types = p->param_types};
+                      .types = p->param_types,
+                      .pk = p->spec.pk_indexes,
+                      .pk_count = p->spec.pk_count};
   mock_rows result = prime_rows(p, 0, 0);
   bool rows = p->spec.kind == CQLMUX_MOCK_RESULT_ROWS;
   mock_body_prepared(b, version, id, id_len, &params, rows ? &result : NULL);

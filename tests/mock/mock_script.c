@@ -7,6 +7,7 @@
 #include "mock/mock_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,10 @@ static bool has_word(const line *l, const char *word) {
 
 static int number(line *l, const char *s, long long lo, long long hi, long long *out) {
   char *end;
+  errno = 0;
   long long v = strtoll(s ? s : "", &end, 0);
-  if (!s || !*s || *end || v < lo || v > hi) return fail(l, "bad number \"%s\"", s ? s : "");
+  if (!s || !*s || *end || errno == ERANGE || v < lo || v > hi)
+    return fail(l, "bad number \"%s\"", s ? s : "");
   *out = v;
   return CQLMUX_OK;
 }
@@ -183,6 +186,7 @@ typedef struct parsed_strings {
   char **items;
   size_t count;
   bool dc_seen;
+  cqlmux_mock_keyspace keyspaces[CQLMUX_MOCK_MAX_KEYSPACES]; /* behind cfg->keyspaces */
 } parsed_strings;
 
 static parsed_strings *parsed(cqlmux_mock_config *cfg) {
@@ -249,6 +253,79 @@ static int config_string(cqlmux_mock_config *cfg, line *l, const char **field) {
   return 1;
 }
 
+/* ------------------------------------------------------------ keyspaces */
+
+/* keyspace NAME simple RF | keyspace NAME nts DC=RF [DC=RF...], plus
+ * durable_writes=on|off. Strings point into the line. */
+static int parse_keyspace(line *l, cqlmux_mock_keyspace *ks) {
+  static const char usage[] = "usage: keyspace NAME simple RF | keyspace NAME nts DC=RF [DC=RF...]";
+  if (l->n < 3 || l->t[1].val || l->t[2].val) return fail(l, "%s", usage);
+  cqlmux_mock_keyspace_init(ks, l->t[1].key);
+  const char *strategy = l->t[2].key;
+  long long rf;
+  int rc = CQLMUX_OK;
+  if (!strcasecmp(strategy, "simple") || !strcasecmp(strategy, "SimpleStrategy")) {
+    if (l->n < 4 || l->t[3].val || number(l, l->t[3].key, 0, CQLMUX_MOCK_MAX_NODES, &rf))
+      return fail(l, "%s", usage);
+    ks->replication_factor = (int)rf;
+  } else if (!strcasecmp(strategy, "nts") || !strcasecmp(strategy, "NetworkTopologyStrategy")) {
+    ks->network_topology = true;
+    for (int i = 3; !rc && i < l->n; i++) {
+      if (!l->t[i].val) return fail(l, "%s", usage);
+      if (!strcmp(l->t[i].key, "durable_writes")) continue;
+      if (ks->dc_count == CQLMUX_MOCK_MAX_DCS) return fail(l, "too many data centers");
+      rc = number(l, l->t[i].val, 0, CQLMUX_MOCK_MAX_NODES, &rf);
+      ks->dc_names[ks->dc_count] = l->t[i].key;
+      ks->dc_factors[ks->dc_count++] = (int)rf;
+    }
+  } else {
+    return fail(l, "%s", usage);
+  }
+  const char *durable = value(l, "durable_writes");
+  if (!rc && durable) rc = on_off(l, durable, &ks->durable_writes);
+  return rc;
+}
+
+/* A configuration keyspace line: kept in cfg (replacing one of the same
+ * name), its strings owned by cfg. */
+static int config_keyspace(cqlmux_mock_config *cfg, line *l) {
+  cqlmux_mock_keyspace ks;
+  if (parse_keyspace(l, &ks)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  parsed_strings *ps = parsed(cfg);
+  int at = 0;
+  while (at < cfg->keyspace_count && strcmp(ps->keyspaces[at].name, ks.name)) at++;
+  if (at == CQLMUX_MOCK_MAX_KEYSPACES) return fail(l, "too many keyspaces");
+  ks.name = keep(cfg, ks.name);
+  for (int d = 0; d < ks.dc_count; d++) ks.dc_names[d] = keep(cfg, ks.dc_names[d]);
+  ps->keyspaces[at] = ks;
+  if (at == cfg->keyspace_count) cfg->keyspace_count++;
+  cfg->keyspaces = ps->keyspaces;
+  return 1;
+}
+
+static int script_keyspace(cqlmux_mock *m, line *l) {
+  cqlmux_mock_keyspace ks;
+  if (parse_keyspace(l, &ks)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  int n = cqlmux_mock_keyspace_set(m, &ks);
+  if (n < 0) return fail(l, "keyspace refused");
+  if (l->err) snprintf(l->err, l->errlen, "sent to %d connections", n);
+  return CQLMUX_OK;
+}
+
+/* replicas KEYSPACE TOKEN -> "replicas N N N" in ring order. */
+static int script_replicas(cqlmux_mock *m, line *l) {
+  long long tok;
+  if (l->n != 3 || number(l, l->t[2].key, INT64_MIN, INT64_MAX, &tok))
+    return fail(l, "usage: replicas KEYSPACE TOKEN");
+  int nodes[CQLMUX_MOCK_MAX_NODES];
+  int n = cqlmux_mock_replicas(m, l->t[1].key, (int64_t)tok, nodes, CQLMUX_MOCK_MAX_NODES);
+  if (n < 0) return fail(l, "no keyspace \"%s\"", l->t[1].key);
+  size_t used = l->err ? (size_t)snprintf(l->err, l->errlen, "replicas") : 0;
+  for (int i = 0; l->err && i < n && used < l->errlen; i++)
+    used += (size_t)snprintf(l->err + used, l->errlen - used, " %d", nodes[i]);
+  return CQLMUX_OK;
+}
+
 static int config_line(cqlmux_mock_config *cfg, line *l) {
   const char *k = l->t[0].key;
   int port = 0;
@@ -257,6 +334,7 @@ static int config_line(cqlmux_mock_config *cfg, line *l) {
     return config_int(l, &cfg->nodes_per_dc[0], 1, CQLMUX_MOCK_MAX_NODES);
   }
   if (!strcmp(k, "dc")) return config_dc(cfg, l);
+  if (!strcmp(k, "keyspace")) return config_keyspace(cfg, l);
   if (!strcmp(k, "racks")) return config_int(l, &cfg->racks_per_dc, 1, 64);
   if (!strcmp(k, "tokens")) return config_int(l, &cfg->tokens_per_node, 1, 256);
   if (!strcmp(k, "threads")) return config_int(l, &cfg->threads, 1, 64);
@@ -385,6 +463,40 @@ static int prime_error_fields(line *l, cqlmux_mock_prime *p) {
   return rc;
 }
 
+/* pk=0,2: the bind marker indexes of the partition key. */
+static int parse_pk(line *l, const char *s, uint16_t *out, size_t max, size_t *n) {
+  *n = 0;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", s);
+  for (char *save = NULL, *part = strtok_r(buf, ",", &save); part;
+       part = strtok_r(NULL, ",", &save)) {
+    long long v;
+    if (*n == max) return fail(l, "too many partition key columns");
+    if (number(l, part, 0, UINT16_MAX, &v)) return CQLMUX_ERR_INVALID_ARGUMENT;
+    out[(*n)++] = (uint16_t)v;
+  }
+  return *n ? CQLMUX_OK : fail(l, "pk= wants bind marker indexes, e.g. pk=0,2");
+}
+
+/* alter "QUERY" columns="..." (or query="QUERY"): new result columns. */
+static int script_alter(cqlmux_mock *m, line *l) {
+  const char *query = value(l, "query");
+  if (!query && l->n > 1 && !l->t[1].val) query = l->t[1].key;
+  const char *spec = value(l, "columns");
+  if (!query || !spec) return fail(l, "usage: alter \"QUERY\" columns=\"NAME TYPE|...\"");
+  cqlmux_mock_column cols[64];
+  size_t n = 0;
+  char *copy = mock_xstrdup(spec);
+  int rc = parse_columns(l, copy, cols, 64, &n);
+  if (!rc) {
+    rc = cqlmux_mock_prime_alter(m, query, cols, n);
+    if (rc == CQLMUX_ERR_NOT_FOUND) fail(l, "no prime for \"%s\"", query);
+    else if (rc) fail(l, "columns refused (see stderr)");
+  }
+  mock_free(copy);
+  return rc;
+}
+
 static int script_prime(cqlmux_mock *m, line *l) {
   int kind;
   if (l->n < 2 || !LOOKUP(kinds, l->t[1].key, &kind))
@@ -408,6 +520,9 @@ static int script_prime(cqlmux_mock *m, line *l) {
   p.change = value(l, "change");
   p.target = value(l, "target");
   p.prepared_everywhere = has_word(l, "everywhere");
+  uint16_t pk[64];
+  if (!rc && value(l, "pk")) rc = parse_pk(l, value(l, "pk"), pk, 64, &p.pk_count);
+  p.pk_indexes = pk;
   cqlmux_mock_column cols[64], params[64];
   char *cells[64 * 64];
   char *colspec = value(l, "columns") ? mock_xstrdup(value(l, "columns")) : NULL;
@@ -560,6 +675,9 @@ static int script_runtime(cqlmux_mock *m, line *l) {
     if (n >= 0 && l->err) snprintf(l->err, l->errlen, "sent to %d connections", n);
     return n < 0 ? n : CQLMUX_OK;
   }
+  if (!strcmp(k, "keyspace")) return script_keyspace(m, l);
+  if (!strcmp(k, "replicas")) return script_replicas(m, l);
+  if (!strcmp(k, "alter")) return script_alter(m, l);
   if (!strcmp(k, "clear-log")) {
     cqlmux_mock_log_clear(m);
     return CQLMUX_OK;

@@ -74,6 +74,7 @@ static void server_release(cqlmux_mock *m, int loops_inited) {
   mock_records_free(m);
   mock_system_free(m);
   mock_null_free(m);
+  mock_keyspaces_free(m);
   for (size_t i = 0; i < sizeof m->strings / sizeof *m->strings; i++) mock_free(m->strings[i]);
   mock_free((void *)m->cfg.username);
   mock_free((void *)m->cfg.password);
@@ -105,6 +106,7 @@ int cqlmux_mock_start(const cqlmux_mock_config *cfg, cqlmux_mock **out) {
   if (!rc) rc = mock_system_init(m);
   if (!rc) rc = mock_null_init(m);
   if (!rc) rc = mock_nodes_init(m);
+  if (!rc) rc = mock_keyspaces_init(m);
   if (!rc) rc = mock_nodes_listen_all(m);
   while (!rc && running < m->loop_count) {
     rc = mock_loop_start(&m->loops[running]);

@@ -1,5 +1,6 @@
 /* system.local, system.peers and system.peers_v2 as each node sees the
- * cluster, and empty system_schema and system_virtual_schema tables. Values
+ * cluster, system_schema.keyspaces from the cluster's keyspaces, and the
+ * other system_schema and system_virtual_schema tables empty. Values
  * are produced as text and encoded by the prime value parser. Runs with
  * server->mu held. */
 #include "config.h"
@@ -15,7 +16,16 @@
 
 typedef enum sys_table { SYS_LOCAL, SYS_PEERS, SYS_PEERS_V2 } sys_table;
 
-typedef enum col_type { T_TEXT, T_INET, T_INT, T_UUID, T_TOKENS, T_TRUNCATED } col_type;
+typedef enum col_type {
+  T_TEXT,
+  T_INET,
+  T_INT,
+  T_UUID,
+  T_BOOLEAN,
+  T_TOKENS,
+  T_TRUNCATED,
+  T_REPLICATION
+} col_type;
 
 typedef struct sys_col {
   const char *name;
@@ -49,12 +59,13 @@ static const sys_col peers_v2_cols[] = {
 };
 
 int mock_system_init(cqlmux_mock *m) {
-  size_t size = 16 * (sizeof(cqlmux_typedesc) + 4 * sizeof(void *));
+  size_t size = 24 * (sizeof(cqlmux_typedesc) + 4 * sizeof(void *));
   m->sys_arena_buf = mock_xmalloc(size);
   cqlmux_arena_init(&m->sys_arena, NULL, m->sys_arena_buf, size);
   char err[64];
   if (mock_type_parse("set<text>", &m->sys_arena, &m->sys_tokens_type, err, sizeof err) ||
-      mock_type_parse("map<uuid,blob>", &m->sys_arena, &m->sys_truncated_type, err, sizeof err))
+      mock_type_parse("map<uuid,blob>", &m->sys_arena, &m->sys_truncated_type, err, sizeof err) ||
+      mock_type_parse("map<text,text>", &m->sys_arena, &m->sys_replication_type, err, sizeof err))
     return CQLMUX_ERR_NOMEM;
   return CQLMUX_OK;
 }
@@ -70,6 +81,8 @@ static const cqlmux_typedesc *type_of(cqlmux_mock *m, col_type t) {
   case T_INET: return cqlmux_type_native(CQLMUX_TYPE_INET);
   case T_INT: return cqlmux_type_native(CQLMUX_TYPE_INT);
   case T_UUID: return cqlmux_type_native(CQLMUX_TYPE_UUID);
+  case T_BOOLEAN: return cqlmux_type_native(CQLMUX_TYPE_BOOLEAN);
+  case T_REPLICATION: return m->sys_replication_type;
   case T_TOKENS: return m->sys_tokens_type;
   case T_TRUNCATED: return m->sys_truncated_type;
   }
@@ -135,6 +148,7 @@ typedef struct select_stmt {
   int column_count;
   char keyspace[32];
   char table[48];
+  char where_keyspace[64]; /* WHERE keyspace_name = '...'; "" when absent */
 } select_stmt;
 
 static bool ident(const char **p, char *out, size_t cap) {
@@ -160,6 +174,18 @@ static bool keyword(const char **p, const char *kw) {
   return true;
 }
 
+/* " WHERE keyspace_name = 'ks'" (how drivers refresh one keyspace) -> ks. */
+static void parse_where_keyspace(const char *q, char *out, size_t cap) {
+  char col[40];
+  if (!keyword(&q, "where") || !ident(&q, col, sizeof col) || strcmp(col, "keyspace_name")) return;
+  while (isspace((unsigned char)*q)) q++;
+  if (*q++ != '=') return;
+  while (isspace((unsigned char)*q)) q++;
+  if (*q++ != '\'') return;
+  const char *end = strchr(q, '\'');
+  if (end && (size_t)(end - q) < cap) snprintf(out, cap, "%.*s", (int)(end - q), q);
+}
+
 static bool parse_select(const char *q, select_stmt *s) {
   memset(s, 0, sizeof *s);
   if (!keyword(&q, "select")) return false;
@@ -174,7 +200,9 @@ static bool parse_select(const char *q, select_stmt *s) {
   }
   if (!keyword(&q, "from") || !ident(&q, s->keyspace, sizeof s->keyspace) || *q != '.') return false;
   q++;
-  return ident(&q, s->table, sizeof s->table);
+  if (!ident(&q, s->table, sizeof s->table)) return false;
+  parse_where_keyspace(q, s->where_keyspace, sizeof s->where_keyspace);
+  return true;
 }
 
 static const sys_col *find_col(const sys_col *cols, size_t n, const char *name) {
@@ -201,6 +229,58 @@ static mock_answer schema_table(const select_stmt *s, int version, cqlmux_wbuf *
   mock_rows r = {.keyspace = s->keyspace, .table = s->table, .column_count = (size_t)n,
                  .names = names, .types = types};
   mock_body_rows(b, version, &r);
+  return (mock_answer){.opcode = CQLMUX_OP_RESULT};
+}
+
+/* system_schema.keyspaces: a row per keyspace of the cluster (or the one
+ * the WHERE names), columns in Cassandra's order for '*'. */
+static const sys_col keyspaces_cols[] = {
+    {"keyspace_name", T_TEXT}, {"durable_writes", T_BOOLEAN}, {"replication", T_REPLICATION}};
+
+static const char *keyspace_cell(const cqlmux_mock_keyspace *ks, const char *col, char *buf,
+                                 size_t cap) {
+  if (!strcmp(col, "keyspace_name")) return ks->name;
+  if (!strcmp(col, "durable_writes")) return ks->durable_writes ? "true" : "false";
+  mock_keyspace_replication_text(ks, buf, cap);
+  return buf;
+}
+
+static mock_answer keyspaces_table(cqlmux_mock *m, const select_stmt *s, int version,
+                                   cqlmux_wbuf *b) {
+  size_t ncols = sizeof keyspaces_cols / sizeof *keyspaces_cols;
+  size_t n = s->column_count ? (size_t)s->column_count : ncols;
+  const char *names[24];
+  const cqlmux_typedesc *types[24];
+  for (size_t i = 0; i < n; i++) {
+    const sys_col *col = s->column_count ? find_col(keyspaces_cols, ncols, s->columns[i])
+                                         : &keyspaces_cols[i];
+    if (!col) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "Undefined column name %s in table system_schema.keyspaces",
+               s->columns[i]);
+      return error(b, version, CQLMUX_CQL_INVALID, msg);
+    }
+    names[i] = col->name;
+    types[i] = type_of(m, col->type);
+  }
+  cqlmux_wbuf content;
+  cqlmux_wbuf_init(&content, NULL, 0);
+  int32_t rows = 0;
+  for (int k = 0; k < m->keyspace_count; k++) {
+    const cqlmux_mock_keyspace *ks = &m->keyspaces[k];
+    if (s->where_keyspace[0] && strcmp(s->where_keyspace, ks->name)) continue;
+    for (size_t i = 0; i < n; i++) {
+      char buf[1024];
+      mock_value_parse(types[i], keyspace_cell(ks, names[i], buf, sizeof buf), &content, NULL, 0);
+    }
+    rows++;
+  }
+  mock_wbuf_check(&content);
+  mock_rows out = {.keyspace = "system_schema", .table = "keyspaces", .column_count = n,
+                   .names = names, .types = types, .row_count = rows, .content = content.data,
+                   .content_len = content.len};
+  mock_body_rows(b, version, &out);
+  cqlmux_wbuf_free(&content);
   return (mock_answer){.opcode = CQLMUX_OP_RESULT};
 }
 
@@ -277,6 +357,10 @@ bool mock_system_answer(cqlmux_mock *m, int node, int version, const char *text,
                         mock_answer *a) {
   select_stmt s;
   if (!parse_select(text, &s)) return false;
+  if (!strcmp(s.keyspace, "system_schema") && !strcmp(s.table, "keyspaces")) {
+    *a = keyspaces_table(m, &s, version, b);
+    return true;
+  }
   if (!strcmp(s.keyspace, "system_schema") || !strcmp(s.keyspace, "system_virtual_schema")) {
     *a = schema_table(&s, version, b);
     return true;

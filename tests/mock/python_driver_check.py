@@ -2,9 +2,12 @@
 """A third-party client against cqlmux-mock: the DataStax Python driver
 (Debian's python3-cassandra), with its default settings, on protocol v4 and
 v5. It proves the mock looks like a Cassandra cluster to a driver we did not
-write: discovery of every node with its data center, a prepared statement
-answered from a prime, paging through a primed multi-page answer, and primed
-server errors raised as the driver's own exception types.
+write: discovery of every node with its data center, a keyspace's
+replication read from system_schema, a prepared statement answered from a
+prime with its partition key, the routing token and replicas the driver
+computes equal to the mock's own, paging through a primed multi-page
+answer, and primed server errors raised as the driver's own exception
+types.
 
 usage: python_driver_check.py PATH-TO-cqlmux-mock
 
@@ -26,8 +29,9 @@ PAGED_ROWS = 25
 FETCH_SIZE = 10
 
 PRIMES = [
-    'prime rows query="SELECT v FROM ks.kv WHERE k = ?" columns="v text" params="k int"'
-    " row=\"'seven'\"",
+    "keyspace ks nts dc1=2 dc2=1",
+    'prime rows query="SELECT v FROM ks.kv WHERE k = ?" columns="v text" params="k int" pk=0'
+    " keyspace=ks table=kv row=\"'seven'\"",
     'prime rows query="SELECT n FROM ks.numbers" columns="n int" '
     + " ".join('row="%d"' % n for n in range(PAGED_ROWS)),
     'prime error query="INSERT INTO ks.kv*" code=write_timeout consistency=quorum received=1'
@@ -123,14 +127,43 @@ def check_connections(mock, version, known):
         expect(("framed" in words) == (version >= 5), "v5 framing mismatch: " + line)
 
 
-def check_prepared(session, mock):
+def logged_requests(mock):
+    """The mock's request log as (line without its token field, token)."""
+    out = []
+    for line in mock.command("log"):
+        if line.startswith("request "):
+            rest, _, token = line.rpartition(" token=")
+            out.append((rest, token))
+    return out
+
+
+def check_keyspace(cluster):
+    ks = cluster.metadata.keyspaces.get("ks")
+    expect(ks is not None, "keyspace ks not in the driver's metadata")
+    strategy = ks.replication_strategy
+    expect(type(strategy).__name__ == "NetworkTopologyStrategy", "strategy %r" % strategy)
+    expect(strategy.dc_replication_factors == {"dc1": 2, "dc2": 1},
+           "replication %s" % strategy.dc_replication_factors)
+
+
+def check_prepared(cluster, session, mock):
     prepared = session.prepare("SELECT v FROM ks.kv WHERE k = ?")
     expect(len(prepared.column_metadata) == 1, "bind markers: %s" % prepared.column_metadata)
-    rows = [tuple(r) for r in session.execute(prepared, [7])]
+    expect(prepared.routing_key_indexes == [0], "routing key %s" % prepared.routing_key_indexes)
+    bound = prepared.bind([7])
+    rows = [tuple(r) for r in session.execute(bound)]
     expect(rows == [("seven",)], "prepared rows %s" % rows)
-    executes = [l for l in mock.command("log")
+    executes = [(l, t) for l, t in logged_requests(mock)
                 if " opcode 0x0a " in l and l.endswith("query SELECT v FROM ks.kv WHERE k = ?")]
     expect(len(executes) == 1, "EXECUTE requests recorded: %d" % len(executes))
+    # The driver's token for the routing key, and its replicas, are the mock's.
+    token = cluster.metadata.token_map.token_class.from_key(bound.routing_key).value
+    expect(executes[0][1] == str(token), "mock token %s, driver's %d" % (executes[0][1], token))
+    words = mock.command("replicas ks %d" % token)[0].split()
+    expect(words[:2] == ["ok:", "replicas"], "replicas output %s" % words)
+    mine = {mock.nodes[int(i)][0] for i in words[2:]}
+    theirs = {h.address for h in cluster.metadata.get_replicas("ks", bound.routing_key)}
+    expect(mine == theirs, "mock replicas %s, driver's %s" % (sorted(mine), sorted(theirs)))
 
 
 def check_paging(session):
@@ -177,7 +210,8 @@ def run_version(mock, version):
         session = cluster.connect()
         expect(cluster.protocol_version == version, "negotiated v%s" % cluster.protocol_version)
         for name, check in (("discovery", lambda: check_discovery(cluster, mock)),
-                            ("prepared", lambda: check_prepared(session, mock)),
+                            ("keyspace", lambda: check_keyspace(cluster)),
+                            ("prepared", lambda: check_prepared(cluster, session, mock)),
                             ("paging", lambda: check_paging(session)),
                             ("errors", lambda: check_errors(session)),
                             ("connections", lambda: check_connections(mock, version, known))):

@@ -3,6 +3,8 @@
 
 #include "mock/test_mock.h"
 
+#include "proto/arena.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -133,7 +135,10 @@ static pid_t spawn(const char *const *argv, FILE **in, FILE **out) {
 Test(script, program_end_to_end) {
   const char *const argv[] = {"tools/cqlmux-mock", "--nodes", "2", "--shared-address",
                               "--port", "0", "--exec",
-                              "prime void query=\"SELECT from_cli\"", NULL};
+                              "prime void query=\"SELECT from_cli\"", "--exec",
+                              "prime void query=\"SELECT k FROM ks.t WHERE k = ?\" "
+                              "params=\"k text\" pk=0",
+                              NULL};
   cr_assert_eq(access(argv[0], X_OK), 0, "run from the build directory");
   FILE *in, *out;
   pid_t pid = spawn(argv, &in, &out);
@@ -151,15 +156,40 @@ Test(script, program_end_to_end) {
   cr_assert_eq(mock_client_handshake(&c, "lz4", NULL, NULL, NULL), CQLMUX_OK);
   cr_assert_eq(mock_client_query(&c, 1, "SELECT from_cli", 1), CQLMUX_OK);
   test_recv_result(&c, 1, CQLMUX_RESULT_VOID);
+  /* An EXECUTE of a statement with a partition key logs its token last:
+   * "123" is a published Murmur3 vector. */
+  cr_assert_eq(mock_client_prepare(&c, 3, "SELECT k FROM ks.t WHERE k = ?"), CQLMUX_OK);
+  mock_reply r;
+  test_recv(&c, &r);
+  cqlmux_arena arena;
+  cqlmux_arena_init(&arena, NULL, NULL, 0);
+  cqlmux_result_msg res;
+  cr_assert_eq(cqlmux_result_decode(c.version, r.body, r.len, &arena, &res), CQLMUX_OK);
+  uint8_t id[16];
+  cr_assert_eq(res.prepared.id.len, sizeof id);
+  memcpy(id, res.prepared.id.data, sizeof id);
+  cqlmux_arena_free(&arena);
+  cqlmux_bytes key = {(const uint8_t *)"123", 3};
+  cqlmux_query_params qp;
+  memset(&qp, 0, sizeof qp);
+  qp.consistency = CQLMUX_CONSISTENCY_ONE;
+  qp.values = &key;
+  qp.value_count = 1;
+  cqlmux_slice ids = {id, sizeof id};
+  cr_assert_eq(mock_client_execute_params(&c, 2, ids, ids, &qp), CQLMUX_OK);
+  test_recv_result(&c, 2, CQLMUX_RESULT_VOID);
   fputs("log\nconnections\necho end of list\nquit\n", in);
   fflush(in);
-  bool logged = false, listed = false, echoed = false;
+  bool logged = false, routed_logged = false, listed = false, echoed = false;
   while (fgets(line, sizeof line, out)) {
-    if (strstr(line, "query SELECT from_cli")) logged = true;
+    if (strstr(line, "query SELECT from_cli token=-\n")) logged = true;
+    if (strstr(line, " opcode 0x0a ") &&
+        strstr(line, "query SELECT k FROM ks.t WHERE k = ? token=-7468325962851647638\n"))
+      routed_logged = true;
     if (!strncmp(line, "connection 1 node 1", 19)) listed = true;
     if (!strcmp(line, "end of list\n")) echoed = listed;
   }
-  cr_assert(logged && listed && echoed);
+  cr_assert(logged && routed_logged && listed && echoed);
   int status;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
   cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -143,11 +143,15 @@ static void print_log(cqlmux_mock *m, size_t *printed) {
   for (; *printed < n; (*printed)++) {
     cqlmux_mock_request r;
     if (cqlmux_mock_request_at(m, *printed, &r)) break;
+    /* token= goes last, after the query text (which may hold spaces):
+     * a reader takes it from the end, the fields before keep their places. */
+    char token[32] = "-";
+    if (r.has_token) snprintf(token, sizeof token, "%lld", (long long)r.token);
     printf("request %llu node %d conn %lld stream %d opcode 0x%02x consistency %d fault %d "
-           "answer %d%s%s\n",
+           "answer %d%s%s token=%s\n",
            (unsigned long long)r.seq, r.node, (long long)r.connection, r.stream, r.opcode,
            r.consistency, r.fault, r.response_opcode, r.query ? " query " : "",
-           r.query ? r.query : "");
+           r.query ? r.query : "", token);
   }
   fflush(stdout);
 }
