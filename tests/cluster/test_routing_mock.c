@@ -660,3 +660,139 @@ Test(routing_mock, a_slow_node_is_overtaken_by_a_speculative_execution, .timeout
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+/* ================================================================ token-aware */
+
+/* 2 DCs x 3 nodes. rk3 has 3 replicas per DC (the issue's case: every
+ * local node is a replica); rk1 one per DC, where only the owner counts.
+ * The mock computes each request's token from the bound key and the
+ * replicas from its own ring and Murmur3 (tests/mock), independently of
+ * the library's token map. */
+static cqlmux_mock *start_replicated_mock(void) {
+  cqlmux_mock_keyspace ks[2];
+  const char *names[2] = {"rk3", "rk1"};
+  for (int i = 0; i < 2; i++) {
+    cqlmux_mock_keyspace_init(&ks[i], names[i]);
+    ks[i].network_topology = true;
+    ks[i].dc_count = 2;
+    ks[i].dc_names[0] = "dc1", ks[i].dc_names[1] = "dc2";
+    ks[i].dc_factors[0] = ks[i].dc_factors[1] = i == 0 ? 3 : 1;
+  }
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.dc_count = 2;
+  cfg.nodes_per_dc[0] = cfg.nodes_per_dc[1] = 3;
+  cfg.keyspaces = ks;
+  cfg.keyspace_count = 2;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  return m;
+}
+
+static void prime_routed(cqlmux_mock *m, const char *q, const char *keyspace) {
+  static const cqlmux_mock_column cols[] = {{"v", "int"}};
+  static const cqlmux_mock_column params[] = {{"k", "int"}};
+  static const uint16_t pk[] = {0};
+  static const char *const cells[] = {"7"};
+  cqlmux_mock_prime p;
+  cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ROWS, q);
+  p.keyspace = keyspace, p.table = "t";
+  p.column_count = 1, p.columns = cols, p.row_count = 1, p.cells = cells;
+  p.param_count = 1, p.params = params;
+  p.pk_count = 1, p.pk_indexes = pk;
+  p.prepared_everywhere = true;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+}
+
+/* Every EXECUTE of q the mock recorded went to a local replica of its key. */
+static void assert_on_local_replicas(cqlmux_mock *m, const char *q, const char *keyspace,
+                                     size_t expected) {
+  size_t seen = 0, on_replica = 0, total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    if (cqlmux_mock_request_at(m, i, &r) != CQLMUX_OK || r.opcode != CQLMUX_OP_EXECUTE ||
+        !r.query || strcmp(r.query, q))
+      continue;
+    cr_assert(r.has_token, "the mock read the bound key");
+    int nodes[8];
+    int n = cqlmux_mock_replicas(m, keyspace, r.token, nodes, 8);
+    cr_assert_gt(n, 0);
+    seen++;
+    for (int k = 0; k < n && k < 8; k++) on_replica += nodes[k] == r.node && r.node < 3;
+  }
+  cr_assert_eq(seen, expected);
+  cr_assert_eq(on_replica, seen, "%s: %zu of %zu requests on a local replica", keyspace,
+               on_replica, seen);
+}
+
+Test(routing_mock, token_aware_requests_land_on_a_local_replica, .timeout = 90) {
+  cqlmux_mock *m = start_replicated_mock();
+  const char *q3 = "SELECT v FROM rk3.t WHERE k = ?", *q1 = "SELECT v FROM rk1.t WHERE k = ?";
+  prime_routed(m, q3, "rk3");
+  prime_routed(m, q1, "rk1");
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  cqlmux_prepared *p3 = prepare(s, q3), *p1 = prepare(s, q1);
+  enum { KEYS = 300 };
+  for (int k = 0; k < KEYS; k++) {
+    cqlmux_prepared *p = k % 2 ? p1 : p3;
+    cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+    cqlmux_statement_bind_int32(st, 0, k);
+    cr_assert_eq(run(s, st), CQLMUX_OK);
+    cqlmux_statement_free(st);
+  }
+  assert_on_local_replicas(m, q3, "rk3", KEYS / 2);
+  assert_on_local_replicas(m, q1, "rk1", KEYS / 2);
+
+  /* Off: the same keys spread over dc1 by rotation, mostly off the owner. */
+  cqlmux_session_free(s);
+  cqlmux_mock_log_clear(m);
+  cqlmux_config *c = cluster_config(m, 0);
+  cr_assert_eq(cqlmux_config_set_token_aware(c, 0, 1), CQLMUX_OK);
+  s = connect_session(c);
+  cqlmux_prepared_free(p1);
+  p1 = prepare(s, q1);
+  for (int k = 0; k < 30; k++) {
+    cqlmux_statement *st = cqlmux_statement_new_prepared(p1);
+    cqlmux_statement_bind_int32(st, 0, k);
+    cr_assert_eq(run(s, st), CQLMUX_OK);
+    cqlmux_statement_free(st);
+  }
+  size_t owner = 0, total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    if (cqlmux_mock_request_at(m, i, &r) != CQLMUX_OK || r.opcode != CQLMUX_OP_EXECUTE) continue;
+    int nodes[2];
+    owner += cqlmux_mock_replicas(m, "rk1", r.token, nodes, 2) > 0 && nodes[0] == r.node;
+  }
+  cr_assert_lt(owner, 30, "round robin alone does not follow the owner");
+  cqlmux_prepared_free(p1);
+  cqlmux_prepared_free(p3);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A key set by hand routes a simple statement (no prepared metadata). */
+Test(routing_mock, a_routing_key_set_by_hand_routes_a_simple_statement, .timeout = 60) {
+  cqlmux_mock *m = start_replicated_mock();
+  cqlmux_session *s = connect_session(cluster_config(m, 0));
+  unsigned on_owner = 0;
+  for (int32_t k = 0; k < 40; k++) {
+    uint8_t key[4] = {(uint8_t)(k >> 24), (uint8_t)(k >> 16), (uint8_t)(k >> 8), (uint8_t)k};
+    cqlmux_statement *st = cqlmux_statement_new("SELECT v FROM rk1.t WHERE k = 1", 0);
+    cr_assert_eq(cqlmux_statement_set_routing_key(st, key, sizeof key), CQLMUX_OK);
+    cr_assert_eq(cqlmux_statement_set_keyspace(st, "rk1"), CQLMUX_OK);
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK);
+    char where[64], owner_address[64];
+    cqlmux_future_coordinator(f, where, sizeof where);
+    int nodes[2];
+    cr_assert_eq(cqlmux_mock_replicas(m, "rk1", cqlmux_mock_token(key, sizeof key), nodes, 2), 2);
+    node_address(m, nodes[0] < 3 ? nodes[0] : nodes[1], owner_address, sizeof owner_address);
+    on_owner += !strcmp(where, owner_address);
+    cqlmux_future_free(f);
+    cqlmux_statement_free(st);
+  }
+  cr_assert_eq(on_owner, 40, "every key to its dc1 replica");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
