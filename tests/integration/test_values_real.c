@@ -888,6 +888,30 @@ static int64_t record_timestamp(void *p) {
   return g->next++;
 }
 
+/* Ids of rows no earlier run wrote: a run writes them with timestamps
+ * from 2017 and 2020, which any earlier write of the same cell, made at
+ * the current time, would shadow. Above the fixed ids of the other tests. */
+static int32_t fresh_id(void) {
+  uint8_t u[16];
+  OK(cqlmux_uuid_v4(u));
+  uint32_t r = (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+  return (int32_t)((r & 0x3fffffff) | 0x10000);
+}
+
+static int64_t writetime_of(cqlmux_session *s, int32_t id) {
+  char cql[96];
+  snprintf(cql, sizeof cql, "SELECT writetime(v) FROM " KS ".stamps WHERE id = %d", (int)id);
+  return query_int64(s, cql);
+}
+
+static void insert_v(cqlmux_session *s, int32_t id, int64_t explicit_timestamp) {
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (?, 1)", 1);
+  OK(cqlmux_statement_bind_int32(st, 0, id));
+  if (explicit_timestamp) OK(cqlmux_statement_set_timestamp(st, explicit_timestamp));
+  execute_ok(s, st);
+  cqlmux_statement_free(st);
+}
+
 static void stamps_table(cqlmux_session *s) {
   exec_ok(s, create_ks);
   exec_ok(s, create_stamps);
@@ -899,22 +923,21 @@ Test(values_real, writetime_is_the_generators_timestamp, .timeout = 120) {
   OK(cqlmux_config_set_timestamp_generator(c, record_timestamp, &gen));
   cqlmux_session *s = connect_with(c, 5);
   stamps_table(s);
+  int32_t id = fresh_id();
   int calls = gen.calls;
   int64_t expected = gen.next;
-  exec_ok(s, "INSERT INTO " KS ".stamps (id, v) VALUES (1, 1)");
+  insert_v(s, id, 0);
   cr_assert_eq(gen.calls, calls + 1, "one timestamp per request");
-  cr_assert_eq(query_int64(s, "SELECT writetime(v) FROM " KS ".stamps WHERE id = 1"), expected);
+  cr_assert_eq(writetime_of(s, id), expected);
   /* An explicit timestamp wins and the generator is not asked. */
-  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (2, 2)", 0);
-  OK(cqlmux_statement_set_timestamp(st, INT64_C(1500000000000001)));
   calls = gen.calls;
-  execute_ok(s, st);
-  cqlmux_statement_free(st);
+  insert_v(s, id + 1, INT64_C(1500000000000001));
   cr_assert_eq(gen.calls, calls);
-  cr_assert_eq(query_int64(s, "SELECT writetime(v) FROM " KS ".stamps WHERE id = 2"),
-               INT64_C(1500000000000001));
+  cr_assert_eq(writetime_of(s, id + 1), INT64_C(1500000000000001));
   /* A batch without one takes the generator's. */
-  cqlmux_statement *member = cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (3, 3)", 0);
+  cqlmux_statement *member =
+      cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (?, 3)", 1);
+  OK(cqlmux_statement_bind_int32(member, 0, id + 2));
   cqlmux_batch *b = cqlmux_batch_new(CQLMUX_BATCH_LOGGED);
   OK(cqlmux_batch_add(b, member));
   expected = gen.next;
@@ -923,7 +946,7 @@ Test(values_real, writetime_is_the_generators_timestamp, .timeout = 120) {
   cqlmux_future_free(f);
   cqlmux_batch_free(b);
   cqlmux_statement_free(member);
-  cr_assert_eq(query_int64(s, "SELECT writetime(v) FROM " KS ".stamps WHERE id = 3"), expected);
+  cr_assert_eq(writetime_of(s, id + 2), expected);
   cqlmux_session_free(s);
 }
 
@@ -937,10 +960,11 @@ Test(values_real, default_and_server_side_timestamps_are_the_current_time, .time
     if (off) OK(cqlmux_config_set_timestamp_generator(c, NULL, NULL));
     cqlmux_session *s = connect_with(c, 5);
     stamps_table(s);
+    int32_t id = fresh_id();
     int64_t before = wall_us();
-    exec_ok(s, "INSERT INTO " KS ".stamps (id, v) VALUES (10, 10)");
+    insert_v(s, id, 0);
     int64_t after = wall_us();
-    int64_t written = query_int64(s, "SELECT writetime(v) FROM " KS ".stamps WHERE id = 10");
+    int64_t written = writetime_of(s, id);
     cr_assert(written >= before && written <= after, "off=%d: %lld not in [%lld, %lld]", off,
               (long long)written, (long long)before, (long long)after);
     cqlmux_session_free(s);
