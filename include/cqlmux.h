@@ -928,6 +928,12 @@ CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
  * decimal           bind_decimal, _decimal_int64   as_decimal, as_decimal_string
  * composites        bind_builder                   cqlmux_value_iterate
  * any               bind_serialized                cqlmux_value.data / length
+ *
+ * Timestamps, dates and times convert to and from time_t and struct tm with
+ * cqlmux_timestamp_*, cqlmux_date_* and cqlmux_time_*; UUIDs come from
+ * cqlmux_uuid_v4 and cqlmux_session_uuid_v1 (timeuuid) and go to and from
+ * text with cqlmux_uuid_format / cqlmux_uuid_parse (see the end of this
+ * header).
  */
 
 /* ---- type descriptors ---------------------------------------------------- */
