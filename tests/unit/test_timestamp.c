@@ -220,3 +220,11 @@ Test(timestamp, a_batch_without_its_own_timestamp_takes_the_sources) {
   cqlmux_batch_free(batch);
   cqlmux_statement_free(s);
 }
+
+Test(timestamp, the_config_setter_refuses_a_null_config) {
+  cr_assert_eq(cqlmux_config_set_timestamp_generator(NULL, fixed_timestamp, NULL),
+               CQLMUX_ERR_INVALID_ARGUMENT);
+  cqlmux_config *c = cqlmux_config_new();
+  cr_assert_eq(cqlmux_config_set_timestamp_generator(c, NULL, NULL), CQLMUX_OK);
+  cqlmux_config_free(c);
+}

@@ -1,6 +1,8 @@
 /* UUIDs (issue 15 item 7) through the public API: v4 from the CSPRNG, v1
  * from sessions (order, node id, clock sequence), text form both ways. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cqlmux.h"
@@ -127,4 +129,47 @@ Test(uuid, bad_text_names_the_offending_offset_and_leaves_out_alone) {
   uint8_t out[16];
   cr_assert_eq(cqlmux_uuid_parse(NULL, 36, out, NULL), CQLMUX_ERR_INVALID_ARGUMENT);
   cr_assert_eq(cqlmux_uuid_format(NULL, (char[37]){0}), CQLMUX_ERR_INVALID_ARGUMENT);
+}
+
+#define V1_THREADS 4
+#define V1_CALLS 20000
+
+typedef struct {
+  cqlmux_session *session;
+  uint64_t times[V1_CALLS];
+} v1_worker;
+
+static void *make_v1s(void *p) {
+  v1_worker *w = p;
+  for (size_t i = 0; i < V1_CALLS; i++) {
+    uint8_t u[16];
+    cr_assert_eq(cqlmux_session_uuid_v1(w->session, u), CQLMUX_OK);
+    w->times[i] = v1_time(u);
+  }
+  return NULL;
+}
+
+static int compare_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+Test(uuid, v1_from_four_threads_never_repeat_and_each_threads_increase) {
+  cqlmux_session *s = new_session();
+  static v1_worker workers[V1_THREADS];
+  pthread_t threads[V1_THREADS];
+  for (int t = 0; t < V1_THREADS; t++) {
+    workers[t].session = s;
+    cr_assert_eq(pthread_create(&threads[t], NULL, make_v1s, &workers[t]), 0);
+  }
+  for (int t = 0; t < V1_THREADS; t++) pthread_join(threads[t], NULL);
+  static uint64_t all[V1_THREADS * V1_CALLS];
+  for (int t = 0; t < V1_THREADS; t++) {
+    for (size_t i = 1; i < V1_CALLS; i++)
+      cr_assert_gt(workers[t].times[i], workers[t].times[i - 1], "thread %d call %zu", t, i);
+    memcpy(all + (size_t)t * V1_CALLS, workers[t].times, sizeof workers[t].times);
+  }
+  qsort(all, V1_THREADS * V1_CALLS, sizeof all[0], compare_u64);
+  for (size_t i = 1; i < V1_THREADS * V1_CALLS; i++) cr_assert_neq(all[i], all[i - 1]);
+  cqlmux_session_free(s);
 }
