@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cqlmux_version.h"
 
@@ -939,6 +940,12 @@ CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
  * decimal           bind_decimal, _decimal_int64   as_decimal, as_decimal_string
  * composites        bind_builder                   cqlmux_value_iterate
  * any               bind_serialized                cqlmux_value.data / length
+ *
+ * Timestamps, dates and times convert to and from time_t and struct tm with
+ * cqlmux_timestamp_*, cqlmux_date_* and cqlmux_time_*; UUIDs come from
+ * cqlmux_uuid_v4 and cqlmux_session_uuid_v1 (timeuuid) and go to and from
+ * text with cqlmux_uuid_format / cqlmux_uuid_parse (see the end of this
+ * header).
  */
 
 /* ---- type descriptors ---------------------------------------------------- */
@@ -1666,6 +1673,140 @@ CQLMUX_API int cqlmux_session_host_metrics(const cqlmux_session *session, size_t
  */
 CQLMUX_API int cqlmux_session_metrics_prometheus(const cqlmux_session *session, char *buf,
                                                  size_t cap, size_t *length);
+
+/* ====================================================== client timestamps */
+
+/*
+ * Client-side write timestamps. By default a session stamps every QUERY,
+ * EXECUTE and BATCH that has no timestamp of its own
+ * (cqlmux_statement_set_timestamp / cqlmux_batch_set_timestamp win) with
+ * microseconds since the Unix epoch from its own generator: strictly
+ * increasing across all threads of the session, even when the wall clock
+ * is set back (then the values run ahead of the clock by one microsecond
+ * per request, and a WARN line, at most one a second, says the clock is
+ * more than a second behind).
+ *
+ * A replacement generator returns microseconds since the epoch, or
+ * CQLMUX_TIMESTAMP_NONE to let the server stamp that request. It runs on
+ * the thread that submits the request (inside cqlmux_session_execute or
+ * cqlmux_session_batch, including from callbacks), possibly on several
+ * threads at once, with the user_data given to the config; it must not
+ * block and must not call into the session.
+ */
+#define CQLMUX_TIMESTAMP_NONE INT64_MIN
+typedef int64_t (*cqlmux_timestamp_generator)(void *user_data);
+
+/*
+ * Replaces the session's timestamp generator: `generator` with `user_data`
+ * (borrowed; must outlive every session made from this config), or, when
+ * generator is NULL, none: requests without a timestamp of their own are
+ * then stamped by the server. Returns CQLMUX_OK, or INVALID_ARGUMENT for a
+ * NULL config.
+ */
+CQLMUX_API int cqlmux_config_set_timestamp_generator(cqlmux_config *config,
+                                                     cqlmux_timestamp_generator generator,
+                                                     void *user_data);
+
+/* ================================================ timestamp, date and time */
+
+/*
+ * Conversions between the CQL temporal types and the C library's: a CQL
+ * timestamp is milliseconds since the Unix epoch (int64); a CQL date is
+ * days with the epoch at 2^31 (uint32, CQLMUX_DATE_EPOCH is 1970-01-01); a
+ * CQL time is nanoseconds since midnight, 0 to CQLMUX_TIME_MAX. Every
+ * struct tm is UTC (no time zone, no DST), read strictly: tm_mon 0-11,
+ * tm_mday a day of that month, tm_hour 0-23, tm_min and tm_sec 0-59 (no leap
+ * second), nothing normalised; tm_wday, tm_yday and tm_isdst are ignored on
+ * input and filled (tm_isdst 0) on output. Conversions toward time_t or a
+ * struct tm round down (toward the past). Each function leaves *out
+ * untouched on failure and returns CQLMUX_OK or INVALID_ARGUMENT (a NULL
+ * pointer, a field out of range, or a value the target type cannot hold).
+ * Pure functions: any thread.
+ */
+#define CQLMUX_DATE_EPOCH UINT32_C(2147483648)
+#define CQLMUX_TIME_MAX INT64_C(86399999999999)
+
+/* Whole seconds to a timestamp (ms). */
+CQLMUX_API int cqlmux_timestamp_from_time_t(time_t seconds, int64_t *out);
+/* A timestamp (ms) to whole seconds, rounding down. */
+CQLMUX_API int cqlmux_timestamp_to_time_t(int64_t milliseconds, time_t *out);
+/* A UTC date and time of day (to the second) to a timestamp (ms). */
+CQLMUX_API int cqlmux_timestamp_from_tm(const struct tm *tm, int64_t *out);
+/* A timestamp (ms) to its UTC date and time of day; the milliseconds are
+ * dropped. */
+CQLMUX_API int cqlmux_timestamp_to_tm(int64_t milliseconds, struct tm *out);
+
+/* The date (UTC) of an instant. */
+CQLMUX_API int cqlmux_date_from_time_t(time_t seconds, uint32_t *out);
+/* A date to the instant of its midnight UTC. */
+CQLMUX_API int cqlmux_date_to_time_t(uint32_t days, time_t *out);
+/* tm_year, tm_mon and tm_mday to a date; the time fields are ignored. */
+CQLMUX_API int cqlmux_date_from_tm(const struct tm *tm, uint32_t *out);
+/* A date to a struct tm at midnight. */
+CQLMUX_API int cqlmux_date_to_tm(uint32_t days, struct tm *out);
+
+/* The time of day (UTC, to the second) of an instant, in nanoseconds. */
+CQLMUX_API int cqlmux_time_from_time_t(time_t seconds, int64_t *out);
+/* tm_hour, tm_min and tm_sec to a time (ns); the date fields are ignored. */
+CQLMUX_API int cqlmux_time_from_tm(const struct tm *tm, int64_t *out);
+/* A time (ns, 0 to CQLMUX_TIME_MAX) to tm_hour, tm_min and tm_sec; the
+ * date fields are set to 1970-01-01 and the sub-second part is dropped. */
+CQLMUX_API int cqlmux_time_to_tm(int64_t nanoseconds, struct tm *out);
+
+/* ================================================================== UUIDs */
+
+/*
+ * UUIDs are 16 bytes in network order, as cqlmux_statement_bind_uuid and
+ * cqlmux_value_as_uuid take them. Text is the 36-character 8-4-4-4-12 form.
+ */
+#define CQLMUX_UUID_TEXT_SIZE 37 /* 36 characters and the NUL */
+
+/*
+ * A random (version 4) UUID: 122 bits from the kernel's CSPRNG
+ * (getrandom(2)). Any thread. Returns CQLMUX_OK, INVALID_ARGUMENT for a
+ * NULL out, or INVALID_STATE when the kernel gives no random bytes
+ * (out is then untouched).
+ */
+CQLMUX_API int cqlmux_uuid_v4(uint8_t out[16]);
+
+/*
+ * A time-based (version 1) UUID for a timeuuid column: the time in 100 ns
+ * intervals since 1582-10-15, the session's clock sequence and node id
+ * (random at session creation, with the multicast bit set as RFC 9562
+ * asks of a node id that is not a MAC address). The times are strictly
+ * increasing across every session and thread of the process, so UUIDs
+ * made one after the other sort in that order as timeuuids; when more than
+ * one is asked for within 100 ns, or the wall clock goes back, the time runs
+ * ahead of the clock. Any thread, never blocks. Returns CQLMUX_OK or
+ * INVALID_ARGUMENT for a NULL argument.
+ */
+CQLMUX_API int cqlmux_session_uuid_v1(cqlmux_session *session, uint8_t out[16]);
+
+/* The time of a version 1 UUID as a CQL timestamp (ms since the Unix
+ * epoch, rounded down), as CQL's toTimestamp() gives it. Returns CQLMUX_OK,
+ * TYPE_MISMATCH when the UUID is not version 1, or INVALID_ARGUMENT. */
+CQLMUX_API int cqlmux_uuid_v1_timestamp(const uint8_t uuid[16], int64_t *out);
+
+/* The UUID's version (bits 4-7 of byte 6): 1 time-based, 4 random... */
+CQLMUX_API int cqlmux_uuid_version(const uint8_t uuid[16]);
+
+/*
+ * Writes the UUID as 36 lower-case characters and a NUL into out (at least
+ * CQLMUX_UUID_TEXT_SIZE bytes). Returns CQLMUX_OK or INVALID_ARGUMENT.
+ */
+CQLMUX_API int cqlmux_uuid_format(const uint8_t uuid[16], char out[CQLMUX_UUID_TEXT_SIZE]);
+
+/*
+ * Parses the 8-4-4-4-12 text form, hex digits in either case, nothing
+ * before or after it (length is the text's length, without any NUL).
+ * Returns CQLMUX_OK, or INVALID_ARGUMENT for NULL, a length other than 36,
+ * a hyphen missing or misplaced, or a character that is not a hex digit
+ * (out untouched); *error_offset (when not NULL) then receives the
+ * offset of the first bad character (the length, when the length is
+ * wrong).
+ */
+CQLMUX_API int cqlmux_uuid_parse(const char *text, size_t length, uint8_t out[16],
+                                 size_t *error_offset);
 
 #ifdef __cplusplus
 }

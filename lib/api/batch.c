@@ -123,7 +123,8 @@ static void batch_options(const cqlmux_batch *b, uint8_t version, cqlmux_batch_m
     msg->keyspace = (cqlmux_slice){(const uint8_t *)b->keyspace, strlen(b->keyspace)};
 }
 
-int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version, bool compress) {
+int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version, bool compress,
+                        const cqlmux_timestamp_source *stamps) {
   if (b->count == 0) return CQLMUX_ERR_INVALID_ARGUMENT;
   size_t total_values = 0;
   for (size_t i = 0; i < b->count; i++) total_values += b->members[i]->value_count;
@@ -140,6 +141,7 @@ int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version
   if (rc == CQLMUX_OK) {
     cqlmux_batch_msg msg;
     batch_options(b, version, &msg);
+    cqlmux_timestamp_source_fill(stamps, &msg.has_timestamp, &msg.timestamp);
     msg.statements = wire;
     cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
     rc = cqlmux_request_batch(out, &h, &msg);

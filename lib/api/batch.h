@@ -12,6 +12,7 @@
 
 #include "cqlmux.h"
 #include "proto/wire.h"
+#include "runtime/timestamp.h"
 
 struct cqlmux_batch {
   cqlmux_batch_type type;
@@ -27,10 +28,12 @@ struct cqlmux_batch {
   char *keyspace;      /* as Cassandra names it (api/identifier.h); v5 only */
 };
 
-/* Encodes the batch as one BATCH envelope with stream id 0 into out.
+/* Encodes the batch as one BATCH envelope with stream id 0 into out; a
+ * batch without a timestamp of its own gets one from stamps (NULL: none).
  * Only reads the batch and its members. Errors: INVALID_ARGUMENT (no
  * members, a member bound by name), NOMEM (the member table), and those
  * of cqlmux_request_batch. */
-int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version, bool compress);
+int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version, bool compress,
+                        const cqlmux_timestamp_source *stamps);
 
 #endif

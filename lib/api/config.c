@@ -43,6 +43,7 @@ static void set_defaults(cqlmux_config *c) {
   c->retry_policy = cqlmux_retry_policy_default();
   c->prepare_on_all_hosts = true;
   c->prepare_on_up = true;
+  c->builtin_timestamps = true;
 }
 
 static char *dup_string(const cqlmux_allocator *a, const char *s) {
@@ -387,6 +388,16 @@ int cqlmux_config_set_thread_start_callback(cqlmux_config *config,
 int cqlmux_config_set_log_level(cqlmux_config *config, cqlmux_log_level level) {
   CHECK(level >= CQLMUX_LOG_NONE && level <= CQLMUX_LOG_TRACE);
   config->log_level = level;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_timestamp_generator(cqlmux_config *config,
+                                          cqlmux_timestamp_generator generator,
+                                          void *user_data) {
+  CHECK(1);
+  config->builtin_timestamps = false;
+  config->timestamp_generator = generator;
+  config->timestamp_user_data = generator ? user_data : NULL;
   return CQLMUX_OK;
 }
 

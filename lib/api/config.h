@@ -79,6 +79,11 @@ struct cqlmux_config {
   cqlmux_thread_start_callback thread_start;
   void *thread_start_user_data;
   cqlmux_log_level log_level;
+  /* Client timestamps: the session's own generator (the default), or
+   * timestamp_generator (NULL: the server stamps writes). */
+  bool builtin_timestamps;
+  cqlmux_timestamp_generator timestamp_generator;
+  void *timestamp_user_data;
 };
 
 /* Deep copy (strings duplicated) through the config's own allocator;

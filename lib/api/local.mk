@@ -12,7 +12,10 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/result.c lib/api/result.h \
 	lib/api/routing.c lib/api/routing.h \
 	lib/api/session.c lib/api/session.h \
+	lib/api/session_values.c \
 	lib/api/speculation.c lib/api/speculation.h \
 	lib/api/statement.c lib/api/statement.h \
+	lib/api/temporal.c \
+	lib/api/uuid.c lib/api/uuid.h \
 	lib/api/value.c lib/api/value.h \
 	lib/api/version.c

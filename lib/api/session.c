@@ -174,6 +174,7 @@ int cqlmux_session_new(const cqlmux_config *config, cqlmux_session **out) {
   rc.completion_capacity = (size_t)copy->completion_queue_bound * 2;
   int err = cqlmux_runtime_new(&rc, &s->runtime);
   if (err == CQLMUX_OK) err = init_tls(s);
+  if (err == CQLMUX_OK) err = cqlmux_session_values_init(s);
   if (err == CQLMUX_OK && !(s->calls = cqlmux_call_pool_new(s->alloc, CALL_CACHE)))
     err = CQLMUX_ERR_NOMEM;
   if (err == CQLMUX_OK && copy->keyspace) set_routing_keyspace(s, s->keyspace);
@@ -522,7 +523,8 @@ cqlmux_future *cqlmux_session_execute(cqlmux_session *s, const cqlmux_statement 
   if (st->prepared)
     cqlmux_result_expect_columns(&call->result,
                                  cqlmux_result_meta_current(st->prepared->result_meta));
-  int rc = cqlmux_statement_encode(st, &call->net.envelope, session_version(s), compress_bodies(s));
+  int rc = cqlmux_statement_encode(st, &call->net.envelope, session_version(s), compress_bodies(s),
+                                   &s->stamps);
   if (rc != CQLMUX_OK) {
     cqlmux_call_put(call);
     return failed_future(s, rc, "cannot encode the statement");
@@ -543,7 +545,8 @@ cqlmux_future *cqlmux_session_batch(cqlmux_session *s, const cqlmux_batch *b) {
   cqlmux_call *call = cqlmux_call_get(s->calls);
   if (!call) return NULL;
   call->kind = CQLMUX_CALL_EXECUTE;
-  int rc = cqlmux_batch_encode(b, &call->net.envelope, session_version(s), compress_bodies(s));
+  int rc = cqlmux_batch_encode(b, &call->net.envelope, session_version(s), compress_bodies(s),
+                               &s->stamps);
   if (rc != CQLMUX_OK) {
     cqlmux_call_put(call);
     return failed_future(s, rc, "cannot encode the batch");

@@ -34,6 +34,7 @@
 #include "runtime/budget.h"
 #include "runtime/future.h"
 #include "runtime/intrusive.h"
+#include "runtime/timestamp.h"
 
 /* Calls come from a runtime object pool (runtime/objpool.h). */
 typedef struct cqlmux_objpool cqlmux_call_pool;
@@ -132,7 +133,19 @@ struct cqlmux_session {
   cqlmux_future *connect_future; /* until the cluster reports connect's outcome */
   cqlmux_future *close_future;
   char keyspace[256];
+
+  /* Client timestamps and UUIDs (api/session_values.c); set up at creation,
+   * then read-only but for the generator's atomics. */
+  cqlmux_timestamp_gen timestamps;
+  cqlmux_timestamp_source stamps; /* what the encoders ask */
+  uint8_t uuid_node[6];           /* v1 node id, multicast bit set */
+  uint16_t uuid_clock_seq;        /* v1 clock sequence (14 bits) */
 };
+
+/* Sets up the session's timestamp source (from its config) and its UUID v1
+ * node id and clock sequence (random). INVALID_STATE when the kernel gives
+ * no random bytes. Called once by cqlmux_session_new, runtime made. */
+int cqlmux_session_values_init(cqlmux_session *s);
 
 /* Internal to lib/api: the session's request path, used by recovery.c. */
 

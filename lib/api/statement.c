@@ -492,7 +492,7 @@ static int encode_request(const cqlmux_statement *s, const cqlmux_query_params *
 }
 
 int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
-                            bool compress) {
+                            bool compress, const cqlmux_timestamp_source *stamps) {
   cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
   /* Most statements have few values: those (and their names) fit on the
    * stack; more take one block for both. */
@@ -507,6 +507,7 @@ int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t
   }
   cqlmux_query_params params;
   int rc = cqlmux_statement_params(s, version, values, names, &params);
+  cqlmux_timestamp_source_fill(stamps, &params.has_timestamp, &params.timestamp);
   if (rc == CQLMUX_OK) rc = encode_request(s, &params, out, &h);
   if (values != local) cqlmux_mem_free(STATEMENT_ALLOC, values);
   return rc;

@@ -15,6 +15,7 @@
 #include "cqlmux.h"
 #include "proto/request.h"
 #include "proto/wire.h"
+#include "runtime/timestamp.h"
 
 /* Fixed-size CQL values (up to uuid) fit inline. */
 #define CQLMUX_VALUE_INLINE 16
@@ -84,8 +85,10 @@ int cqlmux_statement_params(const cqlmux_statement *s, uint8_t version, cqlmux_b
 
 /* Encodes the statement as one QUERY or EXECUTE envelope with stream id 0
  * (the I/O thread patches the real id) into out. A value never bound goes
- * as "not set". Errors: those of the request encoders (lib/proto/request.h). */
+ * as "not set". A statement without a timestamp of its own gets one from
+ * stamps (NULL: none), asked only then. Errors: those of the request
+ * encoders (lib/proto/request.h). */
 int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
-                            bool compress);
+                            bool compress, const cqlmux_timestamp_source *stamps);
 
 #endif

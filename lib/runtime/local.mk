@@ -15,4 +15,5 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/runtime/task.h \
 	lib/runtime/thread_role.c lib/runtime/thread_role.h \
 	lib/runtime/timer_heap.c lib/runtime/timer_heap.h \
+	lib/runtime/timestamp.c lib/runtime/timestamp.h \
 	lib/runtime/workers.c lib/runtime/workers.h

@@ -259,7 +259,7 @@ static const char *message(cqlmux_future *f) {
   return m ? m : "";
 }
 
-static cqlmux_session *open_session(int version) {
+static cqlmux_config *test_config(int version) {
   cqlmux_config *c = cqlmux_config_new();
   cr_assert_not_null(c);
   cqlmux_config_set_contact_points(c, env_or("CQLMUX_TEST_HOST", "127.0.0.1"));
@@ -267,6 +267,11 @@ static cqlmux_session *open_session(int version) {
   cqlmux_config_set_protocol_version(c, version);
   cqlmux_config_set_request_timeout(c, 30000);
   cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  return c;
+}
+
+/* A connected session made from c, which it frees. */
+static cqlmux_session *connect_with(cqlmux_config *c, int version) {
   cqlmux_session *s = NULL;
   cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
   cqlmux_config_free(c);
@@ -275,6 +280,10 @@ static cqlmux_session *open_session(int version) {
   cqlmux_future_free(f);
   cr_assert_eq(cqlmux_session_protocol_version(s), version);
   return s;
+}
+
+static cqlmux_session *open_session(int version) {
+  return connect_with(test_config(version), version);
 }
 
 static void exec_ok(cqlmux_session *s, const char *cql) {
@@ -843,3 +852,221 @@ static void round_trip_every_type(int version) {
 Test(values_real, every_type_round_trips_over_v5, .timeout = 120) { round_trip_every_type(5); }
 
 Test(values_real, every_type_round_trips_over_v4, .timeout = 120) { round_trip_every_type(4); }
+
+/* ------------------------------------- client timestamps (issue 15, 3) */
+
+static const char create_stamps[] =
+    "CREATE TABLE IF NOT EXISTS " KS ".stamps (id int PRIMARY KEY, v int, tu timeuuid, "
+    "u uuid, d date, t time, ts timestamp)";
+
+static int64_t wall_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One result row of a query with one bigint/timestamp column. */
+static int64_t query_int64(cqlmux_session *s, const char *cql) {
+  cqlmux_future *f = cqlmux_session_query(s, cql);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s: %s", cql, message(f));
+  cr_assert_eq(cqlmux_result_row_count(cqlmux_future_result(f)), 1, "%s", cql);
+  int64_t out;
+  OK(cqlmux_result_get_int64(cqlmux_future_result(f), 0, 0, &out));
+  cqlmux_future_free(f);
+  return out;
+}
+
+typedef struct {
+  int64_t next; /* handed out, then advanced */
+  int calls;
+} recording_generator;
+
+/* Runs on the submitting thread (the test's). */
+static int64_t record_timestamp(void *p) {
+  recording_generator *g = p;
+  g->calls++;
+  return g->next++;
+}
+
+/* Ids of rows no earlier run wrote: a run writes them with timestamps
+ * from 2017 and 2020, which any earlier write of the same cell, made at
+ * the current time, would shadow. Above the fixed ids of the other tests. */
+static int32_t fresh_id(void) {
+  uint8_t u[16];
+  OK(cqlmux_uuid_v4(u));
+  uint32_t r = (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
+  return (int32_t)((r & 0x3fffffff) | 0x10000);
+}
+
+static int64_t writetime_of(cqlmux_session *s, int32_t id) {
+  char cql[96];
+  snprintf(cql, sizeof cql, "SELECT writetime(v) FROM " KS ".stamps WHERE id = %d", (int)id);
+  return query_int64(s, cql);
+}
+
+static void insert_v(cqlmux_session *s, int32_t id, int64_t explicit_timestamp) {
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (?, 1)", 1);
+  OK(cqlmux_statement_bind_int32(st, 0, id));
+  if (explicit_timestamp) OK(cqlmux_statement_set_timestamp(st, explicit_timestamp));
+  execute_ok(s, st);
+  cqlmux_statement_free(st);
+}
+
+static void stamps_table(cqlmux_session *s) {
+  exec_ok(s, create_ks);
+  exec_ok(s, create_stamps);
+}
+
+Test(values_real, writetime_is_the_generators_timestamp, .timeout = 120) {
+  recording_generator gen = {.next = INT64_C(1600000000123456)};
+  cqlmux_config *c = test_config(5);
+  OK(cqlmux_config_set_timestamp_generator(c, record_timestamp, &gen));
+  cqlmux_session *s = connect_with(c, 5);
+  stamps_table(s);
+  int32_t id = fresh_id();
+  int calls = gen.calls;
+  int64_t expected = gen.next;
+  insert_v(s, id, 0);
+  cr_assert_eq(gen.calls, calls + 1, "one timestamp per request");
+  cr_assert_eq(writetime_of(s, id), expected);
+  /* An explicit timestamp wins and the generator is not asked. */
+  calls = gen.calls;
+  insert_v(s, id + 1, INT64_C(1500000000000001));
+  cr_assert_eq(gen.calls, calls);
+  cr_assert_eq(writetime_of(s, id + 1), INT64_C(1500000000000001));
+  /* A batch without one takes the generator's. */
+  cqlmux_statement *member =
+      cqlmux_statement_new("INSERT INTO " KS ".stamps (id, v) VALUES (?, 3)", 1);
+  OK(cqlmux_statement_bind_int32(member, 0, id + 2));
+  cqlmux_batch *b = cqlmux_batch_new(CQLMUX_BATCH_LOGGED);
+  OK(cqlmux_batch_add(b, member));
+  expected = gen.next;
+  cqlmux_future *f = cqlmux_session_batch(s, b);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "batch: %s", message(f));
+  cqlmux_future_free(f);
+  cqlmux_batch_free(b);
+  cqlmux_statement_free(member);
+  cr_assert_eq(writetime_of(s, id + 2), expected);
+  cqlmux_session_free(s);
+}
+
+/* The built-in generator is on by default: a write's time is the client's
+ * wall clock at submit, to the microsecond (same host as the server here, so
+ * this shows the value is sane, while the exact value is shown above); and
+ * with the generator off the server stamps it, to the millisecond. */
+Test(values_real, default_and_server_side_timestamps_are_the_current_time, .timeout = 120) {
+  for (int off = 0; off <= 1; off++) {
+    cqlmux_config *c = test_config(5);
+    if (off) OK(cqlmux_config_set_timestamp_generator(c, NULL, NULL));
+    cqlmux_session *s = connect_with(c, 5);
+    stamps_table(s);
+    int32_t id = fresh_id();
+    int64_t before = wall_us();
+    insert_v(s, id, 0);
+    int64_t after = wall_us();
+    int64_t written = writetime_of(s, id);
+    /* Cassandra stamps from its millisecond clock (then +1 us per write
+     * within the same millisecond): the bracket starts at that millisecond. */
+    if (off) before -= before % 1000;
+    cr_assert(written >= before && written <= after, "off=%d: %lld not in [%lld, %lld]", off,
+              (long long)written, (long long)before, (long long)after);
+    cqlmux_session_free(s);
+  }
+}
+
+/* ---------------------------- timeuuid, uuid, date, time (issue 15, 7) */
+
+Test(values_real, v1_uuids_are_timeuuids_whose_time_cassandra_reads_the_same, .timeout = 120) {
+  cqlmux_session *s = open_session(5);
+  stamps_table(s);
+  cqlmux_prepared *insert = prepare(s, "INSERT INTO " KS ".stamps (id, tu, u) VALUES (?, ?, ?)");
+  cqlmux_prepared *select =
+      prepare(s, "SELECT toTimestamp(tu), tu, u FROM " KS ".stamps WHERE id = ?");
+  for (int32_t id = 20; id < 30; id++) {
+    uint8_t tu[16], u[16], back[16];
+    OK(cqlmux_session_uuid_v1(s, tu));
+    OK(cqlmux_uuid_v4(u));
+    cqlmux_statement *st = cqlmux_statement_new_prepared(insert);
+    OK(cqlmux_statement_bind_int32(st, 0, id));
+    OK(cqlmux_statement_bind_uuid(st, 1, tu));
+    OK(cqlmux_statement_bind_uuid(st, 2, u));
+    execute_ok(s, st);
+    cqlmux_statement_free(st);
+    st = cqlmux_statement_new_prepared(select);
+    OK(cqlmux_statement_bind_int32(st, 0, id));
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cqlmux_statement_free(st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", message(f));
+    const cqlmux_result *r = cqlmux_future_result(f);
+    int64_t server_ms, client_ms;
+    OK(cqlmux_result_get_int64(r, 0, 0, &server_ms));
+    OK(cqlmux_uuid_v1_timestamp(tu, &client_ms));
+    cr_assert_eq(server_ms, client_ms, "toTimestamp of the v1 UUID");
+    OK(cqlmux_result_get_uuid(r, 0, 1, back));
+    cr_assert_arr_eq(back, tu, 16);
+    OK(cqlmux_result_get_uuid(r, 0, 2, back));
+    cr_assert_arr_eq(back, u, 16);
+    cqlmux_future_free(f);
+  }
+  cqlmux_prepared_free(insert);
+  cqlmux_prepared_free(select);
+  cqlmux_session_free(s);
+}
+
+/* The server's own reading of CQL literals equals the helpers' conversion
+ * of the same calendar values; and the helpers' values bound read back. */
+Test(values_real, temporal_helpers_agree_with_cql_literals, .timeout = 120) {
+  cqlmux_session *s = open_session(5);
+  stamps_table(s);
+  exec_ok(s, "INSERT INTO " KS ".stamps (id, d, t, ts, u) VALUES (40, '1969-07-20', '20:17:40', "
+             "'1969-07-20 20:17:40+0000', 123E4567-E89B-42D3-A456-556642440000)");
+  struct tm tm = {.tm_year = 69, .tm_mon = 6, .tm_mday = 20, .tm_hour = 20, .tm_min = 17,
+                  .tm_sec = 40};
+  uint32_t days;
+  int64_t ns, ms;
+  OK(cqlmux_date_from_tm(&tm, &days));
+  OK(cqlmux_time_from_tm(&tm, &ns));
+  OK(cqlmux_timestamp_from_tm(&tm, &ms));
+  cqlmux_prepared *insert = prepare(s, "INSERT INTO " KS ".stamps (id, d, t, ts) VALUES (?, ?, ?, ?)");
+  cqlmux_statement *st = cqlmux_statement_new_prepared(insert);
+  OK(cqlmux_statement_bind_int32(st, 0, 41));
+  OK(cqlmux_statement_bind_date(st, 1, days));
+  OK(cqlmux_statement_bind_time(st, 2, ns));
+  OK(cqlmux_statement_bind_int64(st, 3, ms));
+  execute_ok(s, st);
+  cqlmux_statement_free(st);
+  cqlmux_prepared_free(insert);
+  uint8_t parsed[16];
+  OK(cqlmux_uuid_parse("123e4567-e89b-42d3-a456-556642440000", 36, parsed, NULL));
+  for (int id = 40; id <= 41; id++) {
+    char cql[128];
+    snprintf(cql, sizeof cql, "SELECT d, t, ts, u FROM " KS ".stamps WHERE id = %d", id);
+    cqlmux_future *f = cqlmux_session_query(s, cql);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", message(f));
+    const cqlmux_result *r = cqlmux_future_result(f);
+    cqlmux_value v;
+    uint32_t got_days;
+    int64_t got_ns, got_ms;
+    OK(cqlmux_result_get_value(r, 0, 0, &v));
+    OK(cqlmux_value_as_date(&v, &got_days));
+    OK(cqlmux_result_get_value(r, 0, 1, &v));
+    OK(cqlmux_value_as_time(&v, &got_ns));
+    OK(cqlmux_result_get_value(r, 0, 2, &v));
+    OK(cqlmux_value_as_timestamp(&v, &got_ms));
+    cr_assert_eq(got_days, days, "row %d", id);
+    cr_assert_eq(got_ns, ns, "row %d", id);
+    cr_assert_eq(got_ms, ms, "row %d", id);
+    struct tm back;
+    OK(cqlmux_timestamp_to_tm(got_ms, &back));
+    cr_assert(back.tm_year == 69 && back.tm_mon == 6 && back.tm_mday == 20 &&
+              back.tm_hour == 20 && back.tm_min == 17 && back.tm_sec == 40 && back.tm_wday == 0,
+              "1969-07-20 was a Sunday");
+    if (id == 40) {
+      uint8_t u[16];
+      OK(cqlmux_result_get_uuid(r, 0, 3, u));
+      cr_assert_arr_eq(u, parsed, 16, "the server's reading of the text equals ours");
+    }
+    cqlmux_future_free(f);
+  }
+  cqlmux_session_free(s);
+}

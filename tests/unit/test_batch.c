@@ -11,7 +11,7 @@
 static void decode(const cqlmux_batch *batch, uint8_t version, cqlmux_wbuf *b,
                    cqlmux_request_view *view) {
   cqlmux_wbuf_init(b, NULL, 0);
-  cr_assert_eq(cqlmux_batch_encode(batch, b, version, false), CQLMUX_OK);
+  cr_assert_eq(cqlmux_batch_encode(batch, b, version, false, NULL), CQLMUX_OK);
   cqlmux_envelope env;
   cr_assert_eq(cqlmux_envelope_decode(b->data, b->len, CQLMUX_DIR_REQUEST, 1u << 20, &env),
                (int)b->len);
@@ -87,13 +87,13 @@ Test(batch, what_cannot_be_encoded_is_refused) {
   cqlmux_batch *batch = cqlmux_batch_new(CQLMUX_BATCH_COUNTER);
   cqlmux_wbuf b;
   cqlmux_wbuf_init(&b, NULL, 0);
-  cr_assert_eq(cqlmux_batch_encode(batch, &b, 5, false), CQLMUX_ERR_INVALID_ARGUMENT,
+  cr_assert_eq(cqlmux_batch_encode(batch, &b, 5, false, NULL), CQLMUX_ERR_INVALID_ARGUMENT,
                "an empty batch");
   cqlmux_statement *named = cqlmux_statement_new("UPDATE c SET n = n + :d WHERE k = :k", 2);
   size_t i;
   cr_assert_eq(cqlmux_statement_name_index(named, "d", &i), CQLMUX_OK);
   cr_assert_eq(cqlmux_batch_add(batch, named), CQLMUX_OK);
-  cr_assert_eq(cqlmux_batch_encode(batch, &b, 5, false), CQLMUX_ERR_INVALID_ARGUMENT,
+  cr_assert_eq(cqlmux_batch_encode(batch, &b, 5, false, NULL), CQLMUX_ERR_INVALID_ARGUMENT,
                "a member bound by name");
   cr_assert_eq(b.len, 0);
   cqlmux_batch_clear(batch);

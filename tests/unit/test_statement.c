@@ -12,7 +12,7 @@
 static void round_trip(const cqlmux_statement *s, uint8_t version, cqlmux_wbuf *b,
                        cqlmux_request_view *view) {
   cqlmux_wbuf_init(b, NULL, 0);
-  cr_assert_eq(cqlmux_statement_encode(s, b, version, false), CQLMUX_OK);
+  cr_assert_eq(cqlmux_statement_encode(s, b, version, false, NULL), CQLMUX_OK);
   cqlmux_envelope env;
   cr_assert_eq(cqlmux_envelope_decode(b->data, b->len, CQLMUX_DIR_REQUEST, 1u << 20, &env),
                (int)b->len, "one whole envelope");
@@ -248,7 +248,7 @@ Test(statement, simple_statement_bound_by_name_sends_the_names) {
   cr_assert_eq(cqlmux_statement_bind_int32(s, ia, 1), CQLMUX_OK);
   cqlmux_wbuf b;
   cqlmux_wbuf_init(&b, NULL, 0);
-  cr_assert_eq(cqlmux_statement_encode(s, &b, 4, false),
+  cr_assert_eq(cqlmux_statement_encode(s, &b, 4, false, NULL),
                CQLMUX_ERR_INVALID_ARGUMENT, "a slot without a name cannot go with names");
   cqlmux_wbuf_free(&b);
   cr_assert_eq(cqlmux_statement_name_index(s, "b", &ib), CQLMUX_OK);
