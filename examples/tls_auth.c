@@ -60,6 +60,7 @@ static int print_version(cqlmux_session *session) {
   else
     fprintf(stderr, "query: %s\n", f ? cqlmux_future_error_message(f) : cqlmux_strerror(rc));
   cqlmux_future_free(f);
+  fflush(stdout); /* before the library's log lines on stderr about the next session */
   return rc == CQLMUX_OK;
 }
 
