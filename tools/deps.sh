@@ -7,7 +7,7 @@
 CQLMUX_BUILD_PACKAGES=(build-essential autoconf automake libtool pkg-config
   libssl-dev zlib1g-dev liblz4-dev)
 CQLMUX_TEST_PACKAGES=(libcriterion-dev clang libclang-rt-14-dev valgrind gnuplot-nox
-  openssl python3 procps python3-cassandra)
+  openssl python3 procps python3-cassandra curl)
 CQLMUX_SERVER_PACKAGES=(openjdk-17-jdk-headless maven)
 # Building the Debian packages (debian/, dpkg-buildpackage -us -uc -b).
 CQLMUX_PACKAGING_PACKAGES=(debhelper dpkg-dev)
