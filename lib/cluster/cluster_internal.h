@@ -26,7 +26,6 @@ struct cqlmux_cluster {
   _Atomic(cqlmux_host_list *) published;
   /* The token map (replicas.c): release store, acquire loads. */
   _Atomic(cqlmux_token_map *) token_map;
-  atomic_uint round_robin;            /* submitters: where the next plan starts */
   atomic_uint version;                /* negotiated protocol version, 0 until known */
   atomic_bool lz4;
   atomic_bool stopping;

@@ -25,6 +25,7 @@ static void usage(FILE *out) {
       "      --io-threads N      driver I/O threads; raw mode threads (default 1)\n"
       "      --callback-threads N  driver callback workers, 0 = inline (default 1)\n"
       "      --max-requests N    in flight per connection (default: from -c)\n"
+      "      --server-timestamps no client-side timestamps (the server stamps writes)\n"
       "      --pin               pin each driver thread to a CPU, I/O threads first, in the\n"
       "                          order of this process's CPUs (wrapping when there are more\n"
       "                          threads; through cqlmux_config_set_thread_start_callback)\n"
@@ -46,7 +47,8 @@ static void usage(FILE *out) {
 enum {
   OPT_WARMUP = 256, OPT_CONNECTIONS, OPT_IO_THREADS, OPT_CALLBACK_THREADS, OPT_MAX_REQUESTS,
   OPT_LZ4, OPT_TLS, OPT_CA, OPT_TLS_INSECURE, OPT_HOST, OPT_PORT, OPT_USER, OPT_PASSWORD,
-  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN
+  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN,
+  OPT_SERVER_TIMESTAMPS
 };
 
 static const struct option long_options[] = {
@@ -60,6 +62,7 @@ static const struct option long_options[] = {
     {"callback-threads", required_argument, NULL, OPT_CALLBACK_THREADS},
     {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
     {"pin", no_argument, NULL, OPT_PIN},
+    {"server-timestamps", no_argument, NULL, OPT_SERVER_TIMESTAMPS},
     {"protocol", required_argument, NULL, 'p'},
     {"lz4", no_argument, NULL, OPT_LZ4},
     {"tls", no_argument, NULL, OPT_TLS},
@@ -146,6 +149,7 @@ static void parse_option(bench_options *o, int opt, const char *arg) {
     break;
   case OPT_MAX_REQUESTS: o->max_requests = (unsigned)number("max-requests", arg, 1, 32768); break;
   case OPT_PIN: o->pin = true; break;
+  case OPT_SERVER_TIMESTAMPS: o->server_timestamps = true; break;
   case 'p': o->protocol = (int)number("protocol", arg, 4, 5); break;
   case OPT_LZ4: o->lz4 = true; break;
   case OPT_TLS: o->tls = true; break;
