@@ -796,3 +796,94 @@ Test(routing_mock, a_routing_key_set_by_hand_routes_a_simple_statement, .timeout
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+/* ================================================================ before sending */
+
+/* A policy that tries the hosts in the order of the addresses in user_data
+ * (a NULL-terminated array). */
+typedef struct ordered_state {
+  int next;
+} ordered_state;
+
+static void ordered_new_plan(void *ud, const cqlmux_plan_request *r,
+                             const cqlmux_host_info *hosts, size_t count, void *state) {
+  (void)ud, (void)r, (void)hosts, (void)count;
+  ((ordered_state *)state)->next = 0;
+}
+
+static long ordered_next(void *ud, const cqlmux_host_info *hosts, size_t count, void *state) {
+  const char *const *order = ud;
+  ordered_state *st = state;
+  for (; order[st->next]; st->next++)
+    for (size_t i = 0; i < count; i++)
+      if (!strcmp(hosts[i].address, order[st->next])) {
+        st->next++;
+        return (long)i;
+      }
+  return -1;
+}
+
+/* The connection to node 0 fails while one request is on the wire (sent:
+ * not idempotent, so its error goes to the caller) and another waits in the
+ * connection's queue above the high watermark (never sent: it goes to the
+ * next host of its plan, whatever the statement). The waiting request is
+ * made deterministic by holding node 0's answers and allowing one request
+ * in flight per connection, one connection per host. */
+Test(routing_mock, a_request_never_sent_goes_to_the_next_host_one_sent_is_not_retried,
+     .timeout = 60) {
+  cqlmux_mock *m = start_mock(1, 2);
+  char a0[64], a1[64];
+  node_address(m, 0, a0, sizeof a0);
+  node_address(m, 1, a1, sizeof a1);
+  const char *order[] = {a0, a1, NULL};
+  const char *held = "SELECT * FROM ks.held", *waiting = "SELECT * FROM ks.waiting";
+  cqlmux_mock_fault hold;
+  cqlmux_mock_fault_init(&hold, CQLMUX_MOCK_NO_RESPONSE);
+  hold.node = 0;
+  hold.query = held;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &hold, NULL), CQLMUX_OK);
+  cqlmux_config *c = cluster_config(m, 0);
+  cqlmux_load_balancing lb = {ordered_new_plan, ordered_next, (void *)order};
+  cr_assert_eq(cqlmux_config_set_load_balancing(c, &lb), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_connections_per_host(c, 1, 1), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_max_requests_per_connection(c, 1), CQLMUX_OK);
+  cqlmux_session *s = connect_session(c);
+
+  cqlmux_statement *st_held = cqlmux_statement_new(held, 0);
+  cqlmux_future *f_held = cqlmux_session_execute(s, st_held);
+  cqlmux_mock_filter seen = CQLMUX_MOCK_FILTER_ANY;
+  seen.node = 0, seen.query = held;
+  cr_assert_eq(cqlmux_mock_wait_requests(m, &seen, 1, 30000), CQLMUX_OK, "held on node 0");
+  cqlmux_statement *st_waiting = cqlmux_statement_new(waiting, 0);
+  cqlmux_future *f_waiting = cqlmux_session_execute(s, st_waiting);
+  WAIT_UNTIL(metrics_of(s).queued == 1, 30);
+  cr_assert_eq(metrics_of(s).queued, 1, "the second request waits, unsent");
+  cqlmux_metrics before = metrics_of(s);
+
+  cqlmux_mock_fault close;
+  cqlmux_mock_fault_init(&close, CQLMUX_MOCK_CLOSE);
+  close.node = 0;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &close, NULL), CQLMUX_OK);
+
+  int rc = cqlmux_future_wait(f_held);
+  cr_assert(rc <= -300 && rc > -400, "sent, not idempotent: the connection error (%d)", rc);
+  cr_assert_eq(cqlmux_future_wait(f_waiting), CQLMUX_OK, "%s",
+               cqlmux_future_error_message(f_waiting));
+  char where[64];
+  cr_assert_eq(cqlmux_future_coordinator(f_waiting, where, sizeof where), 2);
+  cr_assert_str_eq(where, a1);
+  int nodes[4];
+  cr_assert_eq(node_sequence(m, waiting, nodes, 4), 1, "node 0 never received it");
+  cr_assert_eq(nodes[0], 1);
+  cr_assert_eq(node_sequence(m, held, nodes, 4), 1, "the sent one was not sent again");
+  cqlmux_metrics after = metrics_of(s);
+  cr_assert_eq(after.retries_by_reason[CQLMUX_RETRY_REASON_UNSENT] -
+                   before.retries_by_reason[CQLMUX_RETRY_REASON_UNSENT],
+               1);
+  cqlmux_future_free(f_held);
+  cqlmux_future_free(f_waiting);
+  cqlmux_statement_free(st_held);
+  cqlmux_statement_free(st_waiting);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
