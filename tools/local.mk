@@ -3,7 +3,8 @@
 # the shared library does not export; driver mode uses the public API only.
 bin_PROGRAMS += tools/cqlmux-bench
 tools_cqlmux_bench_SOURCES = tools/bench/bench.h tools/bench/main.c tools/bench/measure.c \
-	tools/bench/workload.c tools/bench/driver.c tools/bench/raw.c
+	tools/bench/workload.c tools/bench/driver.c tools/bench/raw.c \
+	tools/bench/syscalls.c
 tools_cqlmux_bench_LDADD = lib/libcqlmux_core.la $(DEPS_LIBS)
 
 # The mock CQL server (doc/mock-server.md, cqlmux-mock(1)): a convenience

@@ -101,6 +101,13 @@ typedef struct bench_result {
   double loop_wakeups_per_req;
   double loop_sleeps_per_req;
   double worker_signals_per_req;
+  /* Kernel crossings per request over the measured window, every thread of
+   * the process: system calls (-1: the kernel would not count them, see
+   * syscalls.c) and context switches from getrusage (voluntary: a thread
+   * blocked or slept; involuntary: it was preempted). */
+  double syscalls_per_req;
+  double voluntary_switches_per_req;
+  double involuntary_switches_per_req;
   int protocol;                /* negotiated */
   bool lz4;
 } bench_result;
@@ -133,6 +140,23 @@ void bench_complete_many(bench_counters *c, uint64_t n);
 
 void bench_report_table(const bench_options *o, const bench_result *r);
 void bench_report_json(const bench_options *o, const bench_result *r);
+
+/* ------------------------------------------------------------ syscalls.c */
+
+#define BENCH_MAX_THREADS 64
+
+/* One kernel counter of system calls per thread of the process. */
+typedef struct bench_syscalls {
+  int fds[BENCH_MAX_THREADS];
+  unsigned count;
+  bool available;
+} bench_syscalls;
+
+/* Starts counting every existing thread's system calls; s->available tells
+ * whether the kernel agreed for all of them. */
+void bench_syscalls_start(bench_syscalls *s);
+/* The calls counted since start (-1 when unavailable); closes the counters. */
+long long bench_syscalls_stop(bench_syscalls *s);
 
 /* ------------------------------------------------------------ workload.c */
 

@@ -185,6 +185,8 @@ void bench_measure(const bench_options *o, bench_counters *c, bench_result *r) {
   }
   struct rusage ru0, ru1;
   uint64_t errors0[CQLMUX_METRICS_ERROR_KINDS];
+  bench_syscalls sys;
+  bench_syscalls_start(&sys);
   getrusage(RUSAGE_SELF, &ru0);
   uint64_t allocs0 = bench_alloc_count(), bytes0 = bench_alloc_bytes();
   for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++) errors0[k] = atomic_load(&c->errors[k]);
@@ -210,6 +212,7 @@ void bench_measure(const bench_options *o, bench_counters *c, bench_result *r) {
   atomic_store(&c->measure_until_us, t2);
   uint64_t done1 = atomic_load(&c->completed);
   getrusage(RUSAGE_SELF, &ru1);
+  long long syscalls = bench_syscalls_stop(&sys);
   uint64_t allocs1 = bench_alloc_count(), bytes1 = bench_alloc_bytes();
   atomic_store(&c->stop, true);
   if (o->progress) fprintf(stderr, "\r\033[K");
@@ -221,6 +224,9 @@ void bench_measure(const bench_options *o, bench_counters *c, bench_result *r) {
   r->cpu_user_us = (tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime)) / n;
   r->cpu_sys_us = (tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime)) / n;
   r->max_rss_kb = ru1.ru_maxrss;
+  r->syscalls_per_req = syscalls < 0 ? -1 : (double)syscalls / n;
+  r->voluntary_switches_per_req = (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / n;
+  r->involuntary_switches_per_req = (double)(ru1.ru_nivcsw - ru0.ru_nivcsw) / n;
   r->allocs_per_req = (double)(allocs1 - allocs0) / n;
   r->alloc_bytes_per_req = (double)(bytes1 - bytes0) / n;
   r->errors = 0;
@@ -268,6 +274,13 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
            "request in flight\n",
            "heap (allocator hook)", r->heap_idle_kb, r->heap_busy_kb, o->concurrency,
            (r->heap_busy_kb - r->heap_idle_kb) * 1024 / o->concurrency);
+  printf("  %-22s", "kernel per req");
+  if (r->syscalls_per_req >= 0)
+    printf(" system calls %.3f,", r->syscalls_per_req);
+  else
+    printf(" system calls unknown (no tracefs or no permission),");
+  printf(" context switches %.3f voluntary, %.3f involuntary\n", r->voluntary_switches_per_req,
+         r->involuntary_switches_per_req);
   if (!o->raw)
     printf("  %-22s loop wake-ups %.3f, loop sleeps %.3f, worker wake-ups %.3f\n",
            "hand-offs per req", r->loop_wakeups_per_req, r->loop_sleeps_per_req,
@@ -313,6 +326,12 @@ void bench_report_json(const bench_options *o, const bench_result *r) {
   printf("\"loop_wakeups_per_req\":%.4f,\"loop_sleeps_per_req\":%.4f,"
          "\"worker_wakeups_per_req\":%.4f",
          r->loop_wakeups_per_req, r->loop_sleeps_per_req, r->worker_signals_per_req);
+  if (r->syscalls_per_req >= 0)
+    printf(",\"syscalls_per_req\":%.4f", r->syscalls_per_req);
+  else
+    printf(",\"syscalls_per_req\":null");
+  printf(",\"voluntary_switches_per_req\":%.4f,\"involuntary_switches_per_req\":%.4f",
+         r->voluntary_switches_per_req, r->involuntary_switches_per_req);
   if (r->raw_rps > 0)
     printf(",\"raw_throughput_rps\":%.1f,\"ratio_to_raw\":%.4f", r->raw_rps,
            r->throughput / r->raw_rps);
