@@ -16,6 +16,7 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
+  r->prefix = NULL;
   r->omitted_meta = r->meta_ref = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
@@ -42,6 +43,7 @@ static void release(cqlmux_result *r, size_t keep) {
   r->buffer = NULL;
   cqlmux_mem_free(r->arena.alloc, r->copy);
   r->copy = NULL;
+  r->prefix = NULL; /* it lived in the arena */
   if (keep)
     cqlmux_arena_reset_keep(&r->arena, keep);
   else
@@ -150,8 +152,21 @@ static int keep_error(cqlmux_result *r, uint8_t version, const uint8_t *body, si
   return CQLMUX_OK;
 }
 
+/* The envelope's prefix, view and bytes, into the arena: its bytes may be
+ * in a buffer that is reused once the answer is handled. */
+static int keep_prefix(cqlmux_result *r, const cqlmux_body_prefix *prefix) {
+  cqlmux_body_prefix *p = cqlmux_arena_alloc_grow(&r->arena, sizeof *p + prefix->raw.len);
+  if (!p) return CQLMUX_ERR_NOMEM;
+  uint8_t *bytes = (uint8_t *)(p + 1);
+  memcpy(bytes, prefix->raw.data, prefix->raw.len);
+  *p = *prefix;
+  cqlmux_body_prefix_move(p, bytes);
+  r->prefix = p;
+  return CQLMUX_OK;
+}
+
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
-                       size_t len, cqlmux_rbuf *buffer) {
+                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
   const uint8_t *small = copy_small(r, body, len);
   if (small) {
     body = small;
@@ -177,6 +192,7 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
   } else {
     rc = CQLMUX_ERR_PROTOCOL;
   }
+  if (rc == CQLMUX_OK && prefix) rc = keep_prefix(r, prefix);
   /* A failed fill holds nothing, but the arena may keep a block: a pooled
    * call's next fill reuses it (see cqlmux_result_recycle). */
   if (rc != CQLMUX_OK) release(r, CQLMUX_RESULT_ARENA_KEEP);

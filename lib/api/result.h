@@ -15,6 +15,7 @@
 
 #include "cqlmux.h"
 #include "proto/arena.h"
+#include "proto/envelope.h"
 #include "proto/response.h"
 
 typedef struct cqlmux_rbuf cqlmux_rbuf;
@@ -60,6 +61,10 @@ struct cqlmux_result {
   cqlmux_result_meta *meta_ref;
   cqlmux_rbuf *buffer;              /* retained receive buffer, or NULL */
   uint8_t *copy;                    /* private copy of the body, or NULL */
+  /* The envelope's tracing id / warnings / custom payload, when it had any:
+   * the parsed view and its bytes both copied into the arena. NULL for the
+   * common answer, which carries no prefix and so costs nothing here. */
+  const cqlmux_body_prefix *prefix;
   int32_t kind;                     /* CQLMUX_RESULT_* when has_result; else 0 */
   bool has_result;                  /* a RESULT was decoded: kind and its member below */
   bool has_error;                   /* an ERROR was decoded: error below */
@@ -77,10 +82,11 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
 
 /* Decodes a RESULT (opcode RESULT) or ERROR (opcode ERROR) body. When
  * buffer is non-NULL the body lies in it and is retained; otherwise the
- * body is copied. Returns OK, NOMEM or the decoder's error (MALFORMED,
+ * body is copied. A non-NULL prefix (the envelope's) is copied into the
+ * arena (r->prefix). Returns OK, NOMEM or the decoder's error (MALFORMED,
  * TRUNCATED ...); on failure r holds nothing. */
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
-                       size_t len, cqlmux_rbuf *buffer);
+                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
 
 /* Before fill: the answer was asked for with SKIP_METADATA, its columns are
  * those of m (NULL: none); the result holds a reference on m (meta_ref). */
