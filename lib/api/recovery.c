@@ -29,9 +29,9 @@ static void note_retry(cqlmux_call *call, cqlmux_retry_reason reason) {
 /* The result goes back to empty for the next answer; the columns it was
  * told to expect (SKIP_METADATA) stay. */
 static void reset_result(cqlmux_call *call) {
-  cqlmux_result_meta *expected = call->result.omitted_meta;
+  bool expected = call->result.columns_omitted;
   cqlmux_result_recycle(&call->result);
-  call->result.omitted_meta = expected;
+  call->result.columns_omitted = expected;
 }
 
 /* Sends the call again on conn (of h), its result emptied first; false

@@ -52,8 +52,8 @@ typedef struct cqlmux_result_error {
  * the rows); the rarer, larger answers live in the arena. */
 struct cqlmux_result {
   cqlmux_arena arena;               /* its allocator is the result's */
-  cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer, or NULL */
-  /* The reference that keeps omitted_meta alive. It stays with the pooled
+  /* The columns of a SKIP_METADATA answer (cqlmux_result_omitted_meta),
+   * kept alive by this reference. It stays with the pooled
    * call after clear and recycle, so a call reused for the same prepared
    * statement (the common case) changes no reference count: two atomic
    * operations on a shared line less per request. Dropped when the call is
@@ -68,6 +68,10 @@ struct cqlmux_result {
   int32_t kind;                     /* CQLMUX_RESULT_* when has_result; else 0 */
   bool has_result;                  /* a RESULT was decoded: kind and its member below */
   bool has_error;                   /* an ERROR was decoded: error below */
+  /* This answer was asked for with SKIP_METADATA: its columns are
+   * meta_ref's. A flag rather than a second pointer (it could only ever
+   * equal meta_ref), so that the prefix pointer above costs no size. */
+  bool columns_omitted;
   union {
     cqlmux_rows rows;                          /* kind ROWS */
     cqlmux_slice keyspace;                     /* kind SET_KEYSPACE */
@@ -79,6 +83,11 @@ struct cqlmux_result {
 };
 
 void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
+
+/* The columns of a SKIP_METADATA answer, or NULL. */
+static inline cqlmux_result_meta *cqlmux_result_omitted_meta(const cqlmux_result *r) {
+  return r->columns_omitted ? r->meta_ref : NULL;
+}
 
 /* Decodes a RESULT (opcode RESULT) or ERROR (opcode ERROR) body. When
  * buffer is non-NULL the body lies in it and is retained; otherwise the
