@@ -373,14 +373,18 @@ static size_t count_queries(cqlmux_mock *m, const char *query) {
 
 /* The trace reader reads the session row until it has a duration (two
  * incomplete reads, then the complete one: exactly 3), then the events
- * (once), each at ONE; the trace future holds both results. */
-Test(prefix_mock, the_trace_reader_waits_for_the_duration_then_reads_the_events) {
+ * (once), each at ONE; the trace future holds both results. With
+ * `callback_threads` callback workers (0: its steps run on the I/O
+ * thread). */
+static void trace_after_two_incomplete_reads(unsigned callback_threads) {
   cqlmux_mock *m = session_fixture_mock(false);
   prime_session_row(m, NULL);
   prime_events(m);
   unsigned reads = 0;
   cqlmux_mock_set_request_hook(m, complete_on_third_read, &reads);
-  cqlmux_session *s = connect_with(m, 5, false, NULL);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_callback_threads(c, callback_threads);
+  cqlmux_session *s = session_fixture_connect(c);
   uint8_t id[16];
   cqlmux_mock_tracing_id(1, id);
   cqlmux_future *f = cqlmux_session_trace(s, id, 10000);
@@ -410,6 +414,14 @@ Test(prefix_mock, the_trace_reader_waits_for_the_duration_then_reads_the_events)
   cqlmux_future_free(f);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
+}
+
+Test(prefix_mock, the_trace_reader_waits_for_the_duration_then_reads_the_events) {
+  trace_after_two_incomplete_reads(1);
+}
+
+Test(prefix_mock, the_trace_reader_runs_its_steps_on_the_io_thread_without_workers) {
+  trace_after_two_incomplete_reads(0);
 }
 
 /* No session row within the wait: TIMEOUT, and the events are never read. */
