@@ -904,6 +904,118 @@ CQLMUX_API int cqlmux_future_server_error(const cqlmux_future *future,
                                           cqlmux_server_error *out);
 
 /* ======================================================================== */
+/* Warnings, custom payloads and tracing                                     */
+/* ======================================================================== */
+
+/*
+ * What a server may put in front of an answer: warnings (a batch over
+ * batch_size_warn_threshold, a query reading many tombstones, an aggregate
+ * over partitions ...), a custom payload (a server-side query handler's
+ * map of name to bytes) and, for a request sent with tracing on, the id of
+ * its trace. Success answers and CQL errors (CQLMUX_ERR_SERVER) may both
+ * carry them; a future completed without an answer (timeout, connection
+ * loss, refusal at submission) has none.
+ *
+ * Each warning is also logged at CQLMUX_LOG_WARN, with the address
+ * ("ip:port") of the host that sent it: "server warning from
+ * 127.0.0.1:9042: <the server's text>". The line holds the server's text
+ * and nothing of the statement's bound values.
+ *
+ * Ownership and threads: the strings and bytes are borrowed from the
+ * future, valid until cqlmux_future_free; any thread may read them once
+ * the future has completed. An answer without any of them costs nothing:
+ * the request path copies these parts only when the server sent them.
+ */
+
+/* Warnings on the future's answer: how many (0 for a pending future, NULL,
+ * an answer without warnings, or a future that got no answer). */
+CQLMUX_API size_t cqlmux_future_warning_count(const cqlmux_future *future);
+/* The index-th warning (0-based), in the server's order: *text (not
+ * NUL-terminated) and *length. Errors: NOT_READY (pending),
+ * INVALID_ARGUMENT (NULL, index >= the count); the out-parameters are
+ * untouched on failure. */
+CQLMUX_API int cqlmux_future_warning(const cqlmux_future *future, size_t index,
+                                     const char **text, size_t *length);
+
+/* Entries of the custom payload the server sent back (0 when none). */
+CQLMUX_API size_t cqlmux_future_custom_payload_count(const cqlmux_future *future);
+/* The index-th entry: its name (*name, *name_length, not NUL-terminated)
+ * and value (*value, *value_length; a null value has length -1 and value
+ * NULL). Any out-parameter may be NULL. Errors as cqlmux_future_warning. */
+CQLMUX_API int cqlmux_future_custom_payload_entry(const cqlmux_future *future, size_t index,
+                                                  const char **name, size_t *name_length,
+                                                  const uint8_t **value, int32_t *value_length);
+
+/* The tracing id (a time UUID) of the future's answer into out. Errors:
+ * NOT_READY (pending), INVALID_ARGUMENT (NULL), NOT_FOUND (no tracing id:
+ * the request was sent without tracing, got no answer, or the server did
+ * not trace it). */
+CQLMUX_API int cqlmux_future_tracing_id(const cqlmux_future *future, uint8_t out[16]);
+
+/* Most entries a statement's or batch's custom payload may hold. */
+#define CQLMUX_CUSTOM_PAYLOAD_MAX_ENTRIES 64
+
+/* Asks the server to trace the statement's executions (the request's
+ * TRACING flag): each answer then carries a tracing id
+ * (cqlmux_future_tracing_id), whose trace cqlmux_session_trace reads.
+ * on = 0 turns it off again (the default). Tracing costs the server a
+ * write per traced step: meant for diagnosing single requests, not for
+ * every one. Errors: INVALID_ARGUMENT (NULL). */
+CQLMUX_API int cqlmux_statement_set_tracing(cqlmux_statement *s, int on);
+/* Adds an entry to the custom payload sent with the statement (the
+ * CUSTOM_PAYLOAD flag, for a server-side query handler; Cassandra's
+ * default handler ignores it). name is NUL-terminated, 1 to 65535 bytes;
+ * value is `length` bytes (NULL only with length 0); both are copied. A
+ * name added again gets the new value. Errors: INVALID_ARGUMENT (NULL s,
+ * a name or value out of range), BUFFER_TOO_SMALL (already
+ * CQLMUX_CUSTOM_PAYLOAD_MAX_ENTRIES names), NOMEM; nothing changes on
+ * failure, and cqlmux_statement_error_message says why. */
+CQLMUX_API int cqlmux_statement_add_custom_payload(cqlmux_statement *s, const char *name,
+                                                   const void *value, size_t length);
+/* The same for a batch: the batch's own flag and payload (its members'
+ * are not used). Errors as for statements. */
+CQLMUX_API int cqlmux_batch_set_tracing(cqlmux_batch *batch, int on);
+CQLMUX_API int cqlmux_batch_add_custom_payload(cqlmux_batch *batch, const char *name,
+                                               const void *value, size_t length);
+
+/*
+ * Reads the trace of a traced request: the row of system_traces.sessions
+ * whose session_id is tracing_id, and its rows of system_traces.events.
+ * Cassandra writes a trace asynchronously, after it has answered the
+ * request, and sets the session row's `duration` last; so this reads the
+ * session row, at consistency ONE, until it has a duration, reading again
+ * every 10 ms (the session's own I/O timers; no thread sleeps or blocks),
+ * for at most max_wait_ms (0: 2000). Then it reads the events, also at
+ * consistency ONE, and completes the future.
+ *
+ * The future completes with CQLMUX_OK once the session row exists (its
+ * duration null when it was still incomplete after max_wait_ms); with
+ * CQLMUX_ERR_TIMEOUT when no session row appeared in max_wait_ms; or with
+ * the error of a read (server error, timeout, shutdown...). It is not a
+ * request's future: cqlmux_future_result returns NULL for it; the rows are
+ * read with cqlmux_future_trace_session and cqlmux_future_trace_events.
+ *
+ * Any thread, never blocks; the callback runs as for any future. NULL for
+ * a NULL session or id, or when no memory is left.
+ */
+CQLMUX_API cqlmux_future *cqlmux_session_trace(cqlmux_session *session,
+                                               const uint8_t tracing_id[16],
+                                               unsigned max_wait_ms);
+/* The trace's session row: a ROWS result of system_traces.sessions with
+ * one row (columns as the table has them: session_id, client,
+ * command, coordinator, coordinator_port, duration (int, microseconds),
+ * parameters (map<text,text>), request, started_at ...), read with the
+ * usual result getters (by name: cqlmux_result_column_index). NULL unless
+ * the future is a trace future completed with CQLMUX_OK. Owned by the
+ * future. */
+CQLMUX_API const cqlmux_result *cqlmux_future_trace_session(const cqlmux_future *future);
+/* The trace's events: a ROWS result of system_traces.events for the id, in
+ * event order (columns session_id, event_id (timeuuid), activity, source,
+ * source_elapsed (int, microseconds), source_port, thread); every event,
+ * in one result (the events of one trace are few). NULL as above. */
+CQLMUX_API const cqlmux_result *cqlmux_future_trace_events(const cqlmux_future *future);
+
+/* ======================================================================== */
 /* Values                                                                    */
 /* ======================================================================== */
 

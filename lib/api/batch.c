@@ -24,6 +24,7 @@ void cqlmux_batch_free(cqlmux_batch *b) {
   if (!b) return;
   cqlmux_mem_free(BATCH_ALLOC, b->members);
   cqlmux_mem_free(BATCH_ALLOC, b->keyspace);
+  cqlmux_request_extras_free(&b->extras);
   cqlmux_mem_free(BATCH_ALLOC, b);
 }
 
@@ -85,6 +86,18 @@ int cqlmux_batch_set_keyspace(cqlmux_batch *b, const char *keyspace) {
   return b ? cqlmux_keyspace_replace(&b->keyspace, keyspace) : CQLMUX_ERR_INVALID_ARGUMENT;
 }
 
+int cqlmux_batch_set_tracing(cqlmux_batch *b, int on) {
+  if (!b) return CQLMUX_ERR_INVALID_ARGUMENT;
+  b->extras.tracing = on != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_batch_add_custom_payload(cqlmux_batch *b, const char *name, const void *value,
+                                    size_t length) {
+  if (!b) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return cqlmux_request_extras_add_payload(&b->extras, name, value, length, NULL, 0);
+}
+
 /* ------------------------------------------------------------------ encoding */
 
 /* One member on the wire: its text or prepared id, and its values (into
@@ -144,6 +157,7 @@ int cqlmux_batch_encode(const cqlmux_batch *b, cqlmux_wbuf *out, uint8_t version
     cqlmux_timestamp_source_fill(stamps, &msg.has_timestamp, &msg.timestamp);
     msg.statements = wire;
     cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
+    cqlmux_request_extras_apply(&b->extras, &h);
     rc = cqlmux_request_batch(out, &h, &msg);
   }
   cqlmux_mem_free(BATCH_ALLOC, wire);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/request_extras.h"
 #include "cqlmux.h"
 #include "proto/wire.h"
 #include "runtime/timestamp.h"
@@ -26,6 +27,7 @@ struct cqlmux_batch {
   unsigned timeout_ms; /* 0: the session's */
   bool idempotent;
   char *keyspace;      /* as Cassandra names it (api/identifier.h); v5 only */
+  cqlmux_request_extras extras; /* the batch's tracing and custom payload */
 };
 
 /* Encodes the batch as one BATCH envelope with stream id 0 into out; a

@@ -112,6 +112,10 @@ void cqlmux_call_put(cqlmux_call *call) {
 
 /* The future's payload destructor: runs on the thread dropping the last
  * reference to the future. */
+cqlmux_call *cqlmux_future_call(const cqlmux_future *future) {
+  return cqlmux_future_payload_of(future, cqlmux_call_free_payload);
+}
+
 void cqlmux_call_free_payload(void *payload) {
   cqlmux_call *call = payload;
   /* A speculative call's own request may still be on a connection. */
@@ -121,7 +125,7 @@ void cqlmux_call_free_payload(void *payload) {
 
 unsigned cqlmux_future_coordinator(const cqlmux_future *future, char *out, size_t cap) {
   if (!future || !cqlmux_future_ready(future)) return 0;
-  const cqlmux_call *call = cqlmux_future_payload(future);
+  const cqlmux_call *call = cqlmux_future_call(future);
   if (!call || !call->host) return 0;
   if (out && cap) snprintf(out, cap, "%s", call->host->address);
   return call->attempts;
@@ -131,7 +135,7 @@ unsigned cqlmux_future_coordinator(const cqlmux_future *future, char *out, size_
 
 const cqlmux_result *cqlmux_future_result(const cqlmux_future *future) {
   if (!future || cqlmux_future_error(future) != CQLMUX_OK) return NULL;
-  const cqlmux_call *call = cqlmux_future_payload(future);
+  const cqlmux_call *call = cqlmux_future_call(future);
   const cqlmux_result *r = call ? &call->result : NULL;
   return r && r->has_result ? r : NULL;
 }
@@ -158,7 +162,7 @@ void cqlmux_result_server_error(const cqlmux_result *r, cqlmux_server_error *out
 int cqlmux_future_server_error(const cqlmux_future *future, cqlmux_server_error *out) {
   if (!future || !out || cqlmux_future_error(future) != CQLMUX_ERR_SERVER)
     return CQLMUX_ERR_INVALID_STATE;
-  const cqlmux_call *call = cqlmux_future_payload(future);
+  const cqlmux_call *call = cqlmux_future_call(future);
   const cqlmux_result *r = call ? &call->result : NULL;
   if (!r || !r->has_error) return CQLMUX_ERR_INVALID_STATE;
   cqlmux_result_server_error(r, out);

@@ -15,6 +15,9 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *pool);
 void cqlmux_call_put(cqlmux_call *call);
 /* cqlmux_payload_free_fn for futures whose payload is a call. */
 void cqlmux_call_free_payload(void *payload);
+/* The call a completed request's future holds; NULL for a pending future
+ * or one of another kind (a failure at submission, a trace). */
+cqlmux_call *cqlmux_future_call(const cqlmux_future *future);
 
 /* The public view of a result's server error (has_error must be set). */
 void cqlmux_result_server_error(const cqlmux_result *r, cqlmux_server_error *out);

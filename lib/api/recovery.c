@@ -29,9 +29,9 @@ static void note_retry(cqlmux_call *call, cqlmux_retry_reason reason) {
 /* The result goes back to empty for the next answer; the columns it was
  * told to expect (SKIP_METADATA) stay. */
 static void reset_result(cqlmux_call *call) {
-  cqlmux_result_meta *expected = call->result.omitted_meta;
+  bool expected = call->result.columns_omitted;
   cqlmux_result_recycle(&call->result);
-  call->result.omitted_meta = expected;
+  call->result.columns_omitted = expected;
 }
 
 /* Sends the call again on conn (of h), its result emptied first; false
@@ -113,7 +113,8 @@ bool cqlmux_recovery_after_failure(cqlmux_call *call, int error, const char *mes
 /* ------------------------------------------------------------ re-prepare */
 
 static void on_reprepared(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                          const uint8_t *body, size_t len, cqlmux_rbuf *buffer);
+                          const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                          const cqlmux_body_prefix *prefix);
 static void on_reprepare_failed(cqlmux_request *req, int error, const char *message, bool sent);
 static const cqlmux_request_ops reprepare_ops = {on_reprepared, on_reprepare_failed};
 
@@ -178,7 +179,8 @@ static bool prepared_answer(uint8_t opcode, const uint8_t *body, size_t len) {
 /* The PREPARE's answer, on the connection's loop: the EXECUTE goes again
  * on the same connection, or the PREPARE's error is the request's. */
 static void on_reprepared(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                          const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+                          const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                          const cqlmux_body_prefix *prefix) {
   cqlmux_call *call = (cqlmux_call *)req;
   cqlmux_connection *conn = req->conn;
   swap_envelopes(call);
@@ -188,7 +190,7 @@ static void on_reprepared(cqlmux_request *req, uint8_t version, uint8_t opcode,
                               "busy: no room to execute again after re-preparing");
     return;
   }
-  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer);
+  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer, prefix);
   char message[512] = "re-preparing after UNPREPARED got an unexpected answer";
   if (rc == CQLMUX_OK && call->result.has_error) {
     cqlmux_result_describe_error(&call->result, message, sizeof message);
@@ -222,8 +224,9 @@ static void background_finished(background_prepare *b) {
 }
 
 static void on_background_answer(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                                 const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
-  (void)version, (void)opcode, (void)body, (void)len, (void)buffer;
+                                 const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                                 const cqlmux_body_prefix *prefix) {
+  (void)version, (void)opcode, (void)body, (void)len, (void)buffer, (void)prefix;
   background_finished((background_prepare *)req);
 }
 

@@ -16,7 +16,9 @@ void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc) {
   r->has_result = r->has_error = false;
   r->buffer = NULL;
   r->copy = NULL;
-  r->omitted_meta = r->meta_ref = NULL;
+  r->prefix = NULL;
+  r->columns_omitted = false;
+  r->meta_ref = NULL;
   cqlmux_arena_init(&r->arena, alloc, r->arena_inline, sizeof r->arena_inline);
 }
 
@@ -26,22 +28,24 @@ void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m) {
     cqlmux_result_meta_release(r->meta_ref);
     r->meta_ref = m;
   }
-  r->omitted_meta = m;
+  r->columns_omitted = m != NULL;
 }
 
 void cqlmux_result_drop_columns(cqlmux_result *r) {
   cqlmux_result_meta_release(r->meta_ref);
-  r->meta_ref = r->omitted_meta = NULL;
+  r->meta_ref = NULL;
+  r->columns_omitted = false;
 }
 
 /* Lets go of everything fill took; the arena keeps one block of up to
  * `keep` bytes (0: none). The columns reference stays (meta_ref). */
 static void release(cqlmux_result *r, size_t keep) {
-  r->omitted_meta = NULL;
+  r->columns_omitted = false;
   cqlmux_rbuf_release(r->buffer);
   r->buffer = NULL;
   cqlmux_mem_free(r->arena.alloc, r->copy);
   r->copy = NULL;
+  r->prefix = NULL; /* it lived in the arena */
   if (keep)
     cqlmux_arena_reset_keep(&r->arena, keep);
   else
@@ -92,7 +96,7 @@ static const uint8_t *copy_small(cqlmux_result *r, const uint8_t *body, size_t l
  * getters refuse them. */
 static void borrow_columns(cqlmux_result *r) {
   cqlmux_rows_metadata *meta = &r->rows.meta;
-  const cqlmux_result_meta *m = r->omitted_meta;
+  const cqlmux_result_meta *m = cqlmux_result_omitted_meta(r);
   if (meta->columns || !m) return;
   if (meta->columns_count == m->columns_count) meta->columns = m->columns;
 }
@@ -132,7 +136,8 @@ static int keep_result(cqlmux_result *r, const cqlmux_result_msg *m) {
  * read answers without metadata with the right columns. */
 static void note_metadata_change(cqlmux_result *r, uint8_t version, const uint8_t *body,
                                  size_t len) {
-  cqlmux_result_meta *expected = r->omitted_meta; /* this request's, set before it was sent */
+  /* this request's, set before it was sent */
+  cqlmux_result_meta *expected = cqlmux_result_omitted_meta(r);
   if (r->kind != CQLMUX_RESULT_ROWS || !r->rows.meta.new_metadata_id.data || !expected) return;
   cqlmux_result_meta *newer = cqlmux_result_meta_from_rows(r->arena.alloc, version, body, len);
   if (newer) cqlmux_result_meta_replace(expected, newer);
@@ -150,8 +155,21 @@ static int keep_error(cqlmux_result *r, uint8_t version, const uint8_t *body, si
   return CQLMUX_OK;
 }
 
+/* The envelope's prefix, view and bytes, into the arena: its bytes may be
+ * in a buffer that is reused once the answer is handled. */
+static int keep_prefix(cqlmux_result *r, const cqlmux_body_prefix *prefix) {
+  cqlmux_body_prefix *p = cqlmux_arena_alloc_grow(&r->arena, sizeof *p + prefix->raw.len);
+  if (!p) return CQLMUX_ERR_NOMEM;
+  uint8_t *bytes = (uint8_t *)(p + 1);
+  memcpy(bytes, prefix->raw.data, prefix->raw.len);
+  *p = *prefix;
+  cqlmux_body_prefix_move(p, bytes);
+  r->prefix = p;
+  return CQLMUX_OK;
+}
+
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
-                       size_t len, cqlmux_rbuf *buffer) {
+                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
   const uint8_t *small = copy_small(r, body, len);
   if (small) {
     body = small;
@@ -177,6 +195,7 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
   } else {
     rc = CQLMUX_ERR_PROTOCOL;
   }
+  if (rc == CQLMUX_OK && prefix) rc = keep_prefix(r, prefix);
   /* A failed fill holds nothing, but the arena may keep a block: a pooled
    * call's next fill reuses it (see cqlmux_result_recycle). */
   if (rc != CQLMUX_OK) release(r, CQLMUX_RESULT_ARENA_KEEP);

@@ -15,6 +15,7 @@
 
 #include "cqlmux.h"
 #include "proto/arena.h"
+#include "proto/envelope.h"
 #include "proto/response.h"
 
 typedef struct cqlmux_rbuf cqlmux_rbuf;
@@ -51,8 +52,8 @@ typedef struct cqlmux_result_error {
  * the rows); the rarer, larger answers live in the arena. */
 struct cqlmux_result {
   cqlmux_arena arena;               /* its allocator is the result's */
-  cqlmux_result_meta *omitted_meta; /* columns of a SKIP_METADATA answer, or NULL */
-  /* The reference that keeps omitted_meta alive. It stays with the pooled
+  /* The columns of a SKIP_METADATA answer (cqlmux_result_omitted_meta),
+   * kept alive by this reference. It stays with the pooled
    * call after clear and recycle, so a call reused for the same prepared
    * statement (the common case) changes no reference count: two atomic
    * operations on a shared line less per request. Dropped when the call is
@@ -60,9 +61,17 @@ struct cqlmux_result {
   cqlmux_result_meta *meta_ref;
   cqlmux_rbuf *buffer;              /* retained receive buffer, or NULL */
   uint8_t *copy;                    /* private copy of the body, or NULL */
+  /* The envelope's tracing id / warnings / custom payload, when it had any:
+   * the parsed view and its bytes both copied into the arena. NULL for the
+   * common answer, which carries no prefix and so costs nothing here. */
+  const cqlmux_body_prefix *prefix;
   int32_t kind;                     /* CQLMUX_RESULT_* when has_result; else 0 */
   bool has_result;                  /* a RESULT was decoded: kind and its member below */
   bool has_error;                   /* an ERROR was decoded: error below */
+  /* This answer was asked for with SKIP_METADATA: its columns are
+   * meta_ref's. A flag rather than a second pointer (it could only ever
+   * equal meta_ref), so that the prefix pointer above costs no size. */
+  bool columns_omitted;
   union {
     cqlmux_rows rows;                          /* kind ROWS */
     cqlmux_slice keyspace;                     /* kind SET_KEYSPACE */
@@ -75,12 +84,18 @@ struct cqlmux_result {
 
 void cqlmux_result_init(cqlmux_result *r, const cqlmux_allocator *alloc);
 
+/* The columns of a SKIP_METADATA answer, or NULL. */
+static inline cqlmux_result_meta *cqlmux_result_omitted_meta(const cqlmux_result *r) {
+  return r->columns_omitted ? r->meta_ref : NULL;
+}
+
 /* Decodes a RESULT (opcode RESULT) or ERROR (opcode ERROR) body. When
  * buffer is non-NULL the body lies in it and is retained; otherwise the
- * body is copied. Returns OK, NOMEM or the decoder's error (MALFORMED,
+ * body is copied. A non-NULL prefix (the envelope's) is copied into the
+ * arena (r->prefix). Returns OK, NOMEM or the decoder's error (MALFORMED,
  * TRUNCATED ...); on failure r holds nothing. */
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
-                       size_t len, cqlmux_rbuf *buffer);
+                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
 
 /* Before fill: the answer was asked for with SKIP_METADATA, its columns are
  * those of m (NULL: none); the result holds a reference on m (meta_ref). */

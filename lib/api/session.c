@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/answer_prefix.h"
 #include "api/batch.h"
 #include "api/call.h"
 #include "api/prepared.h"
@@ -33,7 +34,8 @@ typedef struct retired_string {
 } retired_string;
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer);
+                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                             const cqlmux_body_prefix *prefix);
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent);
 static const cqlmux_request_ops call_ops = {on_call_response, on_call_failure};
 
@@ -628,8 +630,12 @@ static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *bo
 
 void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
-                            bool may_recover) {
-  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer);
+                            const cqlmux_body_prefix *prefix, bool may_recover) {
+  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer, prefix);
+  if (rc == CQLMUX_OK && prefix && prefix->warnings.count)
+    cqlmux_answer_prefix_log_warnings(call->result.prefix,
+                                      cqlmux_runtime_logger(call->session->runtime),
+                                      call->host ? call->host->address : "?");
   if (rc != CQLMUX_OK) {
     complete_call(call, rc == CQLMUX_ERR_NOMEM ? rc : CQLMUX_ERR_PROTOCOL,
                   "cannot decode the server's answer");
@@ -663,13 +669,14 @@ void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
 }
 
 static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+                             const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                             const cqlmux_body_prefix *prefix) {
   cqlmux_call *call = (cqlmux_call *)req;
   if (call->spec && !cqlmux_speculation_primary_outcome(call, opcode == CQLMUX_OP_ERROR)) {
     cqlmux_speculation_primary_out(call); /* an extra execution answered first */
     return;
   }
-  cqlmux_session_deliver(call, version, opcode, body, len, buffer, true);
+  cqlmux_session_deliver(call, version, opcode, body, len, buffer, prefix, true);
 }
 
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {
@@ -692,7 +699,7 @@ static void on_host_up(void *owner, cqlmux_host *host) {
 
 cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
   if (!future || cqlmux_future_error(future) != CQLMUX_OK) return NULL;
-  cqlmux_call *call = cqlmux_future_payload(future);
+  cqlmux_call *call = cqlmux_future_call(future);
   if (!call || call->kind != CQLMUX_CALL_PREPARE) return NULL;
   /* Taken once: the future is read-only to other threads only by contract. */
   cqlmux_prepared *p = call->prepared;

@@ -117,10 +117,11 @@ static cqlmux_call *winning_call(extra_execution *x) {
 }
 
 static void on_extra_answer(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                            const cqlmux_body_prefix *prefix) {
   extra_execution *x = (extra_execution *)req;
   if (settle(x->spec, opcode == CQLMUX_OP_ERROR))
-    cqlmux_session_deliver(winning_call(x), version, opcode, body, len, buffer, false);
+    cqlmux_session_deliver(winning_call(x), version, opcode, body, len, buffer, prefix, false);
   extra_finished(x);
 }
 

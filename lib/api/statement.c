@@ -65,6 +65,7 @@ void cqlmux_statement_free(cqlmux_statement *s) {
   cqlmux_mem_free(STATEMENT_ALLOC, s->host);
   cqlmux_mem_free(STATEMENT_ALLOC, s->routing_key);
   cqlmux_builder_free(s->scratch);
+  cqlmux_request_extras_free(&s->extras);
   cqlmux_mem_free(STATEMENT_ALLOC, s);
 }
 
@@ -430,6 +431,19 @@ int cqlmux_statement_set_keyspace(cqlmux_statement *s, const char *keyspace) {
   return s ? cqlmux_keyspace_replace(&s->keyspace, keyspace) : CQLMUX_ERR_INVALID_ARGUMENT;
 }
 
+int cqlmux_statement_set_tracing(cqlmux_statement *s, int on) {
+  if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
+  s->extras.tracing = on != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_statement_add_custom_payload(cqlmux_statement *s, const char *name, const void *value,
+                                        size_t length) {
+  if (!s) return CQLMUX_ERR_INVALID_ARGUMENT;
+  return cqlmux_request_extras_add_payload(&s->extras, name, value, length, s->error,
+                                           sizeof s->error);
+}
+
 /* ------------------------------------------------------------------ encoding */
 
 static cqlmux_slice text_slice(const char *p, size_t n) {
@@ -494,6 +508,7 @@ static int encode_request(const cqlmux_statement *s, const cqlmux_query_params *
 int cqlmux_statement_encode(const cqlmux_statement *s, cqlmux_wbuf *out, uint8_t version,
                             bool compress, const cqlmux_timestamp_source *stamps) {
   cqlmux_request_header h = {.version = version, .stream = 0, .compress = compress};
+  cqlmux_request_extras_apply(&s->extras, &h);
   /* Most statements have few values: those (and their names) fit on the
    * stack; more take one block for both. */
   cqlmux_bytes local[64];

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "api/config.h"
+#include "api/request_extras.h"
 #include "cqlmux.h"
 #include "proto/request.h"
 #include "proto/wire.h"
@@ -53,6 +54,7 @@ struct cqlmux_statement {
   cqlmux_builder *scratch;   /* encodes scalar binds (api/builder.c); NULL until used */
   char **names;              /* simple statements bound by name: one per slot
                                 (NULL = unnamed yet); NULL until the first name */
+  cqlmux_request_extras extras; /* tracing, custom payload (api/request_extras.h) */
   char error[160];           /* why the last failed bind failed (cqlmux_statement_error_message) */
 };
 

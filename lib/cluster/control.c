@@ -26,7 +26,7 @@ static void on_event(cqlmux_connection *conn, const uint8_t *body, size_t len, v
 static const cqlmux_conn_events control_events = {on_ready, on_closed, on_event};
 
 static void on_response(cqlmux_request *req, uint8_t version, uint8_t opcode, const uint8_t *body,
-                        size_t len, cqlmux_rbuf *buffer);
+                        size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
 static void on_failure(cqlmux_request *req, int error, const char *message, bool sent);
 static const cqlmux_request_ops control_ops = {on_response, on_failure};
 
@@ -354,8 +354,8 @@ static void on_error_answer(cqlmux_control *ctl, uint8_t version, const uint8_t 
 }
 
 static void on_response(cqlmux_request *req, uint8_t version, uint8_t opcode, const uint8_t *body,
-                        size_t len, cqlmux_rbuf *buffer) {
-  (void)buffer;
+                        size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
+  (void)buffer, (void)prefix; /* the driver's own queries ask for no tracing nor payload */
   cqlmux_control *ctl = req->owner;
   ctl->request_out = false;
   if (req->conn != ctl->conn) return; /* an answer on a connection since replaced */

@@ -314,17 +314,18 @@ static bool unpack_body(cqlmux_connection *c, const cqlmux_envelope *env,
 }
 
 static void deliver(cqlmux_connection *c, cqlmux_request *req, uint8_t opcode,
-                    const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+                    const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                    const cqlmux_body_prefix *prefix) {
   if (req->ops == &cqlmux_conn_internal_ops) {
     req->stream = -1;
-    req->ops->on_response(req, c->version, opcode, body, len, buffer);
+    req->ops->on_response(req, c->version, opcode, body, len, buffer, prefix);
     return;
   }
   cqlmux_loop_timer_stop(c->loop, &req->timer);
   c->in_flight--;
   cqlmux_loop_release(c->loop);
   cqlmux_conn_settle(c);
-  req->ops->on_response(req, c->version, opcode, body, len, buffer);
+  req->ops->on_response(req, c->version, opcode, body, len, buffer, prefix);
 }
 
 static void dispatch(cqlmux_connection *c, const cqlmux_envelope *raw, cqlmux_rbuf *buffer) {
@@ -346,7 +347,9 @@ static void dispatch(cqlmux_connection *c, const cqlmux_envelope *raw, cqlmux_rb
   void *request;
   switch (cqlmux_stream_table_complete(&c->streams, env.header.stream, &request)) {
   case CQLMUX_STREAM_LIVE:
-    deliver(c, request, env.header.opcode, body, len, buffer);
+    /* Only an envelope with a prefix pays for passing it on. */
+    deliver(c, request, env.header.opcode, body, len, buffer,
+            env.header.flags & CQLMUX_FLAGS_RESPONSE_PREFIX ? &prefix : NULL);
     return;
   case CQLMUX_STREAM_ORPHAN:
     return; /* the late answer to a timed-out request: dropped */

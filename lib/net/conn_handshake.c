@@ -4,7 +4,8 @@
 
 static void send_next_handshake_step(cqlmux_connection *c);
 static void internal_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                              const uint8_t *body, size_t len, cqlmux_rbuf *buffer);
+                              const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                              const cqlmux_body_prefix *prefix);
 static void internal_failure(cqlmux_request *req, int error, const char *message, bool sent);
 
 const cqlmux_request_ops cqlmux_conn_internal_ops = {internal_response, internal_failure};
@@ -318,9 +319,11 @@ static void handshake_answer(cqlmux_connection *c, uint8_t opcode, const uint8_t
 }
 
 static void internal_response(cqlmux_request *req, uint8_t version, uint8_t opcode,
-                              const uint8_t *body, size_t len, cqlmux_rbuf *buffer) {
+                              const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+                              const cqlmux_body_prefix *prefix) {
   (void)version;
   (void)buffer;
+  (void)prefix; /* handshake and heartbeat requests ask for no tracing nor payload */
   cqlmux_connection *c = req->owner;
   if (req == &c->heartbeat) {
     c->heartbeat_outstanding = false;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/envelope.h"
 #include "proto/wire.h"
 #include "runtime/task.h"
 #include "runtime/timer_heap.h"
@@ -30,9 +31,11 @@ typedef struct cqlmux_request_ops {
   /* The server answered: opcode and body (after the envelope's tracing /
    * warning / payload prefix), in version `version`. The body lives in
    * `buffer` (retain it to keep the bytes) or, when buffer is NULL, only
-   * for the duration of the call. */
+   * for the duration of the call. `prefix` is that prefix, parsed, when the
+   * envelope had one (NULL otherwise, the common case); it and the bytes
+   * it points to live only for the call. */
   void (*on_response)(cqlmux_request *req, uint8_t version, uint8_t opcode, const uint8_t *body,
-                      size_t len, cqlmux_rbuf *buffer);
+                      size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
   /* No answer: TIMEOUT, CONNECTION_CLOSED, BUSY, SHUTDOWN ... `sent` tells
    * whether the request reached the socket (unsent ones are safe to retry
    * elsewhere). message may be NULL. */

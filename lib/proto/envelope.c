@@ -155,9 +155,26 @@ int cqlmux_envelope_body_prefix(const cqlmux_envelope *env, cqlmux_body_prefix *
   if (rc == CQLMUX_OK && (flags & CQLMUX_FLAG_CUSTOM_PAYLOAD))
     rc = cqlmux_read_bytes_map(&r, &p.custom_payload);
   if (rc) return rc;
+  p.raw.data = env->body;
+  p.raw.len = (size_t)(r.pos - env->body);
   *out = p;
   *rest = r;
   return CQLMUX_OK;
+}
+
+/* The same offset from `copy` as q has from `from` (NULL stays NULL). */
+static const uint8_t *moved(const uint8_t *q, const uint8_t *from, const uint8_t *copy) {
+  return q ? copy + (q - from) : NULL;
+}
+
+void cqlmux_body_prefix_move(cqlmux_body_prefix *p, const uint8_t *copy) {
+  const uint8_t *from = p->raw.data;
+  p->tracing_id = moved(p->tracing_id, from, copy);
+  p->warnings.items.pos = moved(p->warnings.items.pos, from, copy);
+  p->warnings.items.end = moved(p->warnings.items.end, from, copy);
+  p->custom_payload.items.pos = moved(p->custom_payload.items.pos, from, copy);
+  p->custom_payload.items.end = moved(p->custom_payload.items.end, from, copy);
+  p->raw.data = copy;
 }
 
 void cqlmux_write_custom_payload(cqlmux_wbuf *b, const cqlmux_payload_entry *e, uint16_t n) {

@@ -136,12 +136,21 @@ typedef struct cqlmux_body_prefix {
   const uint8_t *tracing_id;       /* 16 bytes, or NULL */
   cqlmux_list_view warnings;       /* [string list]; count 0 when absent */
   cqlmux_list_view custom_payload; /* [bytes map]; count 0 when absent */
+  cqlmux_slice raw;                /* every prefix byte: the front of the body */
 } cqlmux_body_prefix;
+
+/* The header flags that put a prefix in front of a response's message. */
+#define CQLMUX_FLAGS_RESPONSE_PREFIX \
+  (CQLMUX_FLAG_TRACING | CQLMUX_FLAG_WARNING | CQLMUX_FLAG_CUSTOM_PAYLOAD)
 
 /* Reads the prefix of an (uncompressed) envelope body and sets *rest to the
  * message that follows, all slices into env->body. TRUNCATED / MALFORMED on a
  * bad prefix; out and rest are written only on success. */
 int cqlmux_envelope_body_prefix(const cqlmux_envelope *env, cqlmux_body_prefix *out,
                                 cqlmux_reader *rest);
+
+/* Points p (parsed from p->raw) at a copy of its raw bytes starting at
+ * `copy`: the prefix then outlives the envelope it was read from. */
+void cqlmux_body_prefix_move(cqlmux_body_prefix *p, const uint8_t *copy);
 
 #endif

@@ -322,6 +322,10 @@ const char *cqlmux_future_error_message(const cqlmux_future *f) {
 
 void *cqlmux_future_payload(const cqlmux_future *f) { return is_done(f) ? f->payload : NULL; }
 
+void *cqlmux_future_payload_of(const cqlmux_future *f, cqlmux_payload_free_fn kind) {
+  return is_done(f) && f->payload_free == kind ? f->payload : NULL;
+}
+
 void cqlmux_future_free(cqlmux_future *f) {
   if (!f) return;
   /* relaxed: only elects the first call; the reference drop orders memory. */

@@ -99,4 +99,9 @@ void cqlmux_future_release(cqlmux_future *future);
  * last reference goes. */
 void *cqlmux_future_payload(const cqlmux_future *future);
 
+/* The payload when it is of the kind `kind` frees (its payload_free), else
+ * NULL: the public getters of one kind of future (a request's call, a
+ * trace) then refuse another kind's future instead of misreading it. */
+void *cqlmux_future_payload_of(const cqlmux_future *future, cqlmux_payload_free_fn kind);
+
 #endif

@@ -3,6 +3,7 @@
  * client-side bind checks and quoted keyspaces. Environment:
  * CQLMUX_TEST_HOST, CQLMUX_TEST_PORT (tools/test-all's phase_single_node). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,17 @@ static const char *env_or(const char *name, const char *fallback) {
   return v && *v ? v : fallback;
 }
 
-static cqlmux_session *open_session(const char *keyspace) {
+static cqlmux_config *test_config(void) {
   cqlmux_config *c = cqlmux_config_new();
   cr_assert_eq(cqlmux_config_set_contact_points(c, env_or("CQLMUX_TEST_HOST", "127.0.0.1")),
                CQLMUX_OK);
   cr_assert_eq(cqlmux_config_set_port(c, atoi(env_or("CQLMUX_TEST_PORT", "9042"))), CQLMUX_OK);
   cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
-  if (keyspace) cr_assert_eq(cqlmux_config_set_keyspace(c, keyspace), CQLMUX_OK);
+  return c;
+}
+
+/* A connected session on c (which it frees). */
+static cqlmux_session *connect_with(cqlmux_config *c) {
   cqlmux_session *s = NULL;
   cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
   cqlmux_config_free(c);
@@ -28,6 +33,12 @@ static cqlmux_session *open_session(const char *keyspace) {
   cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "connect: %s", cqlmux_future_error_message(f));
   cqlmux_future_free(f);
   return s;
+}
+
+static cqlmux_session *open_session(const char *keyspace) {
+  cqlmux_config *c = test_config();
+  if (keyspace) cr_assert_eq(cqlmux_config_set_keyspace(c, keyspace), CQLMUX_OK);
+  return connect_with(c);
 }
 
 /* A server-side timeout is Cassandra's answer on a loaded 2-core machine
@@ -494,5 +505,127 @@ Test(statements_real, an_altered_table_gives_its_new_columns_to_a_prepared_selec
                   (unsigned long)answer, (unsigned long)answer_before);
   }
   cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+}
+
+/* ---------------------------------------------------------------- warnings, tracing */
+
+/* WARN lines the session logged, kept for the test to read. */
+typedef struct warn_lines {
+  pthread_mutex_t lock;
+  size_t count;
+  char text[8][512];
+} warn_lines;
+
+static void keep_warn_lines(cqlmux_log_level level, const char *message, void *user_data) {
+  warn_lines *w = user_data;
+  if (level != CQLMUX_LOG_WARN) return;
+  pthread_mutex_lock(&w->lock);
+  if (w->count < 8) snprintf(w->text[w->count], sizeof w->text[0], "%s", message);
+  w->count++;
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* An UNLOGGED batch of 8 rows of 1,000 bytes is over the server's
+ * batch_size_warn_threshold (5 KiB by default) and under its fail
+ * threshold (50 KiB). Cassandra checks the size only of batches spanning
+ * several partitions, and warns about an unlogged batch over more than 10
+ * partitions: so 8 partitions, and exactly one warning. The batch applies,
+ * and the warning is on the future and in the log (at WARN, naming the
+ * host). */
+Test(statements_real, an_unlogged_batch_over_the_warn_threshold_returns_the_servers_warning,
+     .timeout = 120) {
+  warn_lines log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  cqlmux_config *c = test_config();
+  cqlmux_config_set_log_callback(c, keep_warn_lines, &log);
+  cqlmux_config_set_log_level(c, CQLMUX_LOG_WARN);
+  cqlmux_session *s = connect_with(c);
+  setup_keyspace(s);
+  exec_ok(s, "DROP TABLE IF EXISTS stmt_real.wide");
+  exec_ok(s, "CREATE TABLE stmt_real.wide (p int, c int, v text, PRIMARY KEY (p, c))");
+  char value[1000];
+  memset(value, 'w', sizeof value);
+  cqlmux_statement *members[8];
+  cqlmux_batch *batch = cqlmux_batch_new(CQLMUX_BATCH_UNLOGGED);
+  for (int i = 0; i < 8; i++) {
+    members[i] = cqlmux_statement_new("INSERT INTO stmt_real.wide (p, c, v) VALUES (?, 0, ?)", 2);
+    cqlmux_statement_bind_int32(members[i], 0, i);
+    cqlmux_statement_bind_text(members[i], 1, value, sizeof value);
+    cr_assert_eq(cqlmux_batch_add(batch, members[i]), CQLMUX_OK);
+  }
+  pthread_mutex_lock(&log.lock);
+  size_t lines_before = log.count;
+  pthread_mutex_unlock(&log.lock);
+  cqlmux_future *f = run(s, NULL, batch);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cr_assert_eq(cqlmux_future_warning_count(f), 1, "%zu warnings",
+               cqlmux_future_warning_count(f));
+  const char *text;
+  size_t len;
+  cr_assert_eq(cqlmux_future_warning(f, 0, &text, &len), CQLMUX_OK);
+  char warning[512];
+  snprintf(warning, sizeof warning, "%.*s", (int)len, text);
+  cr_assert(strstr(warning, "Batch for [stmt_real.wide] is of size"), "%s", warning);
+  cr_assert(strstr(warning, "exceeding specified threshold"), "%s", warning);
+  char expected[700];
+  snprintf(expected, sizeof expected, "server warning from %s:%s: %s",
+           env_or("CQLMUX_TEST_HOST", "127.0.0.1"), env_or("CQLMUX_TEST_PORT", "9042"), warning);
+  pthread_mutex_lock(&log.lock);
+  cr_assert_eq(log.count, lines_before + 1, "one WARN line for the one warning");
+  cr_assert_str_eq(log.text[lines_before], expected);
+  pthread_mutex_unlock(&log.lock);
+  cqlmux_future_free(f);
+  cr_assert_eq(count_rows(s, "SELECT COUNT(*) FROM stmt_real.wide"), 8);
+  cqlmux_batch_free(batch);
+  for (int i = 0; i < 8; i++) cqlmux_statement_free(members[i]);
+  cqlmux_session_free(s);
+}
+
+/* A traced SELECT answers with a tracing id; cqlmux_session_trace finds
+ * that id's session row (complete: it has a duration, and it names the
+ * request) and its events. The same SELECT untraced has no tracing id. */
+Test(statements_real, a_traced_select_gives_a_tracing_id_whose_session_row_exists,
+     .timeout = 120) {
+  cqlmux_session *s = open_session(NULL);
+  cqlmux_statement *st = cqlmux_statement_new("SELECT release_version FROM system.local", 0);
+  cqlmux_future *f = run(s, st, NULL);
+  uint8_t id[16];
+  cr_assert_eq(cqlmux_future_tracing_id(f, id), CQLMUX_ERR_NOT_FOUND);
+  cqlmux_future_free(f);
+  cr_assert_eq(cqlmux_statement_set_tracing(st, 1), CQLMUX_OK);
+  f = run(s, st, NULL);
+  cr_assert_eq(cqlmux_future_error(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  cr_assert_eq(cqlmux_result_row_count(cqlmux_future_result(f)), 1);
+  cr_assert_eq(cqlmux_future_tracing_id(f, id), CQLMUX_OK);
+  cr_assert_eq(id[6] >> 4, 1, "a time (version 1) UUID");
+  cqlmux_future_free(f);
+  cqlmux_statement_free(st);
+
+  cqlmux_future *trace = cqlmux_session_trace(s, id, 30000);
+  cr_assert_eq(cqlmux_future_wait(trace), CQLMUX_OK, "%s", cqlmux_future_error_message(trace));
+  const cqlmux_result *row = cqlmux_future_trace_session(trace);
+  cr_assert_eq(cqlmux_result_row_count(row), 1);
+  uint8_t session_id[16];
+  cr_assert_eq(cqlmux_result_get_uuid(row, 0, (size_t)cqlmux_result_column_index(row, "session_id"),
+                                      session_id),
+               CQLMUX_OK);
+  cr_assert_eq(memcmp(session_id, id, 16), 0);
+  int32_t duration = -1;
+  cr_assert_eq(cqlmux_result_get_int32(row, 0, (size_t)cqlmux_result_column_index(row, "duration"),
+                                       &duration),
+               CQLMUX_OK, "the trace is complete: it has a duration");
+  cr_assert_geq(duration, 0);
+  const char *request;
+  size_t len;
+  cr_assert_eq(cqlmux_result_get_text(row, 0, (size_t)cqlmux_result_column_index(row, "request"),
+                                      &request, &len),
+               CQLMUX_OK);
+  cr_assert_eq(len, strlen("Execute CQL3 query"), "%.*s", (int)len, request);
+  cr_assert_eq(memcmp(request, "Execute CQL3 query", len), 0);
+  const cqlmux_result *events = cqlmux_future_trace_events(trace);
+  cr_assert_gt(cqlmux_result_row_count(events), 0, "a traced read has events");
+  int activity = cqlmux_result_column_index(events, "activity");
+  cr_assert_geq(activity, 0);
+  cqlmux_future_free(trace);
   cqlmux_session_free(s);
 }

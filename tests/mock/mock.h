@@ -337,7 +337,21 @@ typedef struct cqlmux_mock_prime {
    * recorded with the token of its bound key (cqlmux_mock_request.token). */
   size_t pk_count;
   const uint16_t *pk_indexes;
+
+  /* The envelope prefix of its answers (RESULT or ERROR alike): these
+   * warnings (WARNING flag), and with echo_custom_payload the request's own
+   * custom payload sent back (CUSTOM_PAYLOAD flag), as a server-side query
+   * handler may. A BATCH takes them from the prime of its first primed
+   * member. Independently of primes, every answer to a request sent with
+   * the TRACING flag carries a tracing id (TRACING flag): a time UUID whose
+   * last 6 bytes are the request's seq, big-endian (cqlmux_mock_tracing_id). */
+  size_t warning_count;
+  const char *const *warnings;
+  bool echo_custom_payload;
 } cqlmux_mock_prime;
+
+/* The tracing id the mock answers a traced request `seq` with. */
+void cqlmux_mock_tracing_id(uint64_t seq, uint8_t out[16]);
 
 void cqlmux_mock_prime_init(cqlmux_mock_prime *p, cqlmux_mock_result_kind kind,
                             const char *query);

@@ -287,9 +287,44 @@ static void call_hook(cqlmux_mock *m, const cqlmux_mock_request *rec) {
   if (hook) hook(m, rec, hook_data);
 }
 
+void cqlmux_mock_tracing_id(uint64_t seq, uint8_t out[16]) {
+  /* A fixed version-1 (time) UUID, RFC 4122 variant, with the seq in its
+   * last 6 bytes (the node field). */
+  static const uint8_t head[10] = {0x4d, 0x6f, 0x63, 0x6b, 0x00, 0x00, 0x11, 0xf0, 0x80, 0x00};
+  memcpy(out, head, sizeof head);
+  for (int i = 0; i < 6; i++) out[10 + i] = (uint8_t)(seq >> (40 - 8 * i));
+}
+
+/* The envelope prefix of the answer into `prefix` (server lock held): the
+ * tracing id a TRACING request gets, and the answering prime's warnings
+ * and echoed payload. Returns the header flags it needs. */
+static uint8_t answer_prefix(const cqlmux_envelope *env, const cqlmux_request_view *req,
+                             const mock_answer *a, uint64_t seq, cqlmux_wbuf *prefix) {
+  if (a->opcode != CQLMUX_OP_RESULT && a->opcode != CQLMUX_OP_ERROR) return 0;
+  uint8_t flags = 0;
+  if (env->header.flags & CQLMUX_FLAG_TRACING) {
+    uint8_t id[16];
+    cqlmux_mock_tracing_id(seq, id);
+    cqlmux_write_uuid(prefix, id);
+    flags |= CQLMUX_FLAG_TRACING;
+  }
+  const cqlmux_mock_prime *p = a->prime ? &a->prime->spec : NULL;
+  if (p && p->warning_count) {
+    cqlmux_write_u16(prefix, (uint16_t)p->warning_count);
+    for (size_t i = 0; i < p->warning_count; i++)
+      cqlmux_write_string(prefix, p->warnings[i], strlen(p->warnings[i]));
+    flags |= CQLMUX_FLAG_WARNING;
+  }
+  if (p && p->echo_custom_payload && (env->header.flags & CQLMUX_FLAG_CUSTOM_PAYLOAD)) {
+    cqlmux_write_raw(prefix, req->prefix.raw.data, req->prefix.raw.len);
+    flags |= CQLMUX_FLAG_CUSTOM_PAYLOAD;
+  }
+  return flags;
+}
+
 /* Does what the verdict says with the answer built in `body`. */
 static void act(mock_conn *c, const cqlmux_envelope *env, mock_verdict *v, mock_answer a,
-                const cqlmux_wbuf *body, bool stop_now) {
+                uint8_t flags, const cqlmux_wbuf *body, bool stop_now) {
   cqlmux_mock *m = c->loop->server;
   if (stop_now) mock_conn_refresh(c); /* stops the parse loop after this request */
   if (v->actions) mock_actions_run(m, v->actions);
@@ -302,6 +337,7 @@ static void act(mock_conn *c, const cqlmux_envelope *env, mock_verdict *v, mock_
   } else if (v->disposition == MOCK_ANSWER && !c->dead) {
     mock_resp *r = mock_resp_new(env->header.stream, a.opcode, body->data, body->len);
     r->version = env->header.version;
+    r->flags = flags;
     r->start_framing = a.start_framing;
     r->close_after = a.close_after;
     deliver(c, r, v);
@@ -328,20 +364,25 @@ static void handle_request(mock_conn *c, const cqlmux_envelope *env,
                             .after_startup = info.rec.after_startup, .query = info.rec.query,
                             .query_len = info.rec.query ? strlen(info.rec.query) : 0};
   mock_verdict v;
-  cqlmux_wbuf body;
+  cqlmux_wbuf body, answer;
   cqlmux_wbuf_init(&body, NULL, 0);
   pthread_mutex_lock(&m->mu);
   mock_faults_on_request(m, &view, &v);
   bool stop_now = v.refresh && mock_faults_stop_reading(m, c->node, c->id);
+  cqlmux_wbuf_init(&answer, NULL, 0);
   mock_answer a = mock_answer_request(c, env, req, &info.rec, info.params, &body);
+  /* The prefix goes in front of the message, in one body. */
+  uint8_t flags = answer_prefix(env, req, &a, info.rec.seq, &answer);
+  cqlmux_write_raw(&answer, body.data, body.len);
   update_record(m, index, info.rec.seq, &v,
                 v.disposition == MOCK_ANSWER ? a.opcode : -1, a.error_code);
   mock_conn_record_get(m, c->id)->pub.requests = c->requests;
   pthread_mutex_unlock(&m->mu);
   info_release(&info);
-  mock_wbuf_check(&body);
-  act(c, env, &v, a, &body, stop_now);
+  mock_wbuf_check(&answer);
+  act(c, env, &v, a, flags, &answer, stop_now);
   cqlmux_wbuf_free(&body);
+  cqlmux_wbuf_free(&answer);
 }
 
 static void handle_envelope(mock_conn *c, const cqlmux_envelope *env) {
@@ -566,7 +607,7 @@ static mock_answer answer_batch(mock_conn *c, const cqlmux_request_view *req, cq
   int version = req->header.version;
   cqlmux_batch_view bv = req->u.batch;
   cqlmux_batch_statement_view st;
-  const mock_prime *error_prime = NULL;
+  const mock_prime *error_prime = NULL, *first_prime = NULL;
   while (cqlmux_batch_next(&bv, &st)) {
     const mock_prime *p;
     cqlmux_slice q = st.query_or_id;
@@ -579,10 +620,11 @@ static mock_answer answer_batch(mock_conn *c, const cqlmux_request_view *req, cq
       p = mock_prime_find(m, c->node, CQLMUX_OP_BATCH, (const char *)q.data, q.len);
     }
     if (p && p->spec.kind == CQLMUX_MOCK_RESULT_ERROR && !error_prime) error_prime = p;
+    if (p && !first_prime) first_prime = p;
   }
   if (error_prime) return mock_prime_answer(m, error_prime, version, NULL, NULL, b);
   mock_body_void(b);
-  return (mock_answer){.opcode = CQLMUX_OP_RESULT};
+  return (mock_answer){.prime = first_prime, .opcode = CQLMUX_OP_RESULT};
 }
 
 static mock_answer answer_ready_state(mock_conn *c, const cqlmux_request_view *req,

@@ -99,7 +99,9 @@ typedef struct mock_conn_record {
 
 /* ------------------------------------------------------------ primes */
 
-typedef struct mock_prime {
+typedef struct mock_prime mock_prime;
+
+struct mock_prime {
   cqlmux_mock_prime spec;  /* strings and arrays are owned copies */
   cqlmux_arena arena;      /* the column and parameter type trees */
   void *arena_buf;
@@ -109,7 +111,7 @@ typedef struct mock_prime {
   const char **param_names;
   cqlmux_wbuf rows;        /* row_count * column_count [bytes] */
   size_t *row_offsets;     /* row_count + 1 offsets into rows */
-} mock_prime;
+};
 
 /* A rows result to encode (mock_body_rows): borrowed pieces. */
 /* Bind markers a null-mode PREPARED can declare (one per '?' of the text). */
@@ -136,6 +138,7 @@ typedef struct mock_rows {
 
 /* The answer chosen for a request. */
 typedef struct mock_answer {
+  const mock_prime *prime; /* the prime that answered (its prefix), or NULL */
   uint8_t opcode;
   int32_t error_code;   /* ERROR answers */
   bool start_framing;   /* v5 STARTUP answered */

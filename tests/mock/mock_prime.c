@@ -46,6 +46,8 @@ static void prime_free(mock_prime *p) {
   for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) mock_free((void *)strings[i]);
   mock_free((void *)s->prepared_id);
   mock_free((void *)s->pk_indexes);
+  for (size_t i = 0; i < s->warning_count; i++) mock_free((void *)s->warnings[i]);
+  mock_free((void *)s->warnings);
   for (size_t i = 0; s->cells && i < s->row_count * s->column_count; i++)
     mock_free((void *)s->cells[i]);
   mock_free((void *)s->cells);
@@ -89,6 +91,10 @@ static mock_prime *prime_copy(const cqlmux_mock_prime *src) {
   const char **cells = mock_xcalloc(ncells ? ncells : 1, sizeof *cells);
   for (size_t i = 0; src->cells && i < ncells; i++) cells[i] = mock_xstrdup(src->cells[i]);
   s->cells = cells;
+  const char **warnings = mock_xcalloc(src->warning_count ? src->warning_count : 1,
+                                       sizeof *warnings);
+  for (size_t i = 0; i < src->warning_count; i++) warnings[i] = mock_xstrdup(src->warnings[i]);
+  s->warnings = warnings;
   cqlmux_wbuf_init(&p->rows, NULL, 0);
   return p;
 }
@@ -158,7 +164,8 @@ int cqlmux_mock_prime_add(cqlmux_mock *m, const cqlmux_mock_prime *spec) {
   if (!m || !spec || (!spec->query && !spec->prepared_id) ||
       spec->kind < CQLMUX_MOCK_RESULT_VOID || spec->kind > CQLMUX_MOCK_RESULT_SCHEMA_CHANGE ||
       (spec->column_count && !spec->columns) || (spec->param_count && !spec->params) ||
-      (spec->row_count && spec->column_count && !spec->cells))
+      (spec->row_count && spec->column_count && !spec->cells) ||
+      (spec->warning_count && !spec->warnings) || spec->warning_count > UINT16_MAX)
     return CQLMUX_ERR_INVALID_ARGUMENT;
   if (!pk_valid(spec)) {
     fprintf(stderr, "cqlmux mock: partition key indexes must be distinct bind markers (0..%zu)\n",
@@ -405,7 +412,7 @@ mock_answer mock_prime_answer(cqlmux_mock *m, const mock_prime *p, int version,
                               const cqlmux_query_params_view *q, const cqlmux_slice *metadata_id,
                               cqlmux_wbuf *b) {
   const cqlmux_mock_prime *s = &p->spec;
-  mock_answer a = {.opcode = CQLMUX_OP_RESULT};
+  mock_answer a = {.prime = p, .opcode = CQLMUX_OP_RESULT};
   switch (s->kind) {
   case CQLMUX_MOCK_RESULT_VOID:
     mock_body_void(b);

@@ -29,3 +29,11 @@ tests_net_test_statements_mock_SOURCES = tests/net/test_statements_mock.c tests/
 tests_net_test_statements_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_statements_mock_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_statements_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Warnings, custom payloads and tracing against the mock (issue 15 items 4, 5).
+check_PROGRAMS += tests/net/test_prefix_mock
+TESTS += tests/net/test_prefix_mock
+tests_net_test_prefix_mock_SOURCES = tests/net/test_prefix_mock.c tests/net/session_fixture.h
+tests_net_test_prefix_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_prefix_mock_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_prefix_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

@@ -140,7 +140,8 @@ Test(call, an_unprepared_result_grows_the_arena_once_per_call) {
   for (int use = 0; use < 10; use++) {
     cqlmux_call *call = cqlmux_call_get(pool);
     write_envelope(call, 88); /* the unprepared SELECT */
-    cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL),
+    cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                    NULL),
                  CQLMUX_OK);
     int32_t v;
     cr_assert_eq(cqlmux_result_get_int32(&call->result, 0, 5, &v), CQLMUX_OK);
@@ -171,7 +172,8 @@ Test(call, a_small_request_and_its_answer_need_no_block) {
   long before = atomic_load(&alloc.total);
   write_envelope(call, 65);
   cr_assert_eq((void *)call->net.envelope.data, (void *)call->envelope_inline);
-  cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL),
+  cr_assert_eq(cqlmux_result_fill(&call->result, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL),
                CQLMUX_OK);
   cr_assert_eq(atomic_load(&alloc.total), before, "neither the envelope nor the answer needed a block");
   cr_assert_eq(call->net.envelope.len, 65);

@@ -142,6 +142,38 @@ Test(proto_envelope, response_prefix_in_spec_order) {
   cr_assert_eq(cqlmux_reader_remaining(&rest), 0);
 }
 
+/* raw spans the prefix exactly (body start to the message), and a prefix
+ * moved onto a copy of raw reads the same from the copy, with the original
+ * bytes gone. */
+Test(proto_envelope, a_prefix_moved_onto_a_copy_of_its_bytes_reads_the_same) {
+  build_full_response(CQLMUX_FLAG_TRACING | CQLMUX_FLAG_WARNING | CQLMUX_FLAG_CUSTOM_PAYLOAD);
+  cqlmux_envelope e;
+  cqlmux_envelope_decode(buf.data, buf.len, CQLMUX_DIR_RESPONSE, 1000, &e);
+  cqlmux_body_prefix p;
+  cqlmux_reader rest;
+  cr_assert_eq(cqlmux_envelope_body_prefix(&e, &p, &rest), 0);
+  cr_assert_eq(p.raw.data, e.body);
+  cr_assert_eq(p.raw.len, (size_t)(rest.pos - e.body));
+  cr_assert_eq(p.raw.len, 16 + (2 + 4 + 5) + (2 + 3 + 6));
+  uint8_t copy[64];
+  memcpy(copy, p.raw.data, p.raw.len);
+  cqlmux_body_prefix_move(&p, copy);
+  memset(buf.data, 0xEE, buf.len);
+  cr_assert_eq(p.raw.data, copy);
+  cr_assert_arr_eq(p.tracing_id, uuid, 16);
+  cqlmux_slice s;
+  cr_assert_eq(cqlmux_read_string(&p.warnings.items, &s), 0);
+  cr_assert_eq(cqlmux_read_string(&p.warnings.items, &s), 0);
+  cr_assert_eq(s.len, 3);
+  cr_assert_eq(memcmp(s.data, "w22", 3), 0);
+  cr_assert_eq(cqlmux_reader_remaining(&p.warnings.items), 0);
+  cqlmux_bytes v;
+  cr_assert_eq(cqlmux_read_string(&p.custom_payload.items, &s), 0);
+  cr_assert_eq(cqlmux_read_bytes(&p.custom_payload.items, &v), 0);
+  cr_assert_eq(v.len, 2);
+  cr_assert_eq(memcmp(v.data, "vv", 2), 0);
+}
+
 Test(proto_envelope, prefix_elements_absent_without_their_flags) {
   build_full_response(CQLMUX_FLAG_WARNING);
   cqlmux_envelope e;

@@ -38,7 +38,8 @@ static cqlmux_rbuf *fill_from_buffer(cqlmux_result *r, const cqlmux_wbuf *body) 
   cqlmux_rbuf *buf = cqlmux_rbuf_new(NULL, 16384);
   memcpy(buf->data, body->data, body->len);
   buf->end = body->len;
-  cr_assert_eq(cqlmux_result_fill(r, 4, CQLMUX_OP_RESULT, buf->data, body->len, buf), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(r, 4, CQLMUX_OP_RESULT, buf->data, body->len, buf,
+                                  NULL), CQLMUX_OK);
   return buf;
 }
 
@@ -88,7 +89,8 @@ Test(result, body_from_scratch_gets_a_private_copy) {
   rows_body(&body, 4000);
   cqlmux_result r;
   cqlmux_result_init(&r, NULL);
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL), CQLMUX_OK);
   memset(body.data, 0, body.len); /* the scratch buffer is reused */
   assert_cell(&r, 4000);
   cqlmux_result_clear(&r);
@@ -140,7 +142,8 @@ Test(result, skipped_metadata_borrows_the_prepared_columns_beyond_the_prepared) 
   cqlmux_result_init(&r, NULL);
   cqlmux_result_expect_columns(&r, m);
   cqlmux_result_meta_release(m); /* the application frees the prepared statement */
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL), CQLMUX_OK);
   size_t n;
   const char *name = cqlmux_result_column_name(&r, 0, &n);
   cr_assert(name && n == 1 && name[0] == 'v');
@@ -163,7 +166,7 @@ Test(result, a_reused_result_keeps_one_reference_on_the_same_columns) {
   for (int use = 0; use < 3; use++) { /* a pooled call running one statement */
     cqlmux_result_expect_columns(&r, m);
     cr_assert_eq(refs_of(m), 2, "the statement's and the result's, whatever the use");
-    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL),
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL, NULL),
                  CQLMUX_OK);
     assert_cell(&r, 16);
     cqlmux_result_clear(&r);
@@ -171,7 +174,8 @@ Test(result, a_reused_result_keeps_one_reference_on_the_same_columns) {
   }
   cqlmux_result_expect_columns(&r, NULL); /* reused for an unprepared statement */
   cr_assert_eq(refs_of(m), 1, "another use lets the columns go");
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL), CQLMUX_OK);
   size_t n;
   cr_assert_null(cqlmux_result_column_name(&r, 0, &n), "no stale columns");
   cqlmux_result_clear(&r);
@@ -192,7 +196,8 @@ Test(result, skipped_metadata_of_another_shape_leaves_columns_unknown) {
   cqlmux_result r;
   cqlmux_result_init(&r, NULL);
   cqlmux_result_expect_columns(&r, m);
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL), CQLMUX_OK);
   cr_assert_eq(cqlmux_result_column_count(&r), 2);
   size_t n;
   cr_assert_null(cqlmux_result_column_name(&r, 0, &n), "not the prepared statement's columns");
@@ -313,7 +318,7 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
   int_rows_body(&huge, 2, 1000); /* a 2000-cell index: 8000 bytes */
   cqlmux_result r;
   cqlmux_result_init(&r, &c.hook);
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL),
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL, NULL),
                CQLMUX_OK);
   assert_int_rows(&r, 6, 1);
   long first = atomic_load(&c.total);
@@ -323,7 +328,7 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
   cr_assert_gt(kept, 0, "the grown block is kept");
   cr_assert_leq(kept, CQLMUX_RESULT_ARENA_KEEP + 64);
   for (int use = 0; use < 10; use++) {
-    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL),
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, medium.data, medium.len, NULL, NULL),
                  CQLMUX_OK);
     assert_int_rows(&r, 6, 1);
     cqlmux_result_recycle(&r);
@@ -332,7 +337,8 @@ Test(result, arena_growth_is_kept_across_recycling_and_bounded) {
   cr_assert_eq(cqlmux_arena_owned(&r.arena), kept);
   /* A huge one grows past the bound: its block goes on recycling, the
    * earlier one (within the bound) stays. */
-  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, huge.data, huge.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_RESULT, huge.data, huge.len, NULL,
+                                  NULL), CQLMUX_OK);
   assert_int_rows(&r, 2, 1000);
   cr_assert_gt(cqlmux_arena_owned(&r.arena), CQLMUX_RESULT_ARENA_KEEP);
   cqlmux_result_recycle(&r);
@@ -361,7 +367,8 @@ Test(result, error_details_and_strings_live_in_the_arena) {
   cqlmux_result r;
   cqlmux_result_init(&r, NULL);
   for (int use = 0; use < 3; use++) {
-    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_ERROR, body.data, body.len, NULL), CQLMUX_OK);
+    cr_assert_eq(cqlmux_result_fill(&r, 4, CQLMUX_OP_ERROR, body.data, body.len, NULL,
+                                    NULL), CQLMUX_OK);
     cr_assert(r.has_error && !r.has_result);
     cr_assert_eq(r.error->body.code, CQLMUX_CQL_WRITE_TIMEOUT);
     cr_assert_eq(r.error->body.block_for, 2);
@@ -413,7 +420,8 @@ static void fill_changed(cqlmux_result_meta *m, const char *new_id) {
   cqlmux_result r;
   cqlmux_result_init(&r, NULL);
   cqlmux_result_expect_columns(&r, m);
-  cr_assert_eq(cqlmux_result_fill(&r, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL), CQLMUX_OK);
+  cr_assert_eq(cqlmux_result_fill(&r, 5, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL), CQLMUX_OK);
   cr_assert_eq(r.rows.meta.columns_count, 2, "the answer's own columns");
   cqlmux_result_clear(&r);
   cqlmux_result_drop_columns(&r);

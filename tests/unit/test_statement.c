@@ -289,7 +289,7 @@ static void paged_result(cqlmux_result *r, cqlmux_wbuf *body, int32_t rows, cons
   cqlmux_rows_encode(body, 4, &meta, rows, v);
   cr_assert_eq(body->error, 0);
   cqlmux_result_init(r, NULL);
-  cr_assert_eq(cqlmux_result_fill(r, 4, CQLMUX_OP_RESULT, body->data, body->len, NULL),
+  cr_assert_eq(cqlmux_result_fill(r, 4, CQLMUX_OP_RESULT, body->data, body->len, NULL, NULL),
                CQLMUX_OK);
 }
 

@@ -57,7 +57,8 @@ const cqlmux_result *table_result(table *t, uint8_t version) {
   t->result = calloc(1, sizeof *t->result);
   cr_assert_not_null(t->result);
   cqlmux_result_init(t->result, NULL);
-  int rc = cqlmux_result_fill(t->result, version, CQLMUX_OP_RESULT, body.data, body.len, NULL);
+  int rc = cqlmux_result_fill(t->result, version, CQLMUX_OP_RESULT, body.data, body.len, NULL,
+                                  NULL);
   cr_assert_eq(rc, CQLMUX_OK, "fill: %s", cqlmux_strerror(rc));
   cqlmux_wbuf_free(&body); /* the result holds its own copy */
   return t->result;
