@@ -314,7 +314,9 @@ CQLMUX_API int cqlmux_config_set_remote_hosts_per_dc(cqlmux_config *config, unsi
 CQLMUX_API int cqlmux_config_set_reconnect(cqlmux_config *config, unsigned base_ms,
                                            unsigned cap_ms);
 /* Topology and status events arriving within this window cost one refresh
- * of system.peers (default 1000 ms; 0 refreshes at once on each event). */
+ * of system.peers (default 1000 ms; 0 refreshes at once on each event).
+ * SCHEMA_CHANGE events have their own window:
+ * cqlmux_config_set_schema_refresh_delay. */
 CQLMUX_API int cqlmux_config_set_topology_debounce(cqlmux_config *config, unsigned ms);
 
 /* Address translation (NAT, cloud private/public addresses): called with
@@ -1919,6 +1921,166 @@ CQLMUX_API int cqlmux_uuid_format(const uint8_t uuid[16], char out[CQLMUX_UUID_T
  */
 CQLMUX_API int cqlmux_uuid_parse(const char *text, size_t length, uint8_t out[16],
                                  size_t *error_offset);
+
+/* ======================================================================== */
+/* Schema metadata                                                          */
+/* ======================================================================== */
+
+/*
+ * The session reads the cluster's schema from system_schema (keyspaces,
+ * tables, columns, views, types) on its control connection: once while
+ * connecting (so a connected session has a snapshot), again after each
+ * SCHEMA_CHANGE event (debounced: events within the refresh delay cost one
+ * read) and after the control connection moves to another node.
+ *
+ * Each read publishes an immutable snapshot. cqlmux_session_schema hands
+ * out a held reference: everything reached from it (keyspaces, tables,
+ * columns, names) stays valid and unchanged until that snapshot is freed
+ * with cqlmux_schema_free, however many refreshes happen meanwhile. Every
+ * function of this section is safe on any thread, takes no lock (except
+ * cqlmux_session_schema's short one) and does no I/O.
+ *
+ * Names are as system_schema stores them (case-sensitive; a quoted
+ * "MyTable" is MyTable, an unquoted mytable is mytable) and lookups match
+ * them exactly. Types are CQL text as system_schema gives it, e.g.
+ * "frozen<map<text, int>>".
+ */
+typedef struct cqlmux_schema cqlmux_schema;
+typedef struct cqlmux_schema_keyspace cqlmux_schema_keyspace;
+typedef struct cqlmux_schema_table cqlmux_schema_table; /* a table or a materialized view */
+typedef struct cqlmux_schema_column cqlmux_schema_column;
+typedef struct cqlmux_schema_type cqlmux_schema_type;   /* a user-defined type */
+
+typedef enum cqlmux_column_kind {
+  CQLMUX_COLUMN_PARTITION_KEY = 0,
+  CQLMUX_COLUMN_CLUSTERING = 1,
+  CQLMUX_COLUMN_REGULAR = 2,
+  CQLMUX_COLUMN_STATIC = 3
+} cqlmux_column_kind;
+
+typedef enum cqlmux_clustering_order {
+  CQLMUX_CLUSTERING_NONE = 0, /* not a clustering column */
+  CQLMUX_CLUSTERING_ASC = 1,
+  CQLMUX_CLUSTERING_DESC = 2
+} cqlmux_clustering_order;
+
+/* Whether the session reads schema metadata (default 1). 0 reads only
+ * system_schema.keyspaces (the replication that token-aware routing needs)
+ * and cqlmux_session_schema returns NULL. Returns CQLMUX_OK or
+ * INVALID_ARGUMENT for a NULL config. */
+CQLMUX_API int cqlmux_config_set_schema_metadata(cqlmux_config *config, int enabled);
+
+/* SCHEMA_CHANGE events arriving within `ms` of the first cost one re-read
+ * of the schema (default 200 ms; 0 re-reads at once on each event). This
+ * window also paces the re-read of keyspace replication for token-aware
+ * routing. Returns CQLMUX_OK, or INVALID_ARGUMENT for a NULL config or ms
+ * above 600000. */
+CQLMUX_API int cqlmux_config_set_schema_refresh_delay(cqlmux_config *config, unsigned ms);
+
+/*
+ * The current schema snapshot, held for the caller: free it with
+ * cqlmux_schema_free. NULL before the first read finished (a session whose
+ * connect succeeded has one), when schema metadata is off, or for a NULL
+ * session. Any thread; a refresh running meanwhile does not change what
+ * the caller holds. A snapshot may be freed after its session, provided
+ * the config's allocator still works.
+ */
+CQLMUX_API const cqlmux_schema *cqlmux_session_schema(cqlmux_session *session);
+
+/*
+ * The version of the session's newest snapshot: 0 before the first, then
+ * 1, 2 ... one more for each read published (a read that finds nothing
+ * changed publishes too). Once it returns N, cqlmux_session_schema returns
+ * a snapshot of version N or later. Any thread, lock-free: poll it (with a
+ * deadline) to wait for a schema change to be seen. 0 for a NULL session.
+ */
+CQLMUX_API uint64_t cqlmux_session_schema_version(const cqlmux_session *session);
+
+/* Releases the caller's hold; the snapshot is freed when no holder is
+ * left. Accepts NULL. */
+CQLMUX_API void cqlmux_schema_free(const cqlmux_schema *schema);
+
+/* The snapshot's version (see cqlmux_session_schema_version). */
+CQLMUX_API uint64_t cqlmux_schema_version(const cqlmux_schema *schema);
+
+/* Keyspaces in name order (bytewise). _at returns NULL past the end;
+ * find_keyspace returns NULL for an unknown name. */
+CQLMUX_API size_t cqlmux_schema_keyspace_count(const cqlmux_schema *schema);
+CQLMUX_API const cqlmux_schema_keyspace *cqlmux_schema_keyspace_at(const cqlmux_schema *schema,
+                                                                   size_t index);
+CQLMUX_API const cqlmux_schema_keyspace *cqlmux_schema_find_keyspace(const cqlmux_schema *schema,
+                                                                     const char *name);
+
+/* A keyspace: its name, durable_writes, and its replication map as
+ * system_schema.keyspaces has it ("class" and its options, e.g.
+ * "replication_factor" or one entry per data center), in key order.
+ * replication_at returns CQLMUX_OK with *key and *value (borrowed from the
+ * snapshot) or NOT_FOUND past the end (outputs untouched). */
+CQLMUX_API const char *cqlmux_schema_keyspace_name(const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API int cqlmux_schema_keyspace_durable_writes(const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API size_t cqlmux_schema_keyspace_replication_count(
+    const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API int cqlmux_schema_keyspace_replication_at(const cqlmux_schema_keyspace *keyspace,
+                                                     size_t index, const char **key,
+                                                     const char **value);
+
+/* The keyspace's tables, materialized views and user-defined types, each
+ * in name order; _at returns NULL past the end, find_ NULL for an unknown
+ * name. */
+CQLMUX_API size_t cqlmux_schema_keyspace_table_count(const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API const cqlmux_schema_table *cqlmux_schema_keyspace_table_at(
+    const cqlmux_schema_keyspace *keyspace, size_t index);
+CQLMUX_API const cqlmux_schema_table *cqlmux_schema_keyspace_find_table(
+    const cqlmux_schema_keyspace *keyspace, const char *name);
+CQLMUX_API size_t cqlmux_schema_keyspace_view_count(const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API const cqlmux_schema_table *cqlmux_schema_keyspace_view_at(
+    const cqlmux_schema_keyspace *keyspace, size_t index);
+CQLMUX_API const cqlmux_schema_table *cqlmux_schema_keyspace_find_view(
+    const cqlmux_schema_keyspace *keyspace, const char *name);
+CQLMUX_API size_t cqlmux_schema_keyspace_type_count(const cqlmux_schema_keyspace *keyspace);
+CQLMUX_API const cqlmux_schema_type *cqlmux_schema_keyspace_type_at(
+    const cqlmux_schema_keyspace *keyspace, size_t index);
+CQLMUX_API const cqlmux_schema_type *cqlmux_schema_keyspace_find_type(
+    const cqlmux_schema_keyspace *keyspace, const char *name);
+
+/* A table or view: its keyspace's name, its name, and for a view the name
+ * of its base table and its WHERE clause (NULL for a table). */
+CQLMUX_API const char *cqlmux_schema_table_keyspace(const cqlmux_schema_table *table);
+CQLMUX_API const char *cqlmux_schema_table_name(const cqlmux_schema_table *table);
+CQLMUX_API const char *cqlmux_schema_table_base_table(const cqlmux_schema_table *table);
+CQLMUX_API const char *cqlmux_schema_table_where_clause(const cqlmux_schema_table *table);
+
+/* Its columns in primary-key order: the partition key columns by
+ * position, then the clustering columns by position, then the static and
+ * regular columns in name order. The first partition_key_count columns
+ * form the partition key, the next clustering_count the clustering key.
+ * column_at returns NULL past the end, find_column NULL for an unknown
+ * name. */
+CQLMUX_API size_t cqlmux_schema_table_column_count(const cqlmux_schema_table *table);
+CQLMUX_API size_t cqlmux_schema_table_partition_key_count(const cqlmux_schema_table *table);
+CQLMUX_API size_t cqlmux_schema_table_clustering_count(const cqlmux_schema_table *table);
+CQLMUX_API const cqlmux_schema_column *cqlmux_schema_table_column_at(
+    const cqlmux_schema_table *table, size_t index);
+CQLMUX_API const cqlmux_schema_column *cqlmux_schema_table_find_column(
+    const cqlmux_schema_table *table, const char *name);
+
+/* A column: name, CQL type text, kind, position (in the partition or
+ * clustering key, from 0; -1 for static and regular columns, as
+ * system_schema.columns has it) and clustering order (NONE unless a
+ * clustering column). */
+CQLMUX_API const char *cqlmux_schema_column_name(const cqlmux_schema_column *column);
+CQLMUX_API const char *cqlmux_schema_column_type(const cqlmux_schema_column *column);
+CQLMUX_API cqlmux_column_kind cqlmux_schema_column_kind(const cqlmux_schema_column *column);
+CQLMUX_API int cqlmux_schema_column_position(const cqlmux_schema_column *column);
+CQLMUX_API cqlmux_clustering_order cqlmux_schema_column_clustering_order(
+    const cqlmux_schema_column *column);
+
+/* A user-defined type: its name and fields in declaration order (name and
+ * CQL type text); field_name / field_type return NULL past the end. */
+CQLMUX_API const char *cqlmux_schema_type_name(const cqlmux_schema_type *type);
+CQLMUX_API size_t cqlmux_schema_type_field_count(const cqlmux_schema_type *type);
+CQLMUX_API const char *cqlmux_schema_type_field_name(const cqlmux_schema_type *type, size_t index);
+CQLMUX_API const char *cqlmux_schema_type_field_type(const cqlmux_schema_type *type, size_t index);
 
 #ifdef __cplusplus
 }

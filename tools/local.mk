@@ -53,6 +53,7 @@ bench-cassandra: tools/cqlmux-bench$(EXEEXT)
 # includes nothing but <cqlmux.h>.
 bin_PROGRAMS += tools/cqlmux-query
 tools_cqlmux_query_SOURCES = tools/query/main.c tools/query/options.c tools/query/options.h \
+	tools/query/describe.c tools/query/describe.h \
 	tools/query/output.c tools/query/output.h tools/query/password.c tools/query/password.h \
 	$(QUERY_FORMAT_SOURCES)
 tools_cqlmux_query_LDADD = lib/libcqlmux.la

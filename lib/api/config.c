@@ -21,6 +21,8 @@ static void set_defaults(cqlmux_config *c) {
   c->reconnect_base_ms = 1000;
   c->reconnect_cap_ms = 60000;
   c->topology_debounce_ms = 1000;
+  c->schema_metadata = true;
+  c->schema_refresh_delay_ms = 200;
   c->max_requests_per_connection = 1024;
   c->high_watermark_percent = 80;
   c->low_watermark_percent = 50;
@@ -262,6 +264,18 @@ int cqlmux_config_set_reconnect(cqlmux_config *config, unsigned base_ms, unsigne
 int cqlmux_config_set_topology_debounce(cqlmux_config *config, unsigned ms) {
   CHECK(ms <= 600000u);
   config->topology_debounce_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_schema_metadata(cqlmux_config *config, int enabled) {
+  CHECK(1);
+  config->schema_metadata = enabled != 0;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_schema_refresh_delay(cqlmux_config *config, unsigned ms) {
+  CHECK(ms <= 600000u);
+  config->schema_refresh_delay_ms = ms;
   return CQLMUX_OK;
 }
 

@@ -39,6 +39,8 @@ struct cqlmux_config {
   unsigned reconnect_base_ms;
   unsigned reconnect_cap_ms;
   unsigned topology_debounce_ms;
+  bool schema_metadata;
+  unsigned schema_refresh_delay_ms;
   cqlmux_address_translator translator;
   void *translator_user_data;
   cqlmux_host_listener host_listener;

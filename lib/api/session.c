@@ -135,6 +135,8 @@ static int init_cluster(cqlmux_session *s) {
       .reconnect_base_us = (uint64_t)c->reconnect_base_ms * 1000,
       .reconnect_cap_us = (uint64_t)c->reconnect_cap_ms * 1000,
       .debounce_us = (uint64_t)c->topology_debounce_ms * 1000,
+      .schema_metadata = c->schema_metadata,
+      .schema_delay_us = (uint64_t)c->schema_refresh_delay_ms * 1000,
       .translate = c->translator,
       .translate_user_data = c->translator_user_data,
       .listener = c->host_listener,

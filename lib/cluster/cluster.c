@@ -19,6 +19,7 @@ int cqlmux_cluster_new(const cqlmux_cluster_config *config, cqlmux_cluster **out
   c->control_loop = cqlmux_runtime_loop(config->runtime, 0);
   pthread_mutex_init(&c->lock, NULL);
   pthread_mutex_init(&c->keyspace_lock, NULL);
+  pthread_mutex_init(&c->schema_lock, NULL);
   snprintf(c->local_dc, sizeof c->local_dc, "%s", config->local_dc ? config->local_dc : "");
   snprintf(c->keyspace, sizeof c->keyspace, "%s", config->keyspace ? config->keyspace : "");
   c->cfg.local_dc = NULL, c->cfg.keyspace = NULL; /* copied above */
@@ -294,11 +295,13 @@ void cqlmux_cluster_free(cqlmux_cluster *c) {
   cqlmux_control_destroy(&c->control);
   free_hosts(c);
   cqlmux_cluster_free_token_maps(c);
+  cqlmux_cluster_free_schema(c);
   cqlmux_listener_destroy(&c->listener);
   cqlmux_mem_free(c->alloc, c->contact_endpoints);
   cqlmux_mem_free(c->alloc, c->contact_names);
   cqlmux_mem_free(c->alloc, c->contacts);
   pthread_mutex_destroy(&c->lock);
   pthread_mutex_destroy(&c->keyspace_lock);
+  pthread_mutex_destroy(&c->schema_lock);
   cqlmux_mem_free(c->alloc, c);
 }

@@ -13,6 +13,8 @@
  *   keyspaces.c  rows of system_schema.keyspaces into replication settings
  *   token_map.c  replicas per token range and keyspace; murmur3.c tokens
  *   replicas.c   the published token map, rebuilt on topology/schema change
+ *   schema*.c    system_schema rows into schema snapshots, published for
+ *                the application (refcounted: held across refreshes)
  *
  * Threads. The control connection and every topology change run on the
  * control loop (I/O loop 0). Hosts are published as an immutable list
@@ -55,6 +57,8 @@ typedef struct cqlmux_cluster_config {
   uint64_t idle_timeout_us;
   uint64_t reconnect_base_us, reconnect_cap_us;
   uint64_t debounce_us;
+  bool schema_metadata;                /* read tables, columns, views, types too */
+  uint64_t schema_delay_us;            /* SCHEMA_CHANGE debounce */
   cqlmux_address_translator translate;
   void *translate_user_data;
   cqlmux_host_listener listener;
@@ -99,6 +103,13 @@ void cqlmux_cluster_use_keyspace(cqlmux_cluster *c, const char *keyspace);
 
 /* Copies of the hosts (see cqlmux_session_hosts). Any thread. */
 size_t cqlmux_cluster_describe(cqlmux_cluster *c, cqlmux_host_info *out, size_t cap);
+
+/* The current schema snapshot, held for the caller (release with
+ * cqlmux_schema_release), or NULL before the first read or with schema
+ * metadata off. Any thread (a short leaf lock). */
+const struct cqlmux_schema *cqlmux_cluster_schema(cqlmux_cluster *c);
+/* The version of that snapshot (0: none yet). Any thread, lock-free. */
+uint64_t cqlmux_cluster_schema_version(const cqlmux_cluster *c);
 
 /* Topology refreshes done (re-reads of system.peers). */
 uint64_t cqlmux_cluster_refreshes(const cqlmux_cluster *c);

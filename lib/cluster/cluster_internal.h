@@ -30,6 +30,10 @@ struct cqlmux_cluster {
   atomic_bool lz4;
   atomic_bool stopping;
   atomic_ulong refreshes;
+  atomic_uint_least64_t schema_version; /* of `schema`: see schema_publish.c */
+
+  pthread_mutex_t schema_lock;        /* a leaf lock: `schema` only */
+  struct cqlmux_schema *schema;       /* published snapshot (one reference), or NULL */
 
   /* Lock order: lock, then a pool's lock, then keyspace_lock or the
    * listener's; a pool's lock is never held while taking `lock`. */
@@ -109,6 +113,14 @@ int cqlmux_cluster_rebuild_token_map_locked(cqlmux_cluster *c);
 void cqlmux_cluster_set_keyspaces(cqlmux_cluster *c, cqlmux_keyspace_desc *descs, size_t n);
 /* At the end (cqlmux_cluster_free). */
 void cqlmux_cluster_free_token_maps(cqlmux_cluster *c);
+
+/* Schema snapshots (schema_publish.c). */
+
+/* Makes s (its builder's reference, taken over) the current snapshot and
+ * drops the cluster's reference to the previous one. Control loop. */
+void cqlmux_cluster_publish_schema(cqlmux_cluster *c, struct cqlmux_schema *s);
+/* At the end (cqlmux_cluster_free). */
+void cqlmux_cluster_free_schema(cqlmux_cluster *c);
 
 /* The keyspace new connections start in ("" none): copied under the lock. */
 void cqlmux_cluster_keyspace(cqlmux_cluster *c, char *out, size_t cap);

@@ -17,8 +17,6 @@
 static const char LOCAL_QUERY[] = "SELECT * FROM system.local WHERE key='local'";
 static const char PEERS_V2_QUERY[] = "SELECT * FROM system.peers_v2";
 static const char PEERS_QUERY[] = "SELECT * FROM system.peers";
-static const char KEYSPACES_QUERY[] =
-    "SELECT keyspace_name, replication FROM system_schema.keyspaces";
 
 static void on_ready(cqlmux_connection *conn, void *owner);
 static void on_closed(cqlmux_connection *conn, int error, const char *message, void *owner);
@@ -31,6 +29,7 @@ static void on_failure(cqlmux_request *req, int error, const char *message, bool
 static const cqlmux_request_ops control_ops = {on_response, on_failure};
 
 static void on_debounce(cqlmux_timer *timer, int status);
+static void on_schema_timer(cqlmux_timer *timer, int status);
 static void on_retry(cqlmux_timer *timer, int status);
 static void try_next(cqlmux_control *ctl);
 static void run_wanted(cqlmux_control *ctl);
@@ -45,6 +44,7 @@ void cqlmux_control_init(cqlmux_control *ctl, cqlmux_cluster *c) {
   cqlmux_arena_init(&ctl->arena, c->alloc, NULL, ARENA_INLINE);
   cqlmux_wbuf_init(&ctl->req.envelope, c->alloc, 0);
   cqlmux_timer_init(&ctl->debounce_timer, on_debounce, ctl);
+  cqlmux_timer_init(&ctl->schema_timer, on_schema_timer, ctl);
   cqlmux_timer_init(&ctl->retry_timer, on_retry, ctl);
   cqlmux_reconnect_init(&ctl->schedule, c->cfg.reconnect_base_us, c->cfg.reconnect_cap_us,
                         (uint64_t)(uintptr_t)ctl);
@@ -210,9 +210,11 @@ static void read_topology(cqlmux_control *ctl) {
   send_request(ctl, LOCAL_QUERY);
 }
 
-static void read_keyspaces(cqlmux_control *ctl) {
+/* The keyspaces, and after them the rest of the schema when `schema`. */
+static void read_keyspaces(cqlmux_control *ctl, bool schema) {
+  ctl->schema_in_read = schema && cluster_of(ctl)->cfg.schema_metadata;
   ctl->phase = CQLMUX_CONTROL_KEYSPACES;
-  send_request(ctl, KEYSPACES_QUERY);
+  send_request(ctl, cqlmux_schema_query(CQLMUX_SCHEMA_KEYSPACES));
 }
 
 static void on_ready(cqlmux_connection *conn, void *owner) {
@@ -283,7 +285,12 @@ static void on_peers(cqlmux_control *ctl, uint8_t version, const uint8_t *body, 
   }
   cqlmux_cluster_apply_topology(c, ctl->local, &ctl->endpoint, peers, n);
   cqlmux_node_descs_free(c->alloc, peers, n);
-  read_keyspaces(ctl);
+  /* A new connection may have missed schema events: the whole schema then;
+   * a topology event changes no table: the keyspaces (token map) alone,
+   * unless a schema event is waiting too. */
+  bool schema = !ctl->conn_registered || ctl->schema_wanted;
+  if (schema) ctl->schema_wanted = false;
+  read_keyspaces(ctl, schema);
 }
 
 /* A read is over: REGISTER on a connection that has not yet, else READY
@@ -298,9 +305,69 @@ static void finish_read(cqlmux_control *ctl) {
   run_wanted(ctl);
 }
 
-/* The keyspaces for the token map. Whatever fails here leaves the previous
- * keyspaces in place: token awareness is an optimisation, never a reason to
- * drop the control connection. */
+static const char *schema_table(cqlmux_schema_step step) {
+  static const char *const names[CQLMUX_SCHEMA_STEPS] = {"keyspaces", "tables", "columns",
+                                                         "views", "types"};
+  return step < CQLMUX_SCHEMA_STEPS ? names[step] : "snapshot";
+}
+
+/* Gives up the schema read under way (the previous snapshot stays). */
+static void abandon_schema(cqlmux_control *ctl, int error) {
+  if (error != CQLMUX_OK)
+    cqlmux_log(cluster_of(ctl)->logger, CQLMUX_LOG_WARN,
+               "system_schema.%s could not be read (%s): schema metadata not refreshed",
+               schema_table(ctl->schema_step), cqlmux_strerror(error));
+  cqlmux_schema_builder_discard(&ctl->schema);
+}
+
+/* The next table of the schema, or, after the last, the new snapshot. */
+static void next_schema_step(cqlmux_control *ctl) {
+  cqlmux_cluster *c = cluster_of(ctl);
+  if (++ctl->schema_step < CQLMUX_SCHEMA_STEPS) {
+    ctl->phase = CQLMUX_CONTROL_SCHEMA;
+    send_request(ctl, cqlmux_schema_query(ctl->schema_step));
+    return;
+  }
+  cqlmux_schema *snapshot;
+  /* Only this loop publishes, so the next version is ours to take. */
+  int rc = cqlmux_schema_builder_finish(&ctl->schema, cqlmux_cluster_schema_version(c) + 1,
+                                        &snapshot);
+  if (rc == CQLMUX_OK)
+    cqlmux_cluster_publish_schema(c, snapshot);
+  else
+    abandon_schema(ctl, rc);
+  finish_read(ctl);
+}
+
+/* The rows of one schema table into the snapshot being read. */
+static void on_schema_rows(cqlmux_control *ctl, const cqlmux_rows *rows) {
+  int rc = ctl->schema.schema
+               ? cqlmux_schema_builder_add(&ctl->schema, ctl->schema_step, rows)
+               : CQLMUX_ERR_INVALID_STATE;
+  if (rc != CQLMUX_OK) {
+    abandon_schema(ctl, rc);
+    finish_read(ctl);
+    return;
+  }
+  next_schema_step(ctl);
+}
+
+/* Starts a snapshot from the keyspaces' rows when schema metadata is on. */
+static bool begin_schema(cqlmux_control *ctl, const cqlmux_rows *rows) {
+  cqlmux_cluster *c = cluster_of(ctl);
+  cqlmux_schema_builder_discard(&ctl->schema);
+  if (!ctl->schema_in_read) return false;
+  ctl->schema_step = CQLMUX_SCHEMA_KEYSPACES;
+  int rc = cqlmux_schema_builder_init(&ctl->schema, c->alloc);
+  if (rc == CQLMUX_OK) rc = cqlmux_schema_builder_add(&ctl->schema, CQLMUX_SCHEMA_KEYSPACES, rows);
+  if (rc != CQLMUX_OK) abandon_schema(ctl, rc);
+  return rc == CQLMUX_OK;
+}
+
+/* The keyspaces for the token map, then the rest of the schema. Whatever
+ * fails here leaves the previous keyspaces and snapshot in place: token
+ * awareness is an optimisation and metadata a convenience, never a reason
+ * to drop the control connection. */
 static void on_keyspaces(cqlmux_control *ctl, uint8_t version, const uint8_t *body, size_t len) {
   cqlmux_cluster *c = cluster_of(ctl);
   cqlmux_result_msg msg;
@@ -308,12 +375,28 @@ static void on_keyspaces(cqlmux_control *ctl, uint8_t version, const uint8_t *bo
   size_t n = 0;
   int rc = decode_result_rows(ctl, version, body, len, &msg);
   if (rc == CQLMUX_OK) rc = cqlmux_keyspaces_decode(c->alloc, &msg.rows, &descs, &n);
-  if (rc == CQLMUX_OK)
-    cqlmux_cluster_set_keyspaces(c, descs, n);
-  else
+  if (rc != CQLMUX_OK) {
     cqlmux_log(c->logger, CQLMUX_LOG_WARN, "system_schema.keyspaces could not be read (%s)",
                cqlmux_strerror(rc));
-  finish_read(ctl);
+    finish_read(ctl);
+    return;
+  }
+  cqlmux_cluster_set_keyspaces(c, descs, n);
+  if (begin_schema(ctl, &msg.rows))
+    next_schema_step(ctl);
+  else
+    finish_read(ctl);
+}
+
+static void on_schema(cqlmux_control *ctl, uint8_t version, const uint8_t *body, size_t len) {
+  cqlmux_result_msg msg;
+  int rc = decode_result_rows(ctl, version, body, len, &msg);
+  if (rc != CQLMUX_OK) {
+    abandon_schema(ctl, rc);
+    finish_read(ctl);
+    return;
+  }
+  on_schema_rows(ctl, &msg.rows);
 }
 
 static void on_registered(cqlmux_control *ctl) {
@@ -337,6 +420,14 @@ static void on_error_answer(cqlmux_control *ctl, uint8_t version, const uint8_t 
     cqlmux_log(cluster_of(ctl)->logger, CQLMUX_LOG_WARN,
                "system_schema.keyspaces refused (error 0x%04x): no token awareness",
                (unsigned)e.code);
+    finish_read(ctl);
+    return;
+  }
+  if (decoded && ctl->phase == CQLMUX_CONTROL_SCHEMA) {
+    cqlmux_log(cluster_of(ctl)->logger, CQLMUX_LOG_WARN,
+               "system_schema.%s refused (error 0x%04x): schema metadata not refreshed",
+               schema_table(ctl->schema_step), (unsigned)e.code);
+    abandon_schema(ctl, CQLMUX_OK);
     finish_read(ctl);
     return;
   }
@@ -367,6 +458,7 @@ static void on_response(cqlmux_request *req, uint8_t version, uint8_t opcode, co
   case CQLMUX_CONTROL_LOCAL: on_local(ctl, version, body, len); break;
   case CQLMUX_CONTROL_PEERS: on_peers(ctl, version, body, len); break;
   case CQLMUX_CONTROL_KEYSPACES: on_keyspaces(ctl, version, body, len); break;
+  case CQLMUX_CONTROL_SCHEMA: on_schema(ctl, version, body, len); break;
   case CQLMUX_CONTROL_REGISTER:
     if (opcode == CQLMUX_OP_READY)
       on_registered(ctl);
@@ -415,6 +507,7 @@ static void on_closed(cqlmux_connection *conn, int error, const char *message, v
 
 void cqlmux_control_stop(cqlmux_control *ctl) {
   cqlmux_loop_timer_stop(loop_of(ctl), &ctl->debounce_timer);
+  cqlmux_loop_timer_stop(loop_of(ctl), &ctl->schema_timer);
   cqlmux_loop_timer_stop(loop_of(ctl), &ctl->retry_timer);
   if (ctl->conn && cqlmux_connection_state(ctl->conn) != CQLMUX_CONN_CLOSED)
     cqlmux_connection_close(ctl->conn, CQLMUX_OK, "session closing");
@@ -427,6 +520,7 @@ void cqlmux_control_destroy(cqlmux_control *ctl) {
   cqlmux_mem_free(c->alloc, ctl->spent);
   cqlmux_mem_free(c->alloc, ctl->candidates);
   cqlmux_node_descs_free(c->alloc, ctl->local, ctl->local_count);
+  cqlmux_schema_builder_discard(&ctl->schema);
   cqlmux_arena_free(&ctl->arena);
   cqlmux_wbuf_free(&ctl->req.envelope);
 }
@@ -434,14 +528,14 @@ void cqlmux_control_destroy(cqlmux_control *ctl) {
 /* ================================================================ events */
 
 /* Reads what events asked for while another read was under way: the whole
- * topology (which includes the keyspaces), or the keyspaces alone. */
+ * topology (which includes the schema), or the schema alone. */
 static void run_wanted(cqlmux_control *ctl) {
   if (ctl->refresh_wanted) {
-    ctl->refresh_wanted = ctl->keyspaces_wanted = false;
-    read_topology(ctl);
-  } else if (ctl->keyspaces_wanted) {
-    ctl->keyspaces_wanted = false;
-    read_keyspaces(ctl);
+    ctl->refresh_wanted = false;
+    read_topology(ctl); /* on_peers takes schema_wanted along */
+  } else if (ctl->schema_wanted) {
+    ctl->schema_wanted = false;
+    read_keyspaces(ctl, true);
   }
 }
 
@@ -450,20 +544,43 @@ static void on_debounce(cqlmux_timer *timer, int status) {
   ctl->debounce_armed = false;
   if (status != CQLMUX_OK) return;
   ctl->refresh_wanted |= ctl->topology_pending;
-  ctl->keyspaces_wanted |= ctl->keyspaces_pending;
-  ctl->topology_pending = ctl->keyspaces_pending = false;
+  ctl->topology_pending = false;
+  if (ctl->phase == CQLMUX_CONTROL_READY && !ctl->request_out) run_wanted(ctl);
+}
+
+static void on_schema_timer(cqlmux_timer *timer, int status) {
+  cqlmux_control *ctl = timer->user_data;
+  ctl->schema_armed = false;
+  if (status != CQLMUX_OK) return;
+  ctl->schema_wanted = true;
   if (ctl->phase == CQLMUX_CONTROL_READY && !ctl->request_out) run_wanted(ctl);
 }
 
 /* Events inside one debounce window cost one refresh. */
 static void request_refresh(cqlmux_control *ctl, bool topology) {
-  if (topology)
+  cqlmux_cluster *c = cluster_of(ctl);
+  if (topology) {
     ctl->topology_pending = true;
-  else
-    ctl->keyspaces_pending = true;
-  if (ctl->debounce_armed) return;
-  ctl->debounce_armed = true;
-  cqlmux_loop_timer_start(loop_of(ctl), &ctl->debounce_timer, cluster_of(ctl)->cfg.debounce_us);
+    if (ctl->debounce_armed) return;
+    ctl->debounce_armed = true;
+    cqlmux_loop_timer_start(loop_of(ctl), &ctl->debounce_timer, c->cfg.debounce_us);
+    return;
+  }
+  if (ctl->schema_armed) return;
+  ctl->schema_armed = true;
+  cqlmux_loop_timer_start(loop_of(ctl), &ctl->schema_timer, c->cfg.schema_delay_us);
+}
+
+/* Whether a SCHEMA_CHANGE calls for a re-read: a keyspace's replication
+ * moves replicas; tables and types are in the metadata; functions and
+ * aggregates in neither. */
+static bool schema_event_matters(const cqlmux_control *ctl, const cqlmux_event *ev) {
+  switch (ev->schema.target_kind) {
+  case CQLMUX_TARGET_KEYSPACE: return true;
+  case CQLMUX_TARGET_TABLE:
+  case CQLMUX_TARGET_TYPE: return ctl->cluster->cfg.schema_metadata;
+  default: return false;
+  }
 }
 
 static void on_status(cqlmux_control *ctl, const cqlmux_event *ev) {
@@ -500,9 +617,7 @@ static void on_event(cqlmux_connection *conn, const uint8_t *body, size_t len, v
   case CQLMUX_EVENT_TOPOLOGY_CHANGE: request_refresh(ctl, true); break;
   case CQLMUX_EVENT_STATUS_CHANGE: on_status(ctl, &ev); break;
   case CQLMUX_EVENT_SCHEMA_CHANGE:
-    /* Only a keyspace's replication moves replicas; tables, types and
-     * functions do not. */
-    if (ev.schema.target_kind == CQLMUX_TARGET_KEYSPACE) request_refresh(ctl, false);
+    if (schema_event_matters(ctl, &ev)) request_refresh(ctl, false);
     break;
   default: break;
   }

@@ -7,14 +7,19 @@
  * its node fails, it moves at once to another UP host (LOCAL first), and
  * while none answers it retries on the reconnection schedule.
  *
- * After the peers it reads system_schema.keyspaces, for the token map; a
- * server that cannot answer that leaves the keyspaces unknown (no token
- * awareness), never the connection down.
+ * After the peers it reads system_schema.keyspaces, for the token map,
+ * and (schema metadata on) tables, columns, views and types, one after the
+ * other, into a schema snapshot (schema.h) published when the last
+ * arrives. A server that cannot answer these leaves the keyspaces unknown
+ * (no token awareness) or the previous snapshot in place, never the
+ * connection down.
  *
- * Topology events, and SCHEMA_CHANGE events whose target is a keyspace,
- * are debounced: the first arms a timer, events arriving before it fires
- * join it, and it costs one refresh (system.local, peers and keyspaces
- * after a topology event; the keyspaces alone after keyspace events).
+ * Events are debounced: the first arms a timer, events arriving before it
+ * fires join it, and it costs one refresh. Topology events use the
+ * topology delay and re-read everything (system.local, peers, schema);
+ * SCHEMA_CHANGE events use the schema delay and re-read the schema alone
+ * (only keyspace changes when schema metadata is off: they alone move
+ * replicas).
  *
  * Thread: everything here runs on the control loop (I/O loop 0), except
  * cqlmux_control_start's post. */
@@ -25,6 +30,7 @@
 #include <stddef.h>
 
 #include "cluster/reconnect.h"
+#include "cluster/schema.h"
 #include "cluster/topology.h"
 #include "net/connection.h"
 #include "proto/arena.h"
@@ -38,6 +44,7 @@ typedef enum cqlmux_control_phase {
   CQLMUX_CONTROL_LOCAL,     /* reading system.local */
   CQLMUX_CONTROL_PEERS,     /* reading system.peers_v2 / peers */
   CQLMUX_CONTROL_KEYSPACES, /* reading system_schema.keyspaces */
+  CQLMUX_CONTROL_SCHEMA,    /* reading the rest of system_schema (schema_step) */
   CQLMUX_CONTROL_REGISTER,  /* REGISTER sent */
   CQLMUX_CONTROL_READY
 } cqlmux_control_phase;
@@ -54,10 +61,11 @@ typedef struct cqlmux_control {
   bool initial;                   /* still connecting the session */
   bool peers_v1;                  /* the server has no system.peers_v2 */
   bool refresh_wanted;            /* a topology event came while a read was under way */
-  bool keyspaces_wanted;          /* a keyspace event came while a read was under way */
-  bool topology_pending;          /* events waiting for the debounce timer: */
-  bool keyspaces_pending;         /*   topology (all) or keyspaces only */
+  bool schema_wanted;             /* a schema event came while a read was under way */
+  bool topology_pending;          /* topology events waiting for debounce_timer */
   bool debounce_armed;
+  bool schema_armed;              /* schema events waiting for schema_timer */
+  bool schema_in_read;            /* the keyspaces read goes on to the schema */
   bool request_out;               /* req is in flight */
   bool conn_registered;           /* conn has REGISTERed for events */
   cqlmux_request req;
@@ -65,6 +73,9 @@ typedef struct cqlmux_control {
   cqlmux_node_desc *local;        /* system.local's row, until peers arrive */
   size_t local_count;
   cqlmux_timer debounce_timer;
+  cqlmux_timer schema_timer;
+  cqlmux_schema_step schema_step; /* the read under way in phase SCHEMA */
+  cqlmux_schema_builder schema;   /* the snapshot being read (schema = NULL: none) */
   cqlmux_timer retry_timer;
   cqlmux_reconnect schedule;
   char errors[1024];              /* "addr: why; ..." for connect's message */

@@ -8,6 +8,8 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/cluster/keyspaces.c lib/cluster/keyspaces.h \
 	lib/cluster/murmur3.c lib/cluster/murmur3.h \
 	lib/cluster/replicas.c \
+	lib/cluster/schema.c lib/cluster/schema.h lib/cluster/schema_internal.h \
+	lib/cluster/schema_decode.c lib/cluster/schema_publish.c \
 	lib/cluster/token_map.c lib/cluster/token_map.h \
 	lib/cluster/listener.c lib/cluster/listener.h \
 	lib/cluster/plan.c lib/cluster/plan.h \

@@ -29,3 +29,19 @@ tests_cluster_test_token_units_SOURCES = tests/cluster/test_token_units.c
 tests_cluster_test_token_units_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_cluster_test_token_units_CFLAGS = $(TEST_CFLAGS)
 tests_cluster_test_token_units_LDADD = $(TEST_LDADD)
+
+# Schema metadata: system_schema rows into snapshots, read through the API.
+check_PROGRAMS += tests/cluster/test_schema_units
+TESTS += tests/cluster/test_schema_units
+tests_cluster_test_schema_units_SOURCES = tests/cluster/test_schema_units.c
+tests_cluster_test_schema_units_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_schema_units_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_schema_units_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Schema metadata of a session on the mock: connect, refresh, holds, off.
+check_PROGRAMS += tests/cluster/test_schema_mock
+TESTS += tests/cluster/test_schema_mock
+tests_cluster_test_schema_mock_SOURCES = tests/cluster/test_schema_mock.c tests/cluster/cluster_fixture.h
+tests_cluster_test_schema_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_schema_mock_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_schema_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

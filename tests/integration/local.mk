@@ -47,7 +47,7 @@ tests_integration_test_values_real_LDADD = $(TEST_LDADD)
 # single-node and auth+TLS phases), compared exactly with these files.
 EXTRA_DIST += tests/integration/query_real.sh tests/integration/query/all-types.cql \
 	tests/integration/query/all-types.json tests/integration/query/some-types.csv \
-	tests/integration/query/some-types.table
+	tests/integration/query/some-types.table tests/integration/query/describe-table.txt
 
 # The cluster layer against 3 real nodes: discovery, and a node killed or
 # stalled under load (tools/test-all's phase_three_nodes).
@@ -72,7 +72,18 @@ tests_integration_test_statements_real_LDADD = $(TEST_LDADD)
 # phase_single_node).
 check_PROGRAMS += tests/integration/test_token_real
 INTEGRATION_TESTS += tests/integration/test_token_real
-tests_integration_test_token_real_SOURCES = tests/integration/test_token_real.c
+tests_integration_test_token_real_SOURCES = tests/integration/test_token_real.c \
+	tests/integration/real_fixture.h
 tests_integration_test_token_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_token_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_token_real_LDADD = $(TEST_LDADD)
+
+# Schema metadata against a real server: system_schema.columns as the
+# session's SELECT returns it, an ALTER TABLE within 2 s (phase_single_node).
+check_PROGRAMS += tests/integration/test_schema_real
+INTEGRATION_TESTS += tests/integration/test_schema_real
+tests_integration_test_schema_real_SOURCES = tests/integration/test_schema_real.c \
+	tests/integration/real_fixture.h
+tests_integration_test_schema_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_schema_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_schema_real_LDADD = $(TEST_LDADD)

@@ -180,9 +180,45 @@ PY
     "SELECT 1" </dev/null
 }
 
+# DESCRIBE from the schema snapshot of a fresh session (client-side).
+describe() {
+  if q -k cqlmux_query "DROP TABLE IF EXISTS described; CREATE TABLE described (k1 int,
+      k2 text, c1 bigint, c2 timeuuid, s int STATIC, v frozen<map<text, int>>, \"Mixed\" text,
+      PRIMARY KEY ((k1, k2), c1, c2)) WITH CLUSTERING ORDER BY (c1 ASC, c2 DESC)" \
+      >"$work/setup" 2>&1; then
+    pass "describe: table created"
+  else
+    fail "describe: table created"
+    cat "$work/setup"
+    return
+  fi
+  same "describe table" "$expected/describe-table.txt" \
+    q "DESCRIBE TABLE cqlmux_query.described"
+  same "desc table in the -k keyspace" "$expected/describe-table.txt" \
+    q -k cqlmux_query "desc table DESCRIBED"
+  if q "DESCRIBE KEYSPACES" >"$work/out" 2>"$work/err" && grep -qx cqlmux_query "$work/out" &&
+    grep -qx system_schema "$work/out"; then
+    pass "describe keyspaces"
+  else
+    fail "describe keyspaces"
+    cat "$work/out" "$work/err"
+  fi
+  if q "DESCRIBE KEYSPACE cqlmux_query" >"$work/out" 2>"$work/err" &&
+    grep -q "^CREATE KEYSPACE cqlmux_query WITH replication = {'class': " "$work/out" &&
+    grep -qx "CREATE TABLE cqlmux_query.described (" "$work/out"; then
+    pass "describe keyspace"
+  else
+    fail "describe keyspace"
+    cat "$work/out" "$work/err"
+  fi
+  status "describe an unknown table" 1 "table 'nope' not found" \
+    q "DESCRIBE TABLE cqlmux_query.nope"
+}
+
 case ${1:-plain} in
 plain)
   types_round_trip
+  describe
   statements_from_stdin
   paging
   exit_statuses

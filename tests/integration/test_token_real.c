@@ -18,42 +18,11 @@
 #include "cluster/murmur3.h"
 #include "cluster/token_map.h"
 #include "cqlmux.h"
-#include "../net/session_fixture.h"
-
-static const char *env_or(const char *name, const char *fallback) {
-  const char *v = getenv(name);
-  return v && *v ? v : fallback;
-}
-
-static cqlmux_session *open_session(void) {
-  cqlmux_config *c = cqlmux_config_new();
-  cr_assert_eq(cqlmux_config_set_contact_points(c, env_or("CQLMUX_TEST_HOST", "127.0.0.1")),
-               CQLMUX_OK);
-  cr_assert_eq(cqlmux_config_set_port(c, atoi(env_or("CQLMUX_TEST_PORT", "9042"))), CQLMUX_OK);
-  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
-  return session_fixture_connect(c);
-}
-
-/* Schema changes on a loaded 2-core machine may time out server-side: the
- * statement goes again, up to 5 times. */
-static cqlmux_future *run(cqlmux_session *s, const cqlmux_statement *st) {
-  cqlmux_future *f = NULL;
-  for (int attempt = 0; attempt < 6; attempt++) {
-    cqlmux_future_free(f);
-    f = cqlmux_session_execute(s, st);
-    cr_assert_not_null(f);
-    cqlmux_server_error e;
-    if (cqlmux_future_wait(f) != CQLMUX_ERR_SERVER ||
-        cqlmux_future_server_error(f, &e) != CQLMUX_OK || (e.code != 0x1100 && e.code != 0x1200))
-      break;
-  }
-  cr_assert_eq(cqlmux_future_error(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
-  return f;
-}
+#include "real_fixture.h"
 
 static void exec_ok(cqlmux_session *s, const char *cql) {
   cqlmux_statement *st = cqlmux_statement_new(cql, 0);
-  cqlmux_future_free(run(s, st));
+  cqlmux_future_free(real_run(s, st));
   cqlmux_statement_free(st);
 }
 
@@ -78,7 +47,7 @@ static void setup(cqlmux_session *s) {
 
 /* The server's token(...) for the row the bound statement `sel` selects. */
 static int64_t server_token(cqlmux_session *s, const cqlmux_statement *sel) {
-  cqlmux_future *f = run(s, sel);
+  cqlmux_future *f = real_run(s, sel);
   const cqlmux_result *r = cqlmux_future_result(f);
   cr_assert_eq(cqlmux_result_row_count(r), 1);
   int64_t token = 0;
@@ -92,7 +61,7 @@ static int64_t server_token(cqlmux_session *s, const cqlmux_statement *sel) {
  * alike). */
 static void compare(cqlmux_session *s, cqlmux_statement *ins, cqlmux_statement *sel,
                     const char *what) {
-  cqlmux_future_free(run(s, ins));
+  cqlmux_future_free(real_run(s, ins));
   int64_t ours = 0, theirs = server_token(s, sel);
   cr_assert(cqlmux_statement_routing_token(ins, &ours), "%s: no routing token", what);
   cr_assert_eq(ours, theirs, "%s: ours %" PRId64 ", Cassandra's %" PRId64, what, ours, theirs);
@@ -102,7 +71,7 @@ static void compare(cqlmux_session *s, cqlmux_statement *ins, cqlmux_statement *
 }
 
 Test(token_real, murmur3_matches_the_server_for_every_length_and_type, .timeout = 240) {
-  cqlmux_session *s = open_session();
+  cqlmux_session *s = real_open_session();
   setup(s);
   cqlmux_prepared *bi = prepare(s, "INSERT INTO token_real.b (k) VALUES (?)");
   cqlmux_prepared *bs = prepare(s, "SELECT token(k) FROM token_real.b WHERE k = ?");
@@ -151,7 +120,7 @@ Test(token_real, murmur3_matches_the_server_for_every_length_and_type, .timeout 
 /* Markers in another order than the key's columns: the PREPARED answer's
  * pk_indexes put them in key order (b, a, c). */
 Test(token_real, composite_keys_match_the_server, .timeout = 120) {
-  cqlmux_session *s = open_session();
+  cqlmux_session *s = real_open_session();
   setup(s);
   cqlmux_prepared *pi = prepare(s, "INSERT INTO token_real.c (v, a, c, b) VALUES (?, ?, ?, ?)");
   cqlmux_prepared *ps =
@@ -198,7 +167,7 @@ static size_t wait_replicas(cqlmux_session *s, const char *ks, cqlmux_host *cons
 }
 
 Test(token_real, the_map_knows_keyspaces_and_learns_new_ones, .timeout = 120) {
-  cqlmux_session *s = open_session();
+  cqlmux_session *s = real_open_session();
   setup(s);
   cqlmux_host *const *r;
   cr_assert_eq(wait_replicas(s, "token_real", &r), 1, "SimpleStrategy RF 1 on one node");

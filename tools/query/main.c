@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "options.h"
 #include "output.h"
 #include "password.h"
@@ -180,6 +181,38 @@ static int run_statement(cqlmux_session *session, const query_options *o, output
   return failed;
 }
 
+/* Answers a DESCRIBE from the session's schema snapshot (parsed: 1, or -1
+ * for a DESCRIBE this tool does not know). Returns 0, or 1 after printing
+ * why it failed. */
+static int run_describe(cqlmux_session *session, const query_options *o, describe_request *req,
+                        int parsed) {
+  if (parsed < 0) {
+    fputs("cqlmux-query: DESCRIBE takes KEYSPACES, KEYSPACE name or TABLE [keyspace.]name\n",
+          stderr);
+    return 1;
+  }
+  if (req->what == DESCRIBE_TABLE && !req->keyspace[0]) {
+    if (!o->keyspace) {
+      fputs("cqlmux-query: DESCRIBE TABLE: no keyspace (name it, or use -k)\n", stderr);
+      return 1;
+    }
+    snprintf(req->keyspace, sizeof req->keyspace, "%s", o->keyspace);
+  }
+  const cqlmux_schema *schema = cqlmux_session_schema(session);
+  if (!schema) {
+    fputs("cqlmux-query: DESCRIBE: no schema metadata\n", stderr);
+    return 1;
+  }
+  strbuf text = STRBUF_INIT;
+  char err[600];
+  int rc = describe_render(schema, req, &text, err, sizeof err);
+  cqlmux_schema_free(schema);
+  if (rc == 0 && text.data) fputs(text.data, stdout);
+  if (rc != 0) fprintf(stderr, "cqlmux-query: DESCRIBE: %s\n", err);
+  strbuf_free(&text);
+  return rc != 0;
+}
+
 /* Runs the statements in order, stopping at the first that fails. */
 static int run_all(cqlmux_session *session, const query_options *o, const strbuf *text) {
   output out;
@@ -193,7 +226,11 @@ static int run_all(cqlmux_session *session, const query_options *o, const strbuf
   while (status == EXIT_QUERY_OK && cql_split_next(&splitter, &statement, &length)) {
     strbuf_clear(&cql);
     strbuf_add(&cql, statement, length);
-    if (run_statement(session, o, &out, cql.data)) status = EXIT_QUERY_FAILED;
+    describe_request describe;
+    int parsed = describe_parse(cql.data, &describe);
+    int failed = parsed ? run_describe(session, o, &describe, parsed)
+                        : run_statement(session, o, &out, cql.data);
+    if (failed) status = EXIT_QUERY_FAILED;
     fflush(stdout);
   }
   strbuf_free(&cql);
