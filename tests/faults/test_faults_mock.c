@@ -186,3 +186,257 @@ Test(faults_mock, an_undecodable_result_body_fails_only_its_request, .timeout = 
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }
+
+/* ================================================================ server errors */
+
+/* Every CQL error code of the protocol spec, and one it does not define:
+ * each request fails with CQLMUX_ERR_SERVER carrying exactly the code sent,
+ * and none of them costs the connection. */
+Test(faults_mock, every_error_code_reaches_its_request_and_keeps_the_connection,
+     .timeout = 60) {
+  static const int32_t codes[] = {0x0000, 0x000A, 0x0100, 0x1000, 0x1001, 0x1002, 0x1003,
+                                  0x1100, 0x1200, 0x1300, 0x1400, 0x1500, 0x1600, 0x1700,
+                                  0x2000, 0x2100, 0x2200, 0x2300, 0x2400, 0x2500, 0x7777};
+  enum { CODES = sizeof codes / sizeof codes[0], EACH = 10 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  char cql[CODES][32];
+  for (int i = 0; i < CODES; i++) {
+    snprintf(cql[i], sizeof cql[i], "SELECT error_%04x", (unsigned)codes[i]);
+    cqlmux_mock_prime p;
+    cqlmux_mock_prime_init(&p, CQLMUX_MOCK_RESULT_ERROR, cql[i]);
+    p.error_code = codes[i];
+    p.keyspace = "ks"; /* 0x1400 function failure, 0x2400 already exists */
+    p.table = "t";
+    p.function = "f";
+    p.arg_types = "int";
+    cr_assert_eq(cqlmux_mock_prime_add(m, &p), CQLMUX_OK);
+  }
+  cqlmux_session *s = single_node_session(m, 5);
+  size_t connections = cqlmux_mock_connection_count(m, 0);
+  faults_tally t = {0};
+  for (int i = 0; i < CODES; i++) {
+    for (int n = 0; n < EACH; n++) {
+      cqlmux_future *f = cqlmux_session_query(s, cql[i]);
+      int rc = cqlmux_future_wait(f);
+      faults_tally_record(&t, rc);
+      cqlmux_server_error e;
+      cr_assert_eq(cqlmux_future_server_error(f, &e), CQLMUX_OK, "0x%04x: %s", (unsigned)codes[i],
+                   cqlmux_future_error_message(f));
+      cr_assert_eq(e.code, codes[i], "sent 0x%04x, got 0x%04x", (unsigned)codes[i],
+                   (unsigned)e.code);
+      cqlmux_future_free(f);
+    }
+  }
+  faults_expect e[] = {{CQLMUX_ERR_SERVER, CODES * EACH}};
+  faults_assert_exactly(&t, e, 1);
+  run_and_expect_all(s, "SELECT after", AFTER, CQLMUX_OK);
+  cr_assert_eq(cqlmux_mock_connection_count(m, 0), connections, "no connection was replaced");
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ prepared ids */
+
+static int execute_prepared(cqlmux_session *s, const cqlmux_prepared *p, int n) {
+  faults_tally t = {0};
+  for (int i = 0; i < n; i++) {
+    cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+    cr_assert_not_null(st);
+    cr_assert_eq(cqlmux_statement_bind_int32(st, 0, i), CQLMUX_OK);
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cqlmux_statement_free(st);
+    cr_assert_eq(cqlmux_future_set_callback(f, faults_tally_callback, &t), CQLMUX_OK);
+  }
+  faults_wait_completed(&t, n, 60);
+  return faults_count(&t, CQLMUX_OK);
+}
+
+/* A node restart forgets every prepared id: the session's next EXECUTEs
+ * get UNPREPARED, re-prepare and run, without the application noticing;
+ * the same once more without a restart (the node just forgot). */
+Test(faults_mock, a_restart_that_loses_prepared_ids_is_invisible_to_the_application,
+     .timeout = 90) {
+  enum { N = 200 };
+  const char *q = "SELECT v FROM ks.t WHERE k = ?";
+  cqlmux_mock *m = session_fixture_mock(false);
+  const cqlmux_mock_column param = {"k", "int"};
+  cqlmux_mock_prime pr;
+  cqlmux_mock_prime_init(&pr, CQLMUX_MOCK_RESULT_VOID, q);
+  pr.param_count = 1;
+  pr.params = &param;
+  cr_assert_eq(cqlmux_mock_prime_add(m, &pr), CQLMUX_OK);
+  cqlmux_session *s = single_node_session(m, 5);
+  cqlmux_future *pf = cqlmux_session_prepare(s, q);
+  cr_assert_eq(cqlmux_future_wait(pf), CQLMUX_OK, "%s", cqlmux_future_error_message(pf));
+  cqlmux_prepared *p = cqlmux_future_take_prepared(pf);
+  cqlmux_future_free(pf);
+  cr_assert_not_null(p);
+  cr_assert_eq(execute_prepared(s, p, N), N);
+
+  double restarted = faults_now_s();
+  cr_assert_eq(cqlmux_mock_node_restart(m, 0, 200), CQLMUX_OK);
+  seconds_until_a_request_succeeds(s, 30);
+  cr_log_info("node restart (down 200 ms) -> first success %.3f s", faults_now_s() - restarted);
+  cr_assert_eq(execute_prepared(s, p, N), N, "every EXECUTE after the restart succeeded");
+
+  cr_assert_eq(cqlmux_mock_node_forget_prepared(m, 0), CQLMUX_OK);
+  cr_assert_eq(execute_prepared(s, p, N), N, "every EXECUTE after the node forgot succeeded");
+
+  /* The library re-prepared: after the restart on its own when it
+   * reconnected (or on UNPREPARED), after the forgetting on UNPREPARED;
+   * either way the node saw more PREPAREs than the application's one. */
+  cqlmux_mock_filter prepares = {CQLMUX_MOCK_ANY, CQLMUX_MOCK_ANY, CQLMUX_OP_PREPARE, q};
+  size_t unprepared = 0, total = cqlmux_mock_request_count(m, NULL);
+  for (size_t i = 0; i < total; i++) {
+    cqlmux_mock_request r;
+    cqlmux_mock_request_at(m, i, &r);
+    if (r.opcode == CQLMUX_OP_EXECUTE && r.error_code == 0x2500) unprepared++;
+  }
+  cr_log_info("%zu UNPREPARED answers, %zu PREPAREs of the text", unprepared,
+              cqlmux_mock_request_count(m, &prepares));
+  cr_assert_geq(unprepared, 1, "the forgotten id was answered UNPREPARED");
+  cr_assert_geq(cqlmux_mock_request_count(m, &prepares), 3);
+  cqlmux_prepared_free(p);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ refused / all down */
+
+/* UP: up with a ready connection; DOWN: down or reconnecting (a poll may
+ * land on either while the schedule runs). */
+static bool host_state_is(cqlmux_session *s, size_t index, cqlmux_host_state state) {
+  cqlmux_host_info h[8];
+  size_t n = cqlmux_session_hosts(s, h, 8);
+  if (index >= n) return false;
+  if (state == CQLMUX_HOST_UP) return h[index].state == CQLMUX_HOST_UP && h[index].connections;
+  return h[index].state != CQLMUX_HOST_UP;
+}
+
+static void wait_all_hosts(cqlmux_session *s, size_t count, cqlmux_host_state state) {
+  for (int i = 0; i < 3000; i++) {
+    size_t in_state = 0;
+    for (size_t h = 0; h < count; h++) in_state += host_state_is(s, h, state);
+    if (in_state == count) return;
+    usleep(10000);
+  }
+  cr_assert_fail("the hosts did not reach state %d", (int)state);
+}
+
+/* The node refuses connections and drops the open ones: requests fail at
+ * once (NO_HOSTS: nothing waits for a connection that may never come);
+ * once it listens again the session reconnects on its schedule. */
+Test(faults_mock, refused_connections_then_recovery, .timeout = 90) {
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_session *s = single_node_session(m, 5);
+  run_and_expect_all(s, "SELECT before", BEFORE, CQLMUX_OK);
+  cqlmux_mock_fault refuse;
+  cqlmux_mock_fault_init(&refuse, CQLMUX_MOCK_REFUSE);
+  int refuse_id;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &refuse, &refuse_id), CQLMUX_OK);
+  cqlmux_mock_fault close_all;
+  cqlmux_mock_fault_init(&close_all, CQLMUX_MOCK_CLOSE);
+  cr_assert_eq(cqlmux_mock_fault_add(m, &close_all, NULL), CQLMUX_OK);
+  wait_all_hosts(s, 1, CQLMUX_HOST_DOWN);
+  run_and_expect_all(s, "SELECT during", 50, CQLMUX_ERR_NO_HOSTS);
+
+  cr_assert_eq(cqlmux_mock_fault_clear(m, refuse_id), CQLMUX_OK);
+  seconds_until_a_request_succeeds(s, 30);
+  run_and_expect_all(s, "SELECT after", AFTER, CQLMUX_OK);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* Every node of a 3-node cluster stops, then all come back: meanwhile
+ * requests fail at once with NO_HOSTS; afterwards the session uses all
+ * three again without being told. */
+Test(faults_mock, all_nodes_down_then_back, .timeout = 120) {
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.nodes_per_dc[0] = 3;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_reconnect(c, 100, 1000);
+  cqlmux_config_set_retry_policy(c, cqlmux_retry_policy_fallthrough());
+  cqlmux_session *s = session_fixture_connect(c);
+  wait_all_hosts(s, 3, CQLMUX_HOST_UP);
+  run_and_expect_all(s, "SELECT before", 300, CQLMUX_OK);
+
+  for (int n = 0; n < 3; n++) cr_assert_eq(cqlmux_mock_node_stop(m, n), CQLMUX_OK);
+  wait_all_hosts(s, 3, CQLMUX_HOST_DOWN);
+  run_and_expect_all(s, "SELECT during", 100, CQLMUX_ERR_NO_HOSTS);
+
+  for (int n = 0; n < 3; n++) cr_assert_eq(cqlmux_mock_node_start(m, n), CQLMUX_OK);
+  double started = faults_now_s();
+  seconds_until_a_request_succeeds(s, 60);
+  wait_all_hosts(s, 3, CQLMUX_HOST_UP);
+  cr_log_info("all 3 nodes UP again %.3f s after they listened", faults_now_s() - started);
+  cqlmux_mock_log_clear(m);
+  run_and_expect_all(s, "SELECT after", 300, CQLMUX_OK);
+  for (int n = 0; n < 3; n++) {
+    cqlmux_mock_filter q = {n, CQLMUX_MOCK_ANY, CQLMUX_OP_QUERY, "SELECT after"};
+    cr_assert_gt(cqlmux_mock_request_count(m, &q), 0, "node %d is used again", n);
+  }
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ events */
+
+/* 1,000 topology and status events within a second while 5,000 requests
+ * run: every request completes OK and the session still works. (The bound
+ * on the refreshes they cost is tests/cluster/test_cluster_mock.c.) */
+Test(faults_mock, an_event_storm_under_load_loses_no_request, .timeout = 90) {
+  enum { N = 5000, EVENTS = 1000 };
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.nodes_per_dc[0] = 3;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+  cqlmux_session *s = session_fixture_connect(session_fixture_config(m, NULL));
+  wait_all_hosts(s, 3, CQLMUX_HOST_UP);
+  faults_tally t = {0};
+  for (int i = 0; i < N / 2; i++) faults_submit(s, "SELECT storm", &t);
+  double start = faults_now_s();
+  for (int i = 0; i < EVENTS; i++) {
+    cqlmux_mock_event ev = {.type = i % 2 ? CQLMUX_MOCK_EVENT_STATUS : CQLMUX_MOCK_EVENT_TOPOLOGY,
+                            .change = i % 2 ? "UP" : "NEW_NODE",
+                            .about_node = i % 3};
+    cr_assert_geq(cqlmux_mock_push_event(m, CQLMUX_MOCK_ANY, &ev), 1);
+  }
+  cr_log_info("%d events pushed in %.3f s", EVENTS, faults_now_s() - start);
+  for (int i = 0; i < N / 2; i++) faults_submit(s, "SELECT storm", &t);
+  faults_wait_completed(&t, N, 60);
+  faults_expect e[] = {{CQLMUX_OK, N}};
+  faults_assert_exactly(&t, e, 1);
+  run_and_expect_all(s, "SELECT after", AFTER, CQLMUX_OK);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* ================================================================ client close */
+
+/* The application frees its session while 10,000 requests wait on the
+ * server (which never answers): every one completes exactly once, with
+ * SHUTDOWN, before cqlmux_session_free returns. */
+Test(faults_mock, freeing_the_session_with_10000_in_flight_completes_each_once,
+     .timeout = 90) {
+  enum { N = 10000 };
+  cqlmux_mock *m = session_fixture_mock(false);
+  fault_on_query(m, CQLMUX_MOCK_NO_RESPONSE, "SELECT held*", 0, 0);
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_max_requests_per_connection(c, 16384);
+  cqlmux_config_set_watermarks(c, 100, 50);
+  cqlmux_config_set_request_timeout(c, 60000);
+  cqlmux_session *s = session_fixture_connect(c);
+  faults_tally t = {0};
+  for (int i = 0; i < N; i++) faults_submit(s, "SELECT held", &t);
+  wait_seen(m, "SELECT held", N); /* all on the wire, none answered */
+  cr_assert_eq(atomic_load(&t.completed), 0);
+  cqlmux_session_free(s);
+  /* No wait: free joins the callback workers, so all ran already. */
+  faults_expect e[] = {{CQLMUX_ERR_SHUTDOWN, N}};
+  faults_assert_exactly(&t, e, 1);
+  cqlmux_mock_free(m);
+}
