@@ -11,3 +11,12 @@ tests_faults_test_faults_mock_SOURCES = tests/faults/test_faults_mock.c \
 tests_faults_test_faults_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_faults_test_faults_mock_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+check_PROGRAMS += tests/faults/test_faults_stress
+TESTS += tests/faults/test_faults_stress
+FAULT_TESTS += tests/faults/test_faults_stress
+tests_faults_test_faults_stress_SOURCES = tests/faults/test_faults_stress.c \
+	tests/faults/faults_fixture.h tests/net/session_fixture.h
+tests_faults_test_faults_stress_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_faults_test_faults_stress_CFLAGS = $(TEST_CFLAGS)
+tests_faults_test_faults_stress_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
