@@ -20,3 +20,12 @@ tests_faults_test_faults_stress_SOURCES = tests/faults/test_faults_stress.c \
 tests_faults_test_faults_stress_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_faults_test_faults_stress_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_stress_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+check_PROGRAMS += tests/faults/test_faults_overload
+TESTS += tests/faults/test_faults_overload
+FAULT_TESTS += tests/faults/test_faults_overload
+tests_faults_test_faults_overload_SOURCES = tests/faults/test_faults_overload.c \
+	tests/faults/faults_fixture.h tests/net/session_fixture.h
+tests_faults_test_faults_overload_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_faults_test_faults_overload_CFLAGS = $(TEST_CFLAGS)
+tests_faults_test_faults_overload_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
