@@ -440,3 +440,76 @@ Test(faults_mock, freeing_the_session_with_10000_in_flight_completes_each_once,
   faults_assert_exactly(&t, e, 1);
   cqlmux_mock_free(m);
 }
+
+/* ================================================================ secrets */
+
+/* Log lines seen at TRACE level, checked for the secret as they come (the
+ * callback runs on library threads: any of them may log). */
+typedef struct secret_watch {
+  const char *secret;
+  atomic_int lines;
+  atomic_int leaks;
+} secret_watch;
+
+static void watch_log(cqlmux_log_level level, const char *message, void *user_data) {
+  (void)level;
+  secret_watch *w = user_data;
+  atomic_fetch_add(&w->lines, 1);
+  if (strstr(message, w->secret)) atomic_fetch_add(&w->leaks, 1);
+}
+
+static cqlmux_session *session_with_password(cqlmux_mock *m, const char *password,
+                                             secret_watch *w, int expect) {
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cqlmux_config_set_credentials(c, "cassandra", password);
+  cqlmux_config_set_log_level(c, CQLMUX_LOG_TRACE);
+  cqlmux_config_set_log_callback(c, watch_log, w);
+  cqlmux_config_set_reconnect(c, 100, 1000);
+  cqlmux_session *s = NULL;
+  cr_assert_eq(cqlmux_session_new(c, &s), CQLMUX_OK);
+  cqlmux_config_free(c);
+  cqlmux_future *f = cqlmux_session_connect(s);
+  cr_assert_eq(cqlmux_future_wait(f), expect, "%s", cqlmux_future_error_message(f));
+  if (expect != CQLMUX_OK)
+    cr_assert_null(strstr(cqlmux_future_error_message(f), w->secret), "error text: %s",
+                   cqlmux_future_error_message(f));
+  cqlmux_future_free(f);
+  return s;
+}
+
+/* A wrong password, then the right one through a connection fault and its
+ * reconnection (a second authentication): neither password appears in any
+ * log line (TRACE), error text or the metrics exposition. */
+Test(faults_mock, secrets_reach_no_log_error_text_or_metrics, .timeout = 60) {
+  static const char right[] = "Right-Pa55-7f3c", wrong[] = "Wrong-Pa55-91ab";
+  cqlmux_mock_config cfg;
+  cqlmux_mock_config_init(&cfg);
+  cfg.username = "cassandra";
+  cfg.password = right;
+  cqlmux_mock *m = NULL;
+  cr_assert_eq(cqlmux_mock_start(&cfg, &m), CQLMUX_OK);
+
+  secret_watch bad = {.secret = wrong};
+  cqlmux_session *s = session_with_password(m, wrong, &bad, CQLMUX_ERR_AUTH);
+  cqlmux_session_free(s);
+  cr_assert_gt(atomic_load(&bad.lines), 0, "TRACE logging produced nothing to check");
+  cr_assert_eq(atomic_load(&bad.leaks), 0, "the wrong password reached a log line");
+
+  secret_watch good = {.secret = right};
+  s = session_with_password(m, right, &good, CQLMUX_OK);
+  fault_on_query(m, CQLMUX_MOCK_CLOSE, "SELECT poison", 0, 1);
+  run_and_expect_all(s, "SELECT poison", 1, CQLMUX_ERR_CONNECTION_CLOSED);
+  seconds_until_a_request_succeeds(s, 30);
+  run_and_expect_all(s, "SELECT after", AFTER, CQLMUX_OK);
+  static char text[1 << 16];
+  cr_assert_eq(cqlmux_session_metrics_prometheus(s, text, sizeof text, NULL), CQLMUX_OK);
+  cr_assert_null(strstr(text, right), "the password is in the metrics");
+  cqlmux_session_free(s);
+  cr_assert_eq(atomic_load(&good.leaks), 0, "the password reached a log line");
+  cqlmux_mock_connection mc;
+  size_t authenticated = 0;
+  for (size_t i = 0; i < cqlmux_mock_connection_count(m, 0); i++)
+    if (cqlmux_mock_connection_at(m, i, &mc) == CQLMUX_OK && mc.authenticated) authenticated++;
+  cr_assert_geq(authenticated, 3, "control, pool and the pool's replacement authenticated");
+  cqlmux_mock_free(m);
+}
