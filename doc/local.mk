@@ -1,6 +1,6 @@
 
 EXTRA_DIST += doc/mock-server.md doc/routing.md doc/tuning.md doc/errors.md doc/threads.md \
-	doc/statements.md doc/schema.md
+	doc/statements.md doc/schema.md doc/reliability.md
 
 # Manual pages. Section 1: written by hand. Section 3: generated from the
 # public header at build time (tools/gen-man3: one page per header group,

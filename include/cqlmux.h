@@ -337,8 +337,11 @@ CQLMUX_API int cqlmux_config_set_address_translator(cqlmux_config *config,
  * to CQLMUX_MAX_QUEUE_SIZE): with the defaults one connection takes 819 in
  * flight plus 16384 waiting, so a burst of 10,000 requests at one node
  * completes without BUSY while its pool grows;
- * they drain once in-flight falls below the low watermark; beyond the
- * queue, requests fail at once with CQLMUX_ERR_BUSY. */
+ * they drain once in-flight falls below the low watermark (or, while the
+ * queue is full, one at a time as long as in-flight is below the high
+ * watermark, so that a connection always takes the high watermark plus
+ * the queue); beyond the queue, requests fail at once with
+ * CQLMUX_ERR_BUSY. */
 CQLMUX_API int cqlmux_config_set_max_requests_per_connection(cqlmux_config *config,
                                                               unsigned max);
 CQLMUX_API int cqlmux_config_set_watermarks(cqlmux_config *config, unsigned high_percent,

@@ -260,6 +260,27 @@ static void send_request(cqlmux_connection *c, cqlmux_request *req) {
   cqlmux_conn_schedule_flush(c);
 }
 
+/* Admission grants a connection the high watermark plus the queue, but
+ * saturation keeps the queue shut until in-flight falls below the low
+ * watermark: with the queue full and in-flight between the two marks, a
+ * request admitted within that grant found no place and was refused with a
+ * false BUSY (tests/faults/test_faults_stress.c). Below the high watermark
+ * there is a place on the wire: the oldest waiting request takes it (order
+ * kept), and `req` joins the queue; with no queue, `req` itself goes. */
+static bool send_oldest_below_high_watermark(cqlmux_connection *c, cqlmux_request *req) {
+  cqlmux_request *oldest = c->queue_head ? c->queue_head : req;
+  if (c->state != CQLMUX_CONN_READY || c->in_flight >= c->settings->high_watermark ||
+      write_buffer_over_budget(c, oldest))
+    return false;
+  if (oldest != req) {
+    cqlmux_conn_queue_remove(c, oldest);
+    queue_append(c, req);
+  }
+  send_request(c, oldest);
+  publish_load(c);
+  return true;
+}
+
 static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
   bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->queue_head ||
                    write_buffer_over_budget(c, req);
@@ -268,6 +289,7 @@ static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
     publish_load(c);
     return;
   }
+  if (c->queue_len >= c->settings->queue_size && send_oldest_below_high_watermark(c, req)) return;
   if (c->queue_len >= c->settings->queue_size) {
     cqlmux_loop_timer_stop(c->loop, &req->timer);
     stat_add(&c->stats.busy_rejections, 1);

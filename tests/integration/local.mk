@@ -87,3 +87,13 @@ tests_integration_test_schema_real_SOURCES = tests/integration/test_schema_real.
 tests_integration_test_schema_real_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_integration_test_schema_real_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_schema_real_LDADD = $(TEST_LDADD)
+
+# A single real node killed and restarted, paused and resumed, under load
+# (issue 16): run last in tools/test-all phase_single_node.
+check_PROGRAMS += tests/integration/test_faults_real
+INTEGRATION_TESTS += tests/integration/test_faults_real
+tests_integration_test_faults_real_SOURCES = tests/integration/test_faults_real.c \
+	tests/integration/serial_main.c
+tests_integration_test_faults_real_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_integration_test_faults_real_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_faults_real_LDADD = $(TEST_LDADD)

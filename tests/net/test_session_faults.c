@@ -340,44 +340,6 @@ Test(session_faults, slow_callbacks_do_not_grow_memory_without_bound, .timeout =
   cqlmux_mock_free(m);
 }
 
-/* Holds an I/O loop: a task that blocks its thread until released, so that
- * what the test submits meanwhile waits in the loop's queue and the loop
- * meets it all in one turn, however loaded the machine. */
-typedef struct loop_hold {
-  cqlmux_task task;
-  pthread_mutex_t lock;
-  pthread_cond_t changed;
-  bool holding;  /* the loop thread is inside the task */
-  bool released;
-} loop_hold;
-
-static void hold_the_loop(cqlmux_task *task, int status) {
-  loop_hold *h = cqlmux_container_of(task, loop_hold, task);
-  pthread_mutex_lock(&h->lock);
-  h->holding = status == CQLMUX_OK;
-  pthread_cond_broadcast(&h->changed);
-  while (h->holding && !h->released) pthread_cond_wait(&h->changed, &h->lock);
-  pthread_mutex_unlock(&h->lock);
-}
-
-static void loop_hold_start(loop_hold *h, cqlmux_loop *loop) {
-  pthread_mutex_init(&h->lock, NULL);
-  pthread_cond_init(&h->changed, NULL);
-  h->holding = h->released = false;
-  cqlmux_task_init(&h->task, hold_the_loop);
-  cr_assert_eq(cqlmux_loop_post(loop, &h->task), CQLMUX_OK);
-  pthread_mutex_lock(&h->lock);
-  while (!h->holding) pthread_cond_wait(&h->changed, &h->lock);
-  pthread_mutex_unlock(&h->lock);
-}
-
-static void loop_hold_release(loop_hold *h) {
-  pthread_mutex_lock(&h->lock);
-  h->released = true;
-  pthread_cond_broadcast(&h->changed);
-  pthread_mutex_unlock(&h->lock);
-}
-
 /* Requests that reach the loop in one turn go out in one write (or a few:
  * a flush also starts whenever 256 KiB are buffered). The loop is held
  * while they are submitted, so the count does not depend on how fast the
