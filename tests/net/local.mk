@@ -29,3 +29,12 @@ tests_net_test_statements_mock_SOURCES = tests/net/test_statements_mock.c tests/
 tests_net_test_statements_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_statements_mock_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_statements_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Allocation failure (issue 16): every allocation of a connect-query-
+# prepare-page-close cycle fails in turn; each run ends cleanly, leak-free.
+check_PROGRAMS += tests/net/test_alloc_failure
+TESTS += tests/net/test_alloc_failure
+tests_net_test_alloc_failure_SOURCES = tests/net/test_alloc_failure.c tests/net/session_fixture.h
+tests_net_test_alloc_failure_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_alloc_failure_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_alloc_failure_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
