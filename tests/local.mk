@@ -10,4 +10,5 @@ include tests/integration/local.mk
 include tests/net/local.mk
 include tests/mock/local.mk
 include tests/cluster/local.mk
+include tests/soak/local.mk
 endif
