@@ -38,3 +38,8 @@ tests_net_test_alloc_failure_SOURCES = tests/net/test_alloc_failure.c tests/net/
 tests_net_test_alloc_failure_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_alloc_failure_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_alloc_failure_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# The whole-path libFuzzer harness (the session against the mock, the input
+# as the server's bytes) and its seeds, run by tests/fuzz/run.sh (not by make).
+EXTRA_DIST += tests/fuzz/fuzz_session.c tests/fuzz/gen_session_corpus.py \
+	tests/fuzz/corpus/fuzz_session
