@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds every libFuzzer harness tests/fuzz/fuzz_*.c with ASan and UBSan and
 # runs each for SECONDS (default 30) on its corpus tests/fuzz/corpus/<name>/.
-# Exits non-zero if any harness fails to build or finds a crash; the crash
-# input is left in $FUZZ_OUT (default /tmp/cqlmux-fuzz) as crash-*.
+# Exits non-zero if any harness fails to build or finds a crash (or an
+# input that runs over 60 s: a hang); the input is left in $FUZZ_OUT
+# (default /tmp/cqlmux-fuzz) as crash-* (timeout-*).
 #
 #   tests/fuzz/run.sh [SECONDS]
 #
@@ -52,7 +53,7 @@ for src in "$top"/tests/fuzz/fuzz_*.c; do
   fi
   mkdir -p "$out/$name" "$top/tests/fuzz/corpus/$name"
   echo "== $name: fuzzing for ${seconds}s"
-  if ! (cd "$out" && "./$name.bin" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  if ! (cd "$out" && "./$name.bin" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=2048 \
           -print_final_stats=1 "$out/$name" "$top/tests/fuzz/corpus/$name" \
           > "$out/$name.log" 2>&1); then
     echo "== $name: CRASH (see $out/$name.log)"

@@ -11,4 +11,3 @@ tests_soak_soak_session_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.
 SOAK_MINUTES = 10
 soak: tests/soak/soak_session$(EXEEXT)
 	SOAK_MINUTES=$(SOAK_MINUTES) ./tests/soak/soak_session$(EXEEXT)
-.PHONY: soak
