@@ -11,4 +11,5 @@ include tests/net/local.mk
 include tests/mock/local.mk
 include tests/cluster/local.mk
 include tests/faults/local.mk
+include tests/soak/local.mk
 endif

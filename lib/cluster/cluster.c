@@ -49,6 +49,11 @@ int cqlmux_cluster_new(const cqlmux_cluster_config *config, cqlmux_cluster **out
 static void on_resolved(cqlmux_task *task, int status) {
   cqlmux_cluster *c = cqlmux_container_of(task, cqlmux_cluster, resolved_task);
   if (status != CQLMUX_OK) return;
+  if (!c->contact_endpoints || !c->contact_names) {
+    /* resolve_main could not allocate its tables: nothing was resolved. */
+    cqlmux_cluster_report_connect(c, CQLMUX_ERR_NOMEM, "out of memory resolving contact points");
+    return;
+  }
   if (c->contact_endpoint_count == 0) {
     char message[1100];
     snprintf(message, sizeof message, "no contact point resolves: %s", c->resolve_errors);

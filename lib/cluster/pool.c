@@ -21,6 +21,8 @@ static void on_open_task(cqlmux_task *task, int status);
 static void on_close_task(cqlmux_task *task, int status);
 static void on_idle_tick(cqlmux_timer *timer, int status);
 static void on_refill_task(cqlmux_task *task, int status);
+static bool schedule_refill_locked(cqlmux_pool *p);
+static bool first_outcome_locked(cqlmux_pool *p, cqlmux_pool_slot *slot);
 static void on_try_now_task(cqlmux_task *task, int status);
 static void on_refill_timer(cqlmux_timer *timer, int status);
 static void on_grow_task(cqlmux_task *task, int status);
@@ -115,6 +117,10 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
     slot->state = CQLMUX_SLOT_EMPTY;
     slot->growth = false;
     if (growth) atomic_store_explicit(&p->growing, false, memory_order_relaxed);
+    /* A failed attempt like any other: connect must not wait for it, and
+     * the refill tries again later. */
+    if (first_outcome_locked(p, slot)) p->connect_to_check = true;
+    if (schedule_refill_locked(p)) p->refill_to_post = true;
     cqlmux_log(c->logger, CQLMUX_LOG_ERROR, "%s: no memory for a connection", p->host->address);
     return;
   }
@@ -122,6 +128,16 @@ static void open_slot_locked(cqlmux_pool *p, cqlmux_pool_slot *slot, bool growth
   cqlmux_cluster_keyspace(c, keyspace, sizeof keyspace);
   if (keyspace[0]) cqlmux_connection_use_keyspace(cqlmux_pool_slot_conn(slot), keyspace);
   slot->start_pending = true;
+}
+
+/* What open_slot_locked left for after the lock when it ran out of memory. */
+static void flush_failed_opens(cqlmux_pool *p) {
+  pthread_mutex_lock(&p->lock);
+  bool post_refill = p->refill_to_post, check = p->connect_to_check;
+  p->refill_to_post = p->connect_to_check = false;
+  pthread_mutex_unlock(&p->lock);
+  if (post_refill) cqlmux_loop_post(p->home, &p->refill_task);
+  if (check) cqlmux_cluster_check_connected(p->cluster);
 }
 
 /* Posts what the locked sections decided: starts, reopens and closes, one
@@ -143,7 +159,10 @@ static void flush_deferred(cqlmux_pool *p) {
       }
     }
     pthread_mutex_unlock(&p->lock);
-    if (!slot) return;
+    if (!slot) {
+      flush_failed_opens(p);
+      return;
+    }
     cqlmux_loop *loop = cqlmux_connection_loop(cqlmux_pool_slot_conn(slot));
     if (fresh)
       cqlmux_connection_start(cqlmux_pool_slot_conn(slot));

@@ -84,6 +84,10 @@ typedef struct cqlmux_pool {
   uint64_t refill_delay_us;     /* for refill_task */
   cqlmux_task refill_task;      /* arms refill_timer on home */
   bool try_now_posted;
+  /* Under lock: a connection object could not be allocated; flush_deferred
+   * posts the refill it scheduled and lets connect count the attempt. */
+  bool refill_to_post;
+  bool connect_to_check;
   cqlmux_task try_now_task;     /* fires refill_timer at once */
   cqlmux_task grow_task;        /* opens one more connection (home) */
   pthread_mutex_t lock;

@@ -101,8 +101,14 @@ void cqlmux_conn_connect_step(cqlmux_connection *c) {
 
 /* ================================================================ handshake */
 
-/* Sends one internal request (handshake step, USE, heartbeat). */
-static void send_internal(cqlmux_connection *c, cqlmux_request *req) {
+/* Sends one internal request (handshake step, USE, heartbeat) whose
+ * encoder returned `encoded`. The encoders roll a failed envelope back to
+ * empty and clear its error, so only that code tells a failure. */
+static void send_internal(cqlmux_connection *c, cqlmux_request *req, int encoded) {
+  if (encoded != CQLMUX_OK) {
+    cqlmux_connection_close(c, encoded, "cannot encode a control request");
+    return;
+  }
   int32_t id = cqlmux_stream_table_acquire(&c->streams, req);
   if (id < 0) {
     cqlmux_conn_close_for_bad_input(c, CQLMUX_ERR_PROTOCOL, "no stream id for a control request");
@@ -110,8 +116,7 @@ static void send_internal(cqlmux_connection *c, cqlmux_request *req) {
   }
   req->stream = id;
   req->sent = true;
-  if (req->envelope.error ||
-      cqlmux_conn_append_envelope(c, req->envelope.data, req->envelope.len, id)) {
+  if (cqlmux_conn_append_envelope(c, req->envelope.data, req->envelope.len, id)) {
     cqlmux_connection_close(c, CQLMUX_ERR_NOMEM, "cannot encode a control request");
     return;
   }
@@ -121,8 +126,7 @@ static void send_internal(cqlmux_connection *c, cqlmux_request *req) {
 void cqlmux_conn_send_options(cqlmux_connection *c, cqlmux_request *req) {
   cqlmux_request_header h = {.version = c->version};
   cqlmux_wbuf_reset(&req->envelope);
-  cqlmux_request_options(&req->envelope, &h);
-  send_internal(c, req);
+  send_internal(c, req, cqlmux_request_options(&req->envelope, &h));
 }
 
 static void send_startup(cqlmux_connection *c) {
@@ -132,8 +136,7 @@ static void send_startup(cqlmux_connection *c) {
                       .driver_name = DRIVER_NAME,
                       .driver_version = CQLMUX_VERSION_STRING};
   cqlmux_wbuf_reset(&c->control.envelope);
-  cqlmux_request_startup(&c->control.envelope, &h, &s);
-  send_internal(c, &c->control);
+  send_internal(c, &c->control, cqlmux_request_startup(&c->control.envelope, &h, &s));
 }
 
 static void send_auth_response(cqlmux_connection *c) {
@@ -151,9 +154,9 @@ static void send_auth_response(cqlmux_connection *c) {
   cqlmux_request_header h = {.version = c->version};
   cqlmux_bytes b = {token, (int32_t)(ul + pl + 2)};
   cqlmux_wbuf_reset(&c->control.envelope);
-  cqlmux_request_auth_response(&c->control.envelope, &h, b);
+  int rc = cqlmux_request_auth_response(&c->control.envelope, &h, b);
   memset(token, 0, sizeof token); /* the password leaves no copy behind */
-  send_internal(c, &c->control);
+  send_internal(c, &c->control, rc);
 }
 
 static void send_use(cqlmux_connection *c) {
@@ -164,8 +167,7 @@ static void send_use(cqlmux_connection *c) {
   cqlmux_query_params p = {.consistency = CQLMUX_CONSISTENCY_ONE};
   cqlmux_slice q = {(const uint8_t *)cql, (size_t)n};
   cqlmux_wbuf_reset(&c->control.envelope);
-  cqlmux_request_query(&c->control.envelope, &h, q, &p);
-  send_internal(c, &c->control);
+  send_internal(c, &c->control, cqlmux_request_query(&c->control.envelope, &h, q, &p));
 }
 
 static void become_ready(cqlmux_connection *c) {

@@ -492,6 +492,16 @@ void cqlmux_mock_fault_clear_all(cqlmux_mock *m);
 /* How many times the fault acted (requests, connections or actions). */
 uint64_t cqlmux_mock_fault_hits(cqlmux_mock *m, int id);
 
+/* Writes `bytes` as they are on connection `id` (cqlmux_mock_connection.id),
+ * after the answers already queued on it: the test's own envelopes or v5
+ * frames, checksums included (the whole-path fuzzer feeds its input this
+ * way). With close_after the connection then closes once they are sent;
+ * otherwise it stays open and keeps serving. Returns once the bytes are
+ * queued for sending. Not from a mock callback (INVALID_STATE). Errors:
+ * INVALID_ARGUMENT, NOT_FOUND (no such open connection). */
+int cqlmux_mock_send_raw(cqlmux_mock *m, int64_t id, const void *bytes, size_t len,
+                         bool close_after);
+
 /* ======================================================================== */
 /* Records                                                                   */
 /* ======================================================================== */

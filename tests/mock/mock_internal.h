@@ -247,7 +247,8 @@ typedef enum mock_cmd_kind {
   MOCK_CMD_EVENT,        /* push an encoded event to registered connections */
   MOCK_CMD_ADOPT,        /* take over an accepted socket */
   MOCK_CMD_TIMER,        /* loop 0: schedule a node start or a fault */
-  MOCK_CMD_RELEASE_HELD  /* send held out-of-order answers */
+  MOCK_CMD_RELEASE_HELD, /* send held out-of-order answers */
+  MOCK_CMD_RAW           /* write raw bytes on one connection */
 } mock_cmd_kind;
 
 typedef struct mock_cmd {
@@ -262,7 +263,10 @@ typedef struct mock_cmd {
   uint64_t due_us;       /* TIMER */
   int fault;             /* TIMER */
   cqlmux_mock_event event; /* EVENT: strings owned by the command */
-  int *result;           /* EVENT: connections reached (added to) */
+  int *result;           /* EVENT: connections reached (added to); RAW: 1 once written */
+  const uint8_t *raw;    /* RAW: borrowed (RAW is posted synchronously only) */
+  size_t raw_len;
+  bool close_after;      /* RAW: close the connection once they are sent */
   /* Synchronous posts: the poster waits on the loop's done_cv. */
   bool sync;
   bool done;

@@ -143,6 +143,16 @@ static void cmd_run(mock_loop *loop, mock_cmd *cmd) {
     for (mock_conn *c = loop->conns; c; c = c->next)
       if (!c->dead && conn_in_scope(c, cmd->node, cmd->connection)) mock_conn_release_held(c);
     break;
+  case MOCK_CMD_RAW:
+    for (mock_conn *c = loop->conns; c; c = c->next)
+      if (!c->dead && !c->closing && conn_in_scope(c, CQLMUX_MOCK_ANY, cmd->connection)) {
+        /* Whatever the frame writer holds goes first: the raw bytes follow
+         * the answers already given. */
+        if (c->framed_out) cqlmux_frame_v5_writer_flush(&c->fw);
+        mock_conn_emit_raw(c, cmd->raw, cmd->raw_len, cmd->close_after);
+        *cmd->result = 1;
+      }
+    break;
   }
 }
 

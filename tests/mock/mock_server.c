@@ -146,6 +146,17 @@ int cqlmux_mock_push_event(cqlmux_mock *m, int node, const cqlmux_mock_event *ev
   return reached;
 }
 
+int cqlmux_mock_send_raw(cqlmux_mock *m, int64_t connection, const void *bytes, size_t len,
+                         bool close_after) {
+  if (!m || connection <= 0 || (!bytes && len)) return CQLMUX_ERR_INVALID_ARGUMENT;
+  if (mock_on_loop_thread(m)) return CQLMUX_ERR_INVALID_STATE;
+  int written = 0;
+  mock_cmd cmd = {.kind = MOCK_CMD_RAW, .node = CQLMUX_MOCK_ANY, .connection = connection,
+                  .raw = bytes, .raw_len = len, .close_after = close_after, .result = &written};
+  mock_post_all(m, &cmd);
+  return written ? CQLMUX_OK : CQLMUX_ERR_NOT_FOUND;
+}
+
 void cqlmux_mock_set_request_hook(cqlmux_mock *m, cqlmux_mock_request_hook hook,
                                   void *user_data) {
   pthread_mutex_lock(&m->mu);

@@ -37,3 +37,17 @@ tests_net_test_prefix_mock_SOURCES = tests/net/test_prefix_mock.c tests/net/sess
 tests_net_test_prefix_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_net_test_prefix_mock_CFLAGS = $(TEST_CFLAGS)
 tests_net_test_prefix_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Allocation failure (issue 16): every allocation of a connect-query-
+# prepare-page-close cycle fails in turn; each run ends cleanly, leak-free.
+check_PROGRAMS += tests/net/test_alloc_failure
+TESTS += tests/net/test_alloc_failure
+tests_net_test_alloc_failure_SOURCES = tests/net/test_alloc_failure.c tests/net/session_fixture.h
+tests_net_test_alloc_failure_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_alloc_failure_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_alloc_failure_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# The whole-path libFuzzer harness (the session against the mock, the input
+# as the server's bytes) and its seeds, run by tests/fuzz/run.sh (not by make).
+EXTRA_DIST += tests/fuzz/fuzz_session.c tests/fuzz/gen_session_corpus.py \
+	tests/fuzz/corpus/fuzz_session
