@@ -815,6 +815,46 @@ static void read_ring(cqlmux_session *s, ring *r) {
   cr_assert_gt(r->count, 0);
 }
 
+/* Node n's schema version (system.local), 16 bytes into out. */
+static void node_schema_version(cqlmux_session *s, int n, uint8_t out[16]) {
+  char address[64];
+  node_address(n, address, sizeof address);
+  cqlmux_statement *st =
+      cqlmux_statement_new("SELECT schema_version FROM system.local WHERE key = 'local'", 0);
+  cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+  const uint8_t *uuid;
+  int32_t len;
+  cr_assert_eq(cqlmux_result_get_serialized(cqlmux_future_result(f), 0, 0, &uuid, &len),
+               CQLMUX_OK);
+  cr_assert_eq(len, 16);
+  memcpy(out, uuid, 16);
+  cqlmux_future_free(f);
+  cqlmux_statement_free(st);
+}
+
+/* Until every node runs the same schema (bounded): a CREATE TABLE answers
+ * once its coordinator has applied it, and the others learn it by gossip
+ * moments later; a PREPARE that reaches one of them first fails with
+ * "table does not exist" (seen in CI). Polls the servers' state, which no
+ * event of ours can announce. */
+static void wait_schema_agreement(cqlmux_session *s) {
+  double give_up = now_s() + 60;
+  for (;;) {
+    uint8_t first[16], other[16];
+    bool agree = true;
+    node_schema_version(s, 1, first);
+    for (int n = 2; n <= NODES && agree; n++) {
+      node_schema_version(s, n, other);
+      agree = !memcmp(first, other, 16);
+    }
+    if (agree) return;
+    cr_assert_lt(now_s(), give_up, "the nodes' schema versions still differ after 60 s");
+    nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+  }
+}
+
 /* The node owning `t` with one replica: the first token >= t, wrapping. */
 static int owner_of(const ring *r, int64_t t) {
   int best = -1, lowest = -1;
@@ -837,6 +877,7 @@ Test(cluster_real, token_aware_requests_go_to_the_partitions_replica, .timeout =
                                    "{'class': 'SimpleStrategy', 'replication_factor': 1}"));
   cqlmux_future_free(
       run_ok(admin, "CREATE TABLE IF NOT EXISTS route_rf1.t (k int PRIMARY KEY, v int)"));
+  wait_schema_agreement(admin);
   ring r;
   read_ring(admin, &r);
   watch w2;
