@@ -781,19 +781,28 @@ static int64_t parse_token(const uint8_t *p, int32_t n) {
   return strtoll(text, NULL, 10);
 }
 
+/* Runs cql on node n (1-based) alone and points *cell at the first row's
+ * first value; the caller frees the returned future (which owns it). */
+static cqlmux_future *first_cell_on_node(cqlmux_session *s, int n, const char *cql,
+                                         const uint8_t **cell, int32_t *len) {
+  char address[64];
+  node_address(n, address, sizeof address);
+  cqlmux_statement *st = cqlmux_statement_new(cql, 0);
+  cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
+  cqlmux_future *f = cqlmux_session_execute(s, st);
+  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s: %s", cql, cqlmux_future_error_message(f));
+  cqlmux_statement_free(st);
+  cr_assert_eq(cqlmux_result_get_serialized(cqlmux_future_result(f), 0, 0, cell, len),
+               CQLMUX_OK);
+  return f;
+}
+
 static void read_ring(cqlmux_session *s, ring *r) {
   r->count = 0;
   for (int n = 1; n <= NODES; n++) {
-    char address[64];
-    node_address(n, address, sizeof address);
-    cqlmux_statement *st = cqlmux_statement_new("SELECT tokens FROM system.local", 0);
-    cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
-    cqlmux_future *f = cqlmux_session_execute(s, st);
-    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
     const uint8_t *set;
     int32_t len;
-    cr_assert_eq(cqlmux_result_get_serialized(cqlmux_future_result(f), 0, 0, &set, &len),
-                 CQLMUX_OK);
+    cqlmux_future *f = first_cell_on_node(s, n, "SELECT tokens FROM system.local", &set, &len);
     /* set<text>: [int count] then [int length][bytes] per element. */
     cr_assert_geq(len, 4);
     int32_t items = (int32_t)((uint32_t)set[0] << 24 | (uint32_t)set[1] << 16 |
@@ -810,28 +819,19 @@ static void read_ring(cqlmux_session *s, ring *r) {
       at += (size_t)n_bytes;
     }
     cqlmux_future_free(f);
-    cqlmux_statement_free(st);
   }
   cr_assert_gt(r->count, 0);
 }
 
 /* Node n's schema version (system.local), 16 bytes into out. */
 static void node_schema_version(cqlmux_session *s, int n, uint8_t out[16]) {
-  char address[64];
-  node_address(n, address, sizeof address);
-  cqlmux_statement *st =
-      cqlmux_statement_new("SELECT schema_version FROM system.local WHERE key = 'local'", 0);
-  cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
-  cqlmux_future *f = cqlmux_session_execute(s, st);
-  cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
   const uint8_t *uuid;
   int32_t len;
-  cr_assert_eq(cqlmux_result_get_serialized(cqlmux_future_result(f), 0, 0, &uuid, &len),
-               CQLMUX_OK);
+  cqlmux_future *f = first_cell_on_node(
+      s, n, "SELECT schema_version FROM system.local WHERE key = 'local'", &uuid, &len);
   cr_assert_eq(len, 16);
   memcpy(out, uuid, 16);
   cqlmux_future_free(f);
-  cqlmux_statement_free(st);
 }
 
 /* Until every node runs the same schema (bounded): a CREATE TABLE answers
