@@ -1980,6 +1980,25 @@ CQLMUX_API int cqlmux_config_set_schema_metadata(cqlmux_config *config, int enab
  * above 600000. */
 CQLMUX_API int cqlmux_config_set_schema_refresh_delay(cqlmux_config *config, unsigned ms);
 
+/* Schema agreement. A CREATE, ALTER or DROP is answered once its
+ * coordinator has applied it; the other nodes learn of it moments later,
+ * and a statement that reaches one of them first fails ("table ... does
+ * not exist"). So the future of a statement answered with a schema change
+ * completes only once every node that is UP runs the coordinator's schema
+ * version (asked of the coordinator, system.local and system.peers, every
+ * 200 ms), or after `ms` (default 10000; 0: at once, without asking). It
+ * completes with the statement's own result either way: the change was
+ * applied. Returns CQLMUX_OK, or INVALID_ARGUMENT for a NULL config or ms
+ * above 600000. */
+CQLMUX_API int cqlmux_config_set_schema_agreement_wait(cqlmux_config *config, unsigned ms);
+
+/* 1 when the future completed with success and, if its result is a schema
+ * change, every UP node was seen to run the new schema before it did; 0
+ * otherwise (still pending, failed, the wait off or run out, or the check
+ * could not be made: no connection to the coordinator left, an answer it
+ * could not read). Any thread. */
+CQLMUX_API int cqlmux_future_schema_in_agreement(const cqlmux_future *future);
+
 /*
  * The current schema snapshot, held for the caller: free it with
  * cqlmux_schema_free. NULL before the first read finished (a session whose

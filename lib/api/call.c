@@ -66,6 +66,7 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   call->attempts = 0;
   call->tried_count = 0;
   call->reprepared = false;
+  call->schema_unsettled = false;
   call->idempotent = false;
   call->retry_policy = NULL;
   call->spec = NULL;

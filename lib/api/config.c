@@ -23,6 +23,7 @@ static void set_defaults(cqlmux_config *c) {
   c->topology_debounce_ms = 1000;
   c->schema_metadata = true;
   c->schema_refresh_delay_ms = 200;
+  c->schema_agreement_wait_ms = 10000;
   c->max_requests_per_connection = 1024;
   c->high_watermark_percent = 80;
   c->low_watermark_percent = 50;
@@ -276,6 +277,12 @@ int cqlmux_config_set_schema_metadata(cqlmux_config *config, int enabled) {
 int cqlmux_config_set_schema_refresh_delay(cqlmux_config *config, unsigned ms) {
   CHECK(ms <= 600000u);
   config->schema_refresh_delay_ms = ms;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_schema_agreement_wait(cqlmux_config *config, unsigned ms) {
+  CHECK(ms <= 600000u);
+  config->schema_agreement_wait_ms = ms;
   return CQLMUX_OK;
 }
 

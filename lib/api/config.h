@@ -41,6 +41,7 @@ struct cqlmux_config {
   unsigned topology_debounce_ms;
   bool schema_metadata;
   unsigned schema_refresh_delay_ms;
+  unsigned schema_agreement_wait_ms;
   cqlmux_address_translator translator;
   void *translator_user_data;
   cqlmux_host_listener host_listener;

@@ -13,7 +13,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/retry.c lib/api/retry.h \
 	lib/api/result.c lib/api/result.h \
 	lib/api/routing.c lib/api/routing.h \
-	lib/api/schema.c \
+	lib/api/schema.c lib/api/schema_agreement.c lib/api/schema_agreement.h \
 	lib/api/session.c lib/api/session.h \
 	lib/api/session_values.c \
 	lib/api/speculation.c lib/api/speculation.h \

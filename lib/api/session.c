@@ -12,6 +12,7 @@
 #include "api/recovery.h"
 #include "api/retry.h"
 #include "api/routing.h"
+#include "api/schema_agreement.h"
 #include "api/speculation.h"
 #include "api/statement.h"
 #include "cluster/plan.h"
@@ -656,6 +657,8 @@ void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
   }
   if (call->result.kind == CQLMUX_RESULT_SET_KEYSPACE)
     propagate_keyspace(call->session, &call->result.keyspace);
+  if (call->result.kind == CQLMUX_RESULT_SCHEMA_CHANGE && cqlmux_schema_agreement_start(call))
+    return; /* completed once the nodes agree, or the wait ends */
   if (call->kind == CQLMUX_CALL_PREPARE) {
     if (call->result.kind != CQLMUX_RESULT_PREPARED) {
       complete_call(call, CQLMUX_ERR_PROTOCOL, "PREPARE answered without a prepared result");

@@ -73,6 +73,7 @@ typedef struct cqlmux_call {
   unsigned attempts;            /* connections tried */
   bool idempotent;
   bool reprepared;              /* an UNPREPARED answer was handled (once) */
+  bool schema_unsettled;        /* a schema change the nodes were not seen to agree on */
   uint8_t tried_count;          /* attempts recorded in tried (up to CQLMUX_CALL_TRIED) */
   uint8_t tried_reason[CQLMUX_CALL_TRIED]; /* why each attempt was left (cqlmux_retry_reason) */
   struct cqlmux_host *tried[CQLMUX_CALL_TRIED];

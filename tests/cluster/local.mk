@@ -45,3 +45,13 @@ tests_cluster_test_schema_mock_SOURCES = tests/cluster/test_schema_mock.c tests/
 tests_cluster_test_schema_mock_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_cluster_test_schema_mock_CFLAGS = $(TEST_CFLAGS)
 tests_cluster_test_schema_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
+
+# Schema agreement after a schema change, against a mock cluster whose
+# nodes can report a lagging schema version.
+check_PROGRAMS += tests/cluster/test_schema_agreement_mock
+TESTS += tests/cluster/test_schema_agreement_mock
+tests_cluster_test_schema_agreement_mock_SOURCES = tests/cluster/test_schema_agreement_mock.c \
+	tests/cluster/cluster_fixture.h
+tests_cluster_test_schema_agreement_mock_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_cluster_test_schema_agreement_mock_CFLAGS = $(TEST_CFLAGS)
+tests_cluster_test_schema_agreement_mock_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

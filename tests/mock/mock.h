@@ -220,6 +220,12 @@ int cqlmux_mock_node_remove(cqlmux_mock *m, int node);
  * ERROR UNPREPARED (0x2500), as after a real node restart. node may be ANY. */
 int cqlmux_mock_node_forget_prepared(cqlmux_mock *m, int node);
 
+/* behind: the node reports a schema version other than the cluster's, in
+ * its system.local row and in its row of the others' system.peers, as a
+ * node that a schema change has not reached yet; false: the cluster's
+ * again. node may be ANY. */
+int cqlmux_mock_node_schema_behind(cqlmux_mock *m, int node, bool behind);
+
 /* ======================================================================== */
 /* Keyspaces and tokens                                                      */
 /* ======================================================================== */

@@ -86,6 +86,7 @@ typedef struct mock_node {
   int token_count;
   bool up;      /* listening (unless refused) and serving */
   bool removed; /* decommissioned: never up again, not a peer */
+  bool schema_behind; /* reports a schema version other than the cluster's */
   mock_prepared *prepared;
   /* Loop 0 only (and the starting thread before the loops run): */
   mock_watch listener; /* fd -1 while not listening */

@@ -361,6 +361,15 @@ void mock_prepared_add(mock_node *n, const uint8_t *id, size_t len, const char *
   n->prepared = p;
 }
 
+int cqlmux_mock_node_schema_behind(cqlmux_mock *m, int node, bool behind) {
+  pthread_mutex_lock(&m->mu); /* the answers read it under the same lock */
+  int rc = node == CQLMUX_MOCK_ANY || node_valid(m, node) ? CQLMUX_OK : CQLMUX_ERR_INVALID_ARGUMENT;
+  for (int i = 0; i < m->node_count && rc == CQLMUX_OK; i++)
+    if (node == CQLMUX_MOCK_ANY || i == node) m->nodes[i].schema_behind = behind;
+  pthread_mutex_unlock(&m->mu);
+  return rc;
+}
+
 int cqlmux_mock_node_forget_prepared(cqlmux_mock *m, int node) {
   pthread_mutex_lock(&m->mu);
   int rc = CQLMUX_OK;
