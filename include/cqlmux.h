@@ -1642,8 +1642,10 @@ CQLMUX_API int cqlmux_statement_set_speculative_execution(cqlmux_statement *s,
 /*
  * Prepared statements across the cluster. The session remembers every
  * statement it prepared (by keyspace and text). After a successful PREPARE
- * it prepares the statement on every other UP host in the background
- * (`on_all_hosts`, default on), and prepares every remembered statement on
+ * it prepares the statement on every other UP host (`on_all_hosts`, default
+ * on); the PREPARE's future completes once each of them has answered or
+ * failed, so a first EXECUTE needs no UNPREPARED round trip wherever it
+ * goes. It also prepares every remembered statement on
  * a host that comes UP or joins (`on_up`, default on). An EXECUTE answered
  * UNPREPARED is re-prepared on that host and re-executed, once, whatever
  * the settings.

@@ -1,5 +1,6 @@
 #include "api/recovery.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "api/call.h"
@@ -209,17 +210,37 @@ static void on_reprepare_failed(cqlmux_request *req, int error, const char *mess
 
 /* ------------------------------------------------- prepares in the background */
 
+/* PREPAREs on the other hosts that a user's PREPARE waits for: the last
+ * one to finish completes it. */
+typedef struct prepare_group {
+  atomic_uint pending;  /* PREPAREs out, plus one while they are being sent */
+  cqlmux_call *call;
+} prepare_group;
+
+/* One PREPARE fewer out; the last completes the call. acq_rel: the thread
+ * that completes the call must see what the others wrote before their
+ * decrement (the call itself was written before the first PREPARE went). */
+static void group_done(prepare_group *g) {
+  if (atomic_fetch_sub_explicit(&g->pending, 1, memory_order_acq_rel) != 1) return;
+  cqlmux_call *call = g->call;
+  cqlmux_mem_free(call->session->alloc, g);
+  cqlmux_session_complete(call, CQLMUX_OK, NULL);
+}
+
 /* A PREPARE of the session's own, no future: its outcome only matters to
- * the server's cache. */
+ * the server's cache (and, in a group, to when the user's PREPARE ends). */
 typedef struct background_prepare {
   cqlmux_request net;
   cqlmux_session *session;
+  prepare_group *group; /* or NULL */
 } background_prepare;
 
 static void background_finished(background_prepare *b) {
   cqlmux_session *s = b->session;
+  prepare_group *g = b->group;
   cqlmux_wbuf_free(&b->net.envelope);
   cqlmux_mem_free(s->alloc, b);
+  if (g) group_done(g);
   cqlmux_session_background_done(s);
 }
 
@@ -238,7 +259,8 @@ static void on_background_failure(cqlmux_request *req, int error, const char *me
 
 static const cqlmux_request_ops background_ops = {on_background_answer, on_background_failure};
 
-static void prepare_on(cqlmux_session *s, cqlmux_host *h, const cqlmux_prepared_entry *e) {
+static void prepare_on(cqlmux_session *s, cqlmux_host *h, const cqlmux_prepared_entry *e,
+                       prepare_group *g) {
   cqlmux_connection *conn = h->has_pool ? cqlmux_pool_pick(&h->pool, NULL) : NULL;
   if (!conn || !cqlmux_session_background_start(s)) return;
   background_prepare *b = cqlmux_mem_calloc(s->alloc, 1, sizeof *b);
@@ -247,6 +269,11 @@ static void prepare_on(cqlmux_session *s, cqlmux_host *h, const cqlmux_prepared_
     return;
   }
   b->session = s;
+  if (g) {
+    /* relaxed: the group's own guard keeps it above 0 until sending ends. */
+    atomic_fetch_add_explicit(&g->pending, 1, memory_order_relaxed);
+    b->group = g;
+  }
   cqlmux_wbuf_init(&b->net.envelope, s->alloc, 0);
   if (encode_prepare(s, e, &b->net.envelope) != CQLMUX_OK ||
       cqlmux_connection_admit(conn) != CQLMUX_OK) {
@@ -264,14 +291,27 @@ static bool is_up(const cqlmux_host *h) {
   return atomic_load_explicit(&h->state, memory_order_relaxed) == CQLMUX_HOST_UP;
 }
 
-void cqlmux_recovery_prepare_elsewhere(cqlmux_session *s, const cqlmux_prepared_entry *e,
-                                       const cqlmux_host *except) {
+bool cqlmux_recovery_prepare_elsewhere(cqlmux_session *s, const cqlmux_prepared_entry *e,
+                                       const cqlmux_host *except, cqlmux_call *call) {
+  prepare_group *g = call ? cqlmux_mem_calloc(s->alloc, 1, sizeof *g) : NULL;
+  if (g) {
+    atomic_init(&g->pending, 1); /* the guard: dropped once every PREPARE is out */
+    g->call = call;
+  }
   const cqlmux_host_list *l = cqlmux_cluster_hosts(s->cluster);
   for (unsigned i = 0; i < l->count; i++)
-    if (l->hosts[i] != except && is_up(l->hosts[i])) prepare_on(s, l->hosts[i], e);
+    if (l->hosts[i] != except && is_up(l->hosts[i])) prepare_on(s, l->hosts[i], e, g);
+  if (!g) return false;
+  /* acq_rel, as group_done: none out (or all done already) -> ours to
+   * complete, below, by the caller. */
+  if (atomic_fetch_sub_explicit(&g->pending, 1, memory_order_acq_rel) == 1) {
+    cqlmux_mem_free(s->alloc, g);
+    return false;
+  }
+  return true;
 }
 
 void cqlmux_recovery_prepare_all_on(cqlmux_session *s, cqlmux_host *h) {
   for (const cqlmux_prepared_entry *e = cqlmux_prepared_cache_first(&s->prepared); e; e = e->next)
-    prepare_on(s, h, e);
+    prepare_on(s, h, e, NULL);
 }

@@ -32,9 +32,15 @@ bool cqlmux_recovery_after_failure(cqlmux_call *call, int error, const char *mes
  * the EXECUTE goes again; false: the caller completes it with the error. */
 bool cqlmux_recovery_reprepare(cqlmux_call *call);
 
-/* Prepares e on every UP host but `except`, in the background. */
-void cqlmux_recovery_prepare_elsewhere(cqlmux_session *s, const cqlmux_prepared_entry *e,
-                                       const cqlmux_host *except);
+/* Prepares e on every UP host but `except`. With `call` (the PREPARE that
+ * just succeeded on `except`), the call completes once every one of those
+ * PREPAREs is answered or failed, so the first EXECUTE finds the statement
+ * on whichever replica it goes to (no UNPREPARED round trip): returns true
+ * when it took the call that way, false when the caller completes it now
+ * (no other UP host, or no memory to track them). Without `call`, in the
+ * background. I/O thread. */
+bool cqlmux_recovery_prepare_elsewhere(cqlmux_session *s, const cqlmux_prepared_entry *e,
+                                       const cqlmux_host *except, cqlmux_call *call);
 
 /* Prepares every remembered statement on h, in the background. */
 void cqlmux_recovery_prepare_all_on(cqlmux_session *s, cqlmux_host *h);

@@ -616,8 +616,10 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
 
 /* The prepared statement, with its result columns decoded from the
  * answer's body (a NULL result_meta only costs SKIP_METADATA); the session
- * remembers it, and prepares it on the other hosts. */
-static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
+ * remembers it, and prepares it on the other hosts: true when those
+ * PREPAREs now own the call (they complete it), false when it is the
+ * caller's to complete. */
+static bool finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
   cqlmux_session *s = call->session;
   const cqlmux_prepared_msg *p = call->result.prepared;
   call->prepared = cqlmux_prepared_new(s->alloc, call->prepare_cql, p->id.data, p->id.len,
@@ -628,7 +630,8 @@ static void finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *bo
   const cqlmux_prepared_entry *e =
       cqlmux_prepared_cache_add(&s->prepared, ks ? ks : "", call->prepare_cql, p->id.data,
                                 p->id.len);
-  if (e && s->config->prepare_on_all_hosts) cqlmux_recovery_prepare_elsewhere(s, e, call->host);
+  if (!e || !s->config->prepare_on_all_hosts) return false;
+  return cqlmux_recovery_prepare_elsewhere(s, e, call->host, call->prepared ? call : NULL);
 }
 
 void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
@@ -664,7 +667,7 @@ void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
       complete_call(call, CQLMUX_ERR_PROTOCOL, "PREPARE answered without a prepared result");
       return;
     }
-    finish_prepare(call, version, body, len);
+    if (finish_prepare(call, version, body, len)) return; /* once the other hosts have it */
     if (!call->prepared) {
       complete_call(call, CQLMUX_ERR_NOMEM, "no memory for the prepared statement");
       return;

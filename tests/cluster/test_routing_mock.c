@@ -568,15 +568,30 @@ Test(routing_mock, a_host_that_comes_back_gets_the_statements_prepared_again, .t
   cqlmux_mock_free(m);
 }
 
-Test(routing_mock, a_prepare_reaches_every_up_host_in_the_background, .timeout = 60) {
+/* The PREPARE's future completes once every UP host has answered its own
+ * PREPARE (the mock records a request before it answers it), so the first
+ * EXECUTE finds the statement wherever its plan sends it. */
+Test(routing_mock, a_prepare_completes_once_every_up_host_has_it, .timeout = 60) {
   cqlmux_mock *m = start_mock(1, 3);
   const char *q = "SELECT v FROM ks.t WHERE k = ?";
   prime_select(m, q);
   cqlmux_session *s = connect_session(cluster_config(m, 0));
   cqlmux_prepared *p = prepare(s, q);
-  close_and_wait(s);
   for (int node = 0; node < 3; node++)
     cr_assert_eq(count_on(m, node, CQLMUX_OP_PREPARE, q), 1, "node %d prepared it", node);
+  for (int node = 0; node < 3; node++) {
+    char address[64];
+    node_address(m, node, address, sizeof address);
+    cqlmux_statement *st = cqlmux_statement_new_prepared(p);
+    cr_assert_eq(cqlmux_statement_bind_int32(st, 0, 1), CQLMUX_OK);
+    cr_assert_eq(cqlmux_statement_set_host(st, address), CQLMUX_OK);
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_eq(cqlmux_future_wait(f), CQLMUX_OK, "%s", cqlmux_future_error_message(f));
+    cr_assert_eq(cqlmux_future_coordinator(f, NULL, 0), 1, "node %d: no UNPREPARED round", node);
+    cqlmux_future_free(f);
+    cqlmux_statement_free(st);
+  }
+  close_and_wait(s);
   cqlmux_prepared_free(p);
   cqlmux_session_free(s);
 
