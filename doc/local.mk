@@ -42,4 +42,3 @@ check-local: doc/man3.stamp lib/libcqlmux.la
 	  $(top_srcdir)/tests/mock/mock_script.c $(top_srcdir)/tests/mock/mock.h
 	@if test -f $(top_srcdir)/debian/libcqlmux0.symbols; then \
 	  $(SHELL) $(top_srcdir)/tools/update-symbols --check lib/.libs/libcqlmux.so; fi
-EXTRA_DIST += doc/reliability-soak.md

@@ -11,7 +11,7 @@
  *     and the end of the load;
  *   - /proc/self/fd and /proc/self/task hold as many entries as before the
  *     session was created (no fd or thread leak).
- * The figures are printed as `key: value` lines (doc/reliability-soak.md
+ * The figures are printed as `key: value` lines (doc/reliability.md
  * records a run). Exit status 0 when every check holds, 1 otherwise.
  *
  * The load keeps WINDOW requests in flight: the main thread tops the
