@@ -53,6 +53,7 @@ typedef struct bench_options {
   bool json;
   bool progress;             /* a progress bar on stderr (a TTY) */
   bool quiet;
+  double idle;               /* driver: seconds idle, connected, measured first */
 } bench_options;
 
 /* What the measured window counts, shared by the threads of a run. */
@@ -108,6 +109,11 @@ typedef struct bench_result {
   double syscalls_per_req;
   double voluntary_switches_per_req;
   double involuntary_switches_per_req;
+  /* --idle: the connected session with nothing to do, before the load:
+   * process CPU in ms per 10 s of it, and the I/O loops' wake-ups per s
+   * (heartbeats and timers only, when nothing spins). -1: not measured. */
+  double idle_cpu_ms_per_10s;
+  double idle_loop_wakeups_per_s;
   int protocol;                /* negotiated */
   bool lz4;
 } bench_result;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 typedef struct driver_run driver_run;
@@ -348,6 +349,25 @@ static void per_request(driver_run *d, const cqlmux_metrics *before, const uint6
   r->worker_signals_per_req = (double)(now[2] - ho[2]) / n;
 }
 
+/* The connected session left alone for `seconds`: whatever CPU it uses
+ * then is spinning or timers (heartbeats every 30 s by default). */
+static void measure_idle(driver_run *d, double seconds, bench_result *r) {
+  uint64_t ho0[3], ho1[3];
+  struct rusage ru0, ru1;
+  handoffs(d, ho0);
+  getrusage(RUSAGE_SELF, &ru0);
+  struct timespec pause = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+  while (nanosleep(&pause, &pause) != 0) continue;
+  getrusage(RUSAGE_SELF, &ru1);
+  handoffs(d, ho1);
+  double cpu_us = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e6 +
+                  (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+                  (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+                  (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
+  r->idle_cpu_ms_per_10s = cpu_us / 1000 * 10 / seconds;
+  r->idle_loop_wakeups_per_s = (double)(ho1[0] - ho0[0]) / seconds;
+}
+
 int bench_run_driver(const bench_options *o, bench_result *r) {
   driver_run *d = calloc(1, sizeof *d);
   slot *slots = calloc(o->concurrency, sizeof *slots);
@@ -370,6 +390,7 @@ int bench_run_driver(const bench_options *o, bench_result *r) {
     uint64_t ho[3];
     handoffs(d, ho);
     r->heap_idle_kb = (double)bench_heap_live() / 1024;
+    if (o->idle > 0) measure_idle(d, o->idle, r);
     atomic_store(&d->active, o->concurrency);
     for (unsigned i = 0; i < o->concurrency; i++) {
       slots[i].run = d;

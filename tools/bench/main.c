@@ -39,6 +39,8 @@ static void usage(FILE *out) {
       "      --raw               raw mode: pre-encoded requests on plain sockets, no driver\n"
       "      --compare-raw       run raw mode first and report the driver as a ratio of it\n"
       "      --raw-rps X         report the driver as a ratio of X requests/s\n"
+      "      --idle S            first measure S seconds of the connected session doing\n"
+      "                          nothing (CPU per 10 s, loop wake-ups per s; driver mode)\n"
       "      --json              one JSON object on stdout instead of the table\n"
       "      --no-progress       no progress bar (shown on a terminal otherwise)\n",
       out);
@@ -48,7 +50,7 @@ enum {
   OPT_WARMUP = 256, OPT_CONNECTIONS, OPT_IO_THREADS, OPT_CALLBACK_THREADS, OPT_MAX_REQUESTS,
   OPT_LZ4, OPT_TLS, OPT_CA, OPT_TLS_INSECURE, OPT_HOST, OPT_PORT, OPT_USER, OPT_PASSWORD,
   OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN,
-  OPT_SERVER_TIMESTAMPS
+  OPT_SERVER_TIMESTAMPS, OPT_IDLE
 };
 
 static const struct option long_options[] = {
@@ -56,6 +58,7 @@ static const struct option long_options[] = {
     {"requests", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
     {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"idle", required_argument, NULL, OPT_IDLE},
     {"concurrency", required_argument, NULL, 'c'},
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
     {"io-threads", required_argument, NULL, OPT_IO_THREADS},
@@ -138,6 +141,7 @@ static void parse_option(bench_options *o, int opt, const char *arg) {
   case 'n': o->requests = number("requests", arg, 1, UINT64_MAX / 4); break;
   case 'd': o->duration = seconds("duration", arg); break;
   case OPT_WARMUP: o->warmup = seconds("warmup", arg); break;
+  case OPT_IDLE: o->idle = seconds("idle", arg); break;
   case 'c': o->concurrency = (unsigned)number("concurrency", arg, 1, 1u << 20); break;
   case OPT_CONNECTIONS: o->connections = (unsigned)number("connections", arg, 1, 1024); break;
   case OPT_IO_THREADS:
@@ -189,6 +193,7 @@ static void parse(bench_options *o, int argc, char **argv) {
 static int run(const bench_options *o, bench_result *r, cqlmux_histogram_snapshot *latency) {
   memset(r, 0, sizeof *r);
   r->latency = latency;
+  r->idle_cpu_ms_per_10s = r->idle_loop_wakeups_per_s = -1;
   return o->raw ? bench_run_raw(o, r) : bench_run_driver(o, r);
 }
 

@@ -285,6 +285,9 @@ void bench_report_table(const bench_options *o, const bench_result *r) {
     printf("  %-22s loop wake-ups %.3f, loop sleeps %.3f, worker wake-ups %.3f\n",
            "hand-offs per req", r->loop_wakeups_per_req, r->loop_sleeps_per_req,
            r->worker_signals_per_req);
+  if (r->idle_cpu_ms_per_10s >= 0)
+    printf("  %-22s %.3f ms CPU per 10 s, %.2f loop wake-ups per s\n", "idle session",
+           r->idle_cpu_ms_per_10s, r->idle_loop_wakeups_per_s);
   if (r->errors) {
     printf("  %-22s", "errors by kind");
     for (unsigned k = 0; k < CQLMUX_METRICS_ERROR_KINDS; k++)
@@ -332,6 +335,9 @@ void bench_report_json(const bench_options *o, const bench_result *r) {
     printf(",\"syscalls_per_req\":null");
   printf(",\"voluntary_switches_per_req\":%.4f,\"involuntary_switches_per_req\":%.4f",
          r->voluntary_switches_per_req, r->involuntary_switches_per_req);
+  if (r->idle_cpu_ms_per_10s >= 0)
+    printf(",\"idle_cpu_ms_per_10s\":%.3f,\"idle_loop_wakeups_per_s\":%.2f",
+           r->idle_cpu_ms_per_10s, r->idle_loop_wakeups_per_s);
   if (r->raw_rps > 0)
     printf(",\"raw_throughput_rps\":%.1f,\"ratio_to_raw\":%.4f", r->raw_rps,
            r->throughput / r->raw_rps);

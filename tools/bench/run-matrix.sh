@@ -342,35 +342,63 @@ cassandra_runs() {
   fi
   host=127.0.0.1 port=$(sed -n 's/^PORT=//p' "$work/cassandra.out" | head -n 1)
   echo "real Cassandra on $host:$port; $seconds s per run" >&2
-  # A first pass warms the server's JIT and caches; only the second is kept.
+  # A first pass warms the server's JIT and caches; only what follows is kept.
   run "warm-up driver v5 c128" -c 128 -p 5 -d 10
-  local v c
-  for v in 4 5; do
-    for c in 1 32 256; do
-      run "cassandra raw v$v c$c" --raw -c "$c" -p "$v"
-      run "cassandra driver v$v c$c" -c "$c" -p "$v"
+  # The idle session first (nothing else runs then): CPU and wake-ups.
+  run "cassandra idle v5" -c 1 -p 5 -d 1 --idle 10
+  # Three interleaved repetitions of the whole matrix: the medians are
+  # compared within the run (the machine is shared and noisy).
+  local rep v c
+  for rep in 1 2 3; do
+    for v in 4 5; do
+      for c in $cassandra_depths; do
+        run "cassandra$rep raw v$v c$c" --raw -c "$c" -p "$v"
+        run "cassandra$rep driver v$v c$c" -c "$c" -p "$v"
+        run "cassandra$rep inline v$v c$c" -c "$c" -p "$v" --callback-threads 0
+      done
     done
   done
 }
 
+cassandra_depths="1 16 256 4096"
+
+# cmedian LABEL-SUFFIX FIELD: the median over the three Cassandra passes.
+cmedian() {
+  local rep
+  for rep in 1 2 3; do lookup "cassandra$rep $1" "$2"; echo; done |
+    grep -v '^$' | sort -g | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]}'
+}
+
+# One table line: mode (driver, inline or raw) at version v, depth c.
+cassandra_line() {
+  local mode=$1 v=$2 c=$3 l="$1 v$2 c$3" raw="raw v$2 c$3"
+  printf '| v%s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s |\n' "$v" "$c" "$mode" \
+    "$(fmt "$(cmedian "$l" throughput_rps)" '%.0f')" \
+    "$(ratio "$(cmedian "$l" throughput_rps)" "$(cmedian "$raw" throughput_rps)")" \
+    "$(cmedian "$l" p50_us)" "$(cmedian "$l" p99_us)" \
+    "$(fmt "$(cmedian "$l" cpu_us_per_req)" '%.2f')" \
+    "$(for rep in 1 2 3; do fmt "$(lookup "cassandra$rep $l" cpu_us_per_req)" '%.2f'; echo; done |
+       paste -sd' ')" \
+    "$(fmt "$(cmedian "$l" syscalls_per_req)" '%.2f')" \
+    "$(fmt "$(cmedian "$l" voluntary_switches_per_req)" '%.2f')" \
+    "$( [[ $mode == raw ]] && echo - || fmt "$(cmedian "$l" loop_wakeups_per_req)" '%.2f')"
+}
+
 cassandra_table() {
-  echo "Measured on: $(machine) Server: Cassandra ${CASSANDRA_VERSION:-5.0.8} from tools/cassandra-local (one node, 1 GiB heap), on the same 2 cores as the client."
+  echo "Measured on: $(machine) Server: Cassandra ${CASSANDRA_VERSION:-5.0.8} from tools/cassandra-local (one node), on the same 2 cores as the client."
   echo
-  echo "Command: \`make bench-cassandra\` (tools/bench/run-matrix.sh --cassandra; select workload, ${seconds} s per run, 1 I/O + 1 callback thread, 1 connection)."
+  echo "Command: \`make bench-cassandra\` (tools/bench/run-matrix.sh --cassandra; select workload, ${seconds} s per run after a warm-up, 1 I/O thread, 1 connection; driver: 1 callback thread; inline: callbacks on the I/O thread; raw: pre-encoded requests on a plain socket). Three interleaved passes; each figure is the median of the three, CPU per request also shows the three runs."
   echo
-  echo "| proto | in flight | driver req/s | raw req/s | driver/raw | driver p50 / p99 us | raw p50 / p99 us | driver CPU us/req | raw CPU us/req |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  local v c d r
+  echo "| proto | in flight | mode | req/s | / raw | p50 / p99 us | client CPU us/req | (runs) | syscalls/req | vol. switches/req | loop wake-ups/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  local v c mode
   for v in 4 5; do
-    for c in 1 32 256; do
-      d="cassandra driver v$v c$c" r="cassandra raw v$v c$c"
-      printf '| v%s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s |\n' "$v" "$c" \
-        "$(fmt "$(lookup "$d" throughput_rps)" '%.0f')" "$(fmt "$(lookup "$r" throughput_rps)" '%.0f')" \
-        "$(ratio "$(lookup "$d" throughput_rps)" "$(lookup "$r" throughput_rps)")" \
-        "$(lookup "$d" p50_us)" "$(lookup "$d" p99_us)" "$(lookup "$r" p50_us)" "$(lookup "$r" p99_us)" \
-        "$(fmt "$(lookup "$d" cpu_us_per_req)" '%.2f')" "$(fmt "$(lookup "$r" cpu_us_per_req)" '%.2f')"
+    for c in $cassandra_depths; do
+      for mode in driver inline raw; do cassandra_line "$mode" "$v" "$c"; done
     done
   done
+  echo
+  echo "Idle: a connected session (v5, 1 I/O + 1 callback thread) doing nothing for 10 s used $(fmt "$(lookup "cassandra idle v5" idle_cpu_ms_per_10s)" '%.2f') ms of CPU per 10 s, with $(fmt "$(lookup "cassandra idle v5" idle_loop_wakeups_per_s)" '%.2f') I/O-loop wake-ups per second (target: under 5 ms per 10 s)."
 }
 
 # ------------------------------------------------------------------ main

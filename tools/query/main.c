@@ -173,6 +173,10 @@ static int run_statement(cqlmux_session *session, const query_options *o, output
              cqlmux_statement_set_paging_state(s, state, length) == CQLMUX_OK;
     } else {
       more = 0;
+      if (cqlmux_result_kind_of(page) == CQLMUX_RESULT_SCHEMA_CHANGE &&
+          !cqlmux_future_schema_in_agreement(f))
+        fputs("cqlmux-query: warning: the change was applied, but not every node was seen "
+              "running the new schema before the wait ended\n", stderr);
     }
     cqlmux_future_free(f);
   }
