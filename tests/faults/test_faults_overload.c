@@ -121,7 +121,8 @@ Test(faults_overload, 100000_at_once_to_a_stalled_server_busy_beyond_the_bound_r
     cr_assert_leq(held_peak, CLIENT_BOUND_BYTES, "peak RSS grew %zu KiB over a bound of %zu KiB",
                   held_peak / 1024, CLIENT_BOUND_BYTES / 1024);
   else
-    cr_log_warn("sanitizer build: the RSS bound is asserted by the plain build only");
+    /* info, not warn: Criterion 2.4 exits 1 from a run that logged a warning. */
+    cr_log_info("sanitizer build: the RSS bound is asserted by the plain build only");
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
 }

@@ -228,7 +228,7 @@ static cqlmux_future *run_ok(cqlmux_session *s, const char *cql) {
   cqlmux_future *f = cqlmux_session_query(s, cql);
   int rc = cqlmux_future_wait(f);
   for (int retry = 0; retry < 5 && server_transient(f); retry++) {
-    cr_log_warn("%s: %s; trying again", cql, cqlmux_future_error_message(f));
+    cr_log_info("%s: %s; trying again", cql, cqlmux_future_error_message(f));
     cqlmux_future_free(f);
     f = cqlmux_session_query(s, cql);
     rc = cqlmux_future_wait(f);

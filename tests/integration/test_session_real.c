@@ -65,7 +65,7 @@ static cqlmux_future *run_ok(cqlmux_session *s, const char *cql) {
   cr_assert_not_null(f);
   int rc = cqlmux_future_wait(f);
   for (int retry = 0; retry < 5 && server_timed_out(f); retry++) {
-    cr_log_warn("%s: %s; retrying", cql, cqlmux_future_error_message(f));
+    cr_log_info("%s: %s; retrying", cql, cqlmux_future_error_message(f));
     cqlmux_future_free(f);
     f = cqlmux_session_query(s, cql);
     rc = cqlmux_future_wait(f);
