@@ -514,6 +514,17 @@ void cqlmux_conn_on_pause_timer(cqlmux_timer *timer, int status) {
   read_input(c);
 }
 
+/* Whether a read that returned `got` of `room` bytes emptied the socket. A
+ * plain socket that filled less than the room offered had nothing more
+ * queued; what arrives later is reported again by the watch, which is level
+ * triggered in every backend. Stopping there saves the recv that would only
+ * say EAGAIN: one system call of the three or four each wake-up costs at
+ * low concurrency. TLS may hold decrypted bytes past the record it returned,
+ * so it reads on until the library says so. */
+static bool socket_drained(const cqlmux_connection *c, size_t got, size_t room) {
+  return !c->use_tls && got < room;
+}
+
 static void read_input(cqlmux_connection *c) {
   size_t budget = READ_BUDGET_BYTES;
   while (c->state != CQLMUX_CONN_CLOSED && budget > 0) {
@@ -528,7 +539,8 @@ static void read_input(cqlmux_connection *c) {
     }
     c->rbuf = b;
     unsigned want;
-    ssize_t n = transport_recv(c, b->data + b->end, b->cap - b->end, &want);
+    size_t room = b->cap - b->end;
+    ssize_t n = transport_recv(c, b->data + b->end, room, &want);
     if (n == CQLMUX_IO_AGAIN) {
       if (want == CQLMUX_IO_WRITE) cqlmux_conn_watch_for(c, CQLMUX_IO_READ | CQLMUX_IO_WRITE);
       return;
@@ -545,6 +557,7 @@ static void read_input(cqlmux_connection *c) {
     c->last_read_us = cqlmux_loop_now_us(c->loop);
     if (!decode_input(c) || c->state == CQLMUX_CONN_CONNECTING) return;
     if (c->state == CQLMUX_CONN_READY) cqlmux_conn_drain_queue(c);
+    if (socket_drained(c, (size_t)n, room)) return;
   }
 }
 

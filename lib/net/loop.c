@@ -112,11 +112,16 @@ static void loop_notify(cqlmux_loop *loop) {
 static void wake_drain(cqlmux_io_watch *w, unsigned events) {
   (void)events;
   cqlmux_loop *loop = w->user_data;
+  /* One read of an eventfd returns and resets its whole counter, so it is
+   * drained by the first success; a pipe holds a byte per write and is read
+   * until EAGAIN. */
+  bool eventfd = loop->wake_read_fd == loop->wake_write_fd;
   uint64_t buf[16];
   for (;;) {
     ssize_t n = read(loop->wake_read_fd, buf, sizeof buf);
-    if (n > 0 || (n < 0 && errno == EINTR)) continue;
-    return; /* EAGAIN: drained */
+    if (n < 0 && errno == EINTR) continue;
+    if (n > 0 && !eventfd) continue;
+    return; /* drained, or EAGAIN */
   }
 }
 
