@@ -252,7 +252,7 @@ static void send_request(cqlmux_connection *c, cqlmux_request *req) {
   req->stream = id;
   req->sent = true;
   c->in_flight++;
-  cqlmux_loop_hold(c->loop);
+  cqlmux_loop_hold_here(c->loop);
   if (c->in_flight >= c->settings->high_watermark) c->saturated = true;
   /* Pushing back: a growth of the buffer is charged now, not at the next
    * flush, so that the next request's check sees it. */
@@ -345,7 +345,7 @@ static void deliver(cqlmux_connection *c, cqlmux_request *req, uint8_t opcode,
   }
   cqlmux_loop_timer_stop(c->loop, &req->timer);
   c->in_flight--;
-  cqlmux_loop_release(c->loop);
+  cqlmux_loop_release_here(c->loop);
   cqlmux_conn_settle(c);
   req->ops->on_response(req, c->version, opcode, body, len, buffer, prefix);
 }

@@ -51,7 +51,7 @@ void cqlmux_conn_on_request_timeout(cqlmux_timer *timer, int status) {
   /* The id stays reserved until the late answer: see stream_table.h. */
   cqlmux_stream_table_orphan(&c->streams, req->stream);
   c->in_flight--;
-  cqlmux_loop_release(c->loop);
+  cqlmux_loop_release_here(c->loop);
   cqlmux_conn_complete_failure(c, req, CQLMUX_ERR_TIMEOUT, message);
   if ((uint32_t)c->streams.orphans > c->settings->orphan_threshold) {
     cqlmux_connection_close(c, CQLMUX_ERR_CONNECTION_CLOSED,

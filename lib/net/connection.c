@@ -170,7 +170,7 @@ static void fail_all(cqlmux_connection *c, int error, const char *message) {
     cqlmux_loop_timer_stop(c->loop, &req->timer);
     cqlmux_conn_complete_failure(c, req, error, message);
   }
-  for (uint32_t i = 0; i < was_in_flight; i++) cqlmux_loop_release(c->loop);
+  for (uint32_t i = 0; i < was_in_flight; i++) cqlmux_loop_release_here(c->loop);
   publish_load(c);
 }
 

@@ -37,12 +37,13 @@ struct cqlmux_loop {
   _Atomic bool closing;      /* posts are refused */
   _Atomic int stop_mode;     /* 0 or a cqlmux_stop_mode */
   _Atomic uint64_t wakeups;  /* written by the producer that wakes the loop */
-  /* Written by the loop thread per request (holds) or per sleep; any thread
-   * may hold, but in the driver only the loop does. */
+  /* Written by holders on any thread (the driver's per-request holds are
+   * local_holds, below) or by the loop per sleep. */
   char pad1_[CQLMUX_CACHE_LINE];
   _Atomic size_t holds;
   _Atomic uint64_t sleeps;
   /* Loop thread only. */
+  size_t local_holds; /* cqlmux_loop_hold_here */
   const cqlmux_backend_ops *backend;
   void *backend_state;
   int wake_read_fd;
@@ -254,6 +255,12 @@ void cqlmux_loop_release(cqlmux_loop *loop) {
     loop_notify(loop);
 }
 
+void cqlmux_loop_hold_here(cqlmux_loop *loop) { loop->local_holds++; }
+
+/* No wake-up at zero: this runs on the loop thread, which checks
+ * should_finish before it next sleeps. */
+void cqlmux_loop_release_here(cqlmux_loop *loop) { loop->local_holds--; }
+
 /* ------------------------------------------------------------------ timers */
 
 /* Fire timers due by now. Timers armed during this pass (even with delay 0)
@@ -358,8 +365,8 @@ static bool should_finish(cqlmux_loop *loop) {
   /* seq_cst loads: part of the Dekker handshake with stop/release (loop_notify). */
   int mode = atomic_load(&loop->stop_mode);
   if (mode == CQLMUX_STOP_IMMEDIATE) return true;
-  return mode == CQLMUX_STOP_GRACEFUL && atomic_load(&loop->holds) == 0 &&
-         cqlmux_mpsc_is_empty(&loop->queue);
+  return mode == CQLMUX_STOP_GRACEFUL && loop->local_holds == 0 &&
+         atomic_load(&loop->holds) == 0 && cqlmux_mpsc_is_empty(&loop->queue);
 }
 
 /* Announce sleep, then re-check everything a producer may have changed

@@ -24,7 +24,7 @@
  *
  * Stopping. cqlmux_loop_stop() closes the loop to new posts, then:
  *   graceful:  keeps running until the queue is empty and no holds remain
- *              (cqlmux_loop_hold: one per in-flight request), then finishes;
+ *              (cqlmux_loop_hold_here: one per in-flight request), then finishes;
  *   immediate: finishes at once.
  * Finishing (on the loop thread): queued tasks run with SHUTDOWN, each stop
  * handler runs once (connections fail their in-flight requests and close),
@@ -134,6 +134,14 @@ int cqlmux_loop_post(cqlmux_loop *loop, cqlmux_task *task);
 /* Keep a graceful stop waiting until the matching release. */
 void cqlmux_loop_hold(cqlmux_loop *loop);
 void cqlmux_loop_release(cqlmux_loop *loop);
+
+/* The same, on the loop's own thread only (or on a loop that is not
+ * running): a plain count that only that thread reads, so the per-request
+ * holds (one from a request's write to its answer) cost no atomic
+ * read-modify-write, which at thousands of requests in flight showed as ~5 %
+ * of the I/O thread's samples. */
+void cqlmux_loop_hold_here(cqlmux_loop *loop);
+void cqlmux_loop_release_here(cqlmux_loop *loop);
 
 /* True on the loop's own thread. */
 bool cqlmux_loop_on_thread(const cqlmux_loop *loop);

@@ -479,13 +479,19 @@ typedef struct sim_request {
   _Atomic int completions;
   int status;
   _Atomic long *done;
+  bool hold_here;  /* held with cqlmux_loop_hold_here once on the loop, as the driver does */
+  bool held_here;
 } sim_request;
 
 static void sim_complete(sim_request *r, int status) {
   r->status = status;
   atomic_fetch_add(&r->completions, 1);
   atomic_fetch_add(r->done, 1);
-  cqlmux_loop_release(r->loop);
+  if (!r->hold_here) {
+    cqlmux_loop_release(r->loop);
+  } else if (r->held_here) {
+    cqlmux_loop_release_here(r->loop);
+  }
 }
 
 static void sim_answer(cqlmux_timer *t, int status) {
@@ -497,6 +503,10 @@ static void sim_send(cqlmux_task *task, int status) {
   if (status != CQLMUX_OK) {
     sim_complete(r, status);
     return;
+  }
+  if (r->hold_here) {
+    cqlmux_loop_hold_here(r->loop);
+    r->held_here = true;
   }
   cqlmux_timer_init(&r->timer, sim_answer, NULL);
   int rc = cqlmux_loop_timer_start(r->loop, &r->timer, r->delay_us);
@@ -553,6 +563,34 @@ BACKEND_TEST(graceful_stop_drains_ten_thousand_in_flight_requests) {
   cr_assert_eq(atomic_load(&a.live), 0);
   free(reqs);
   free(late);
+}
+
+/* The driver holds the loop for each request from the loop thread itself
+ * (cqlmux_loop_hold_here, a count no other thread reads): a graceful stop
+ * waits for those too. Each request takes its hold when its task runs,
+ * before the queue can be empty, so a stop that ignored them would finish
+ * with the answers' timers still armed and fail them with SHUTDOWN. */
+BACKEND_TEST(graceful_stop_waits_for_holds_taken_on_the_loop_thread) {
+  enum { N = 2000 };
+  cqlmux_loop *loop = start_loop(*backend, NULL);
+  _Atomic long done = 0;
+  sim_request *reqs = calloc(N, sizeof *reqs);
+  uint64_t rng = 4242;
+  for (size_t i = 0; i < N; i++) {
+    reqs[i].loop = loop;
+    reqs[i].delay_us = rt_rand(&rng) % 20000;
+    reqs[i].done = &done;
+    reqs[i].hold_here = true;
+    cqlmux_task_init(&reqs[i].task, sim_send);
+    cqlmux_loop_post(loop, &reqs[i].task);
+  }
+  cqlmux_loop_stop(loop, CQLMUX_STOP_GRACEFUL);
+  cqlmux_loop_join(loop);
+  cqlmux_loop_free(loop);
+  size_t ok, shutdown;
+  count_outcomes(reqs, N, &ok, &shutdown);
+  cr_assert_eq(ok, N, "graceful stop failed %zu requests held on the loop thread", N - ok);
+  free(reqs);
 }
 
 BACKEND_TEST(immediate_stop_fails_ten_thousand_in_flight_requests_once) {
