@@ -18,12 +18,16 @@
 #include "runtime/clock.h"
 #include "runtime/intrusive.h"
 #include "runtime/mpsc.h"
+#include "runtime/spin_window.h"
 #include "runtime/thread_role.h"
 #include "runtime/workers.h"
 
 /* Tasks run per turn before the loop polls its descriptors again, so that a
  * flood of posts cannot starve I/O. */
 #define LOOP_TASK_BATCH 1024
+/* Bounds of the watch for posts after a hand-off (watch_for_posts). */
+#define LOOP_WATCH_MIN_US 5
+#define LOOP_WATCH_MAX_US 50
 
 struct cqlmux_loop {
   /* Shared with other threads, grouped by who writes them so that a post
@@ -44,6 +48,11 @@ struct cqlmux_loop {
   _Atomic uint64_t sleeps;
   /* Loop thread only. */
   size_t local_holds; /* cqlmux_loop_hold_here */
+  /* Completions went to an awake callback worker at handoff_us and no post
+   * has run since (watch_for_posts). */
+  bool handoff_pending;
+  uint64_t handoff_us;
+  cqlmux_spin_window post_window;
   const cqlmux_backend_ops *backend;
   void *backend_state;
   int wake_read_fd;
@@ -186,6 +195,7 @@ static void loop_init_fields(cqlmux_loop *loop, const cqlmux_loop_config *config
   cqlmux_timer_heap_init(&loop->timers, config->alloc);
   loop->stop_handlers.prev = loop->stop_handlers.next = &loop->stop_handlers;
   loop->now_us = cqlmux_clock_now_us();
+  cqlmux_spin_window_init(&loop->post_window, LOOP_WATCH_MIN_US, LOOP_WATCH_MAX_US);
 }
 
 int cqlmux_loop_new(const cqlmux_loop_config *config, cqlmux_loop **out) {
@@ -213,6 +223,13 @@ int cqlmux_loop_new(const cqlmux_loop_config *config, cqlmux_loop **out) {
 
 /* ------------------------------------------------------------------ tasks */
 
+/* The first post to run after a hand-off ends its gap (watch_for_posts). */
+static void note_post(cqlmux_loop *loop) {
+  if (!loop->handoff_pending) return;
+  loop->handoff_pending = false;
+  cqlmux_spin_window_record(&loop->post_window, cqlmux_clock_now_us() - loop->handoff_us);
+}
+
 /* Run up to a batch of queued tasks with `status`. True when more may be
  * waiting (batch full, or a producer is mid-push), so the loop must not
  * block. */
@@ -222,6 +239,7 @@ static bool run_tasks(cqlmux_loop *loop, int status, size_t limit) {
     cqlmux_mpsc_result r = cqlmux_mpsc_pop(&loop->queue, &node);
     if (r == CQLMUX_MPSC_EMPTY) return false;
     if (r == CQLMUX_MPSC_RETRY) return true;
+    if (i == 0) note_post(loop);
     cqlmux_task *task = cqlmux_container_of(node, cqlmux_task, node);
     task->run(task, status);
   }
@@ -386,17 +404,51 @@ static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
   return timeout_ms;
 }
 
+/* Completions handed to a worker that was awake start a gap, which the
+ * next post ends; a hand-off with the previous gap still open ends it as a
+ * miss (nothing was posted in between). */
+static void note_handoff(cqlmux_loop *loop, cqlmux_handoff handoff) {
+  if (handoff != CQLMUX_HANDOFF_AWAKE) return;
+  uint64_t now = cqlmux_clock_now_us();
+  if (loop->handoff_pending) cqlmux_spin_window_record(&loop->post_window, now - loop->handoff_us);
+  loop->handoff_pending = true;
+  loop->handoff_us = now;
+}
+
+/* After completions went to a callback worker that was awake, its
+ * callbacks often post their next requests within microseconds (a caller
+ * with one request in flight sends the next from the answer's callback).
+ * Blocking first would make each such post pay an eventfd write and this
+ * thread a wake-up, the two most expensive steps of a request at low
+ * concurrency on a virtual machine; watching the queue for a while, as long
+ * as such posts have recently taken (runtime/spin_window.h), catches them.
+ * Not after waking a sleeping worker: its own wake-up takes longer than the
+ * window. Yields between looks: the worker may share this CPU. True when a
+ * post came. */
+static bool watch_for_posts(cqlmux_loop *loop) {
+  if (!loop->handoff_pending) return false;
+  uint64_t window = cqlmux_spin_window_us(&loop->post_window);
+  if (window == 0) return false;
+  uint64_t until = loop->handoff_us + window;
+  while (cqlmux_mpsc_is_empty(&loop->queue)) {
+    if (cqlmux_clock_now_us() >= until) return false;
+    sched_yield();
+  }
+  return true;
+}
+
 static void poll_io(cqlmux_loop *loop, int timeout_ms) {
   /* Completions of this turn's timers and tasks reach their workers before
    * the loop may block (wake-ups are deferred on I/O threads: workers.h). */
-  cqlmux_workers_flush_wakeups();
+  note_handoff(loop, cqlmux_workers_flush_wakeups());
+  if (timeout_ms != 0 && watch_for_posts(loop)) timeout_ms = 0;
   loop->backend->wait(loop->backend_state, prepare_sleep(loop, timeout_ms));
   /* wake_pending stays set until the next sleep: a producer that still saw
    * `sleeping` just before this store must not write again. */
   atomic_store(&loop->sleeping, false);
   loop->now_us = cqlmux_clock_now_us();
   loop->backend->dispatch(loop->backend_state);
-  cqlmux_workers_flush_wakeups();
+  note_handoff(loop, cqlmux_workers_flush_wakeups());
 }
 
 /* Fail everything still pending and leave the loop unusable for new work. */

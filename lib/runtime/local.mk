@@ -11,6 +11,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/runtime/objpool.c lib/runtime/objpool.h \
 	lib/runtime/request_metrics.c lib/runtime/request_metrics.h \
 	lib/runtime/ring.c lib/runtime/ring.h \
+	lib/runtime/spin_window.h \
 	lib/runtime/split_count.h \
 	lib/runtime/task.h \
 	lib/runtime/thread_role.c lib/runtime/thread_role.h \

@@ -11,6 +11,7 @@
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
 #include "runtime/ring.h"
+#include "runtime/spin_window.h"
 #include "runtime/thread_role.h"
 
 struct cqlmux_workers {
@@ -66,13 +67,15 @@ static _Thread_local unsigned deferred_tasks;
 /* One worker is woken per batch; a worker that finds more work queued
  * wakes the next one (worker_main), so a batch spreads over the pool
  * without the producer paying a wake-up per sleeping worker. */
-void cqlmux_workers_flush_wakeups(void) {
+cqlmux_handoff cqlmux_workers_flush_wakeups(void) {
   cqlmux_workers *w = deferred_pool;
   unsigned n = deferred_tasks;
   deferred_pool = NULL;
   deferred_tasks = 0;
+  if (n == 0) return CQLMUX_HANDOFF_NONE;
   /* None once the ring is empty: the worker may already have drained it. */
-  if (n > 0 && cqlmux_workers_depth(w) > 0) wake_one(w);
+  if (cqlmux_workers_depth(w) > 0 && wake_one(w)) return CQLMUX_HANDOFF_WOKE;
+  return CQLMUX_HANDOFF_AWAKE;
 }
 
 void cqlmux_workers_defer_wakeups(bool on) {
@@ -108,35 +111,23 @@ static void unannounce(cqlmux_workers *w) {
  * Yielding rather than pausing keeps the CPU for the I/O thread and the
  * server on a small machine.
  *
- * How long is learned per worker: an average of its recent idle gaps (from
- * running out of work to the next task, found spinning or after a wake-up).
- * It watches twice that, within WORKER_SPIN_MAX_US, and not at all when the
- * gaps are longer than that bound (a light load: spinning would only burn
- * CPU). A fixed 30 us missed every answer of a 35 us round trip. */
+ * How long is learned per worker (runtime/spin_window.h), within
+ * WORKER_SPIN_MAX_US, and not at all when the gaps are longer than that (a
+ * light load: spinning would only burn CPU). A fixed 30 us missed every
+ * answer of a 35 us round trip. */
 #define WORKER_SPIN_MAX_US 100
 #define WORKER_SPIN_MIN_US 10
 
-/* The average idle gap, in microseconds (exponential, weight 1/8). Worker
- * thread only: each worker runs on its own thread. */
-static _Thread_local uint64_t idle_gap_avg_us = WORKER_SPIN_MIN_US;
-
-static void record_idle_gap(uint64_t gap_us) {
-  if (gap_us > 8 * WORKER_SPIN_MAX_US) gap_us = 8 * WORKER_SPIN_MAX_US; /* one long pause */
-  idle_gap_avg_us = (7 * idle_gap_avg_us + gap_us) / 8;
-}
-
-static uint64_t spin_window_us(void) {
-  if (idle_gap_avg_us > WORKER_SPIN_MAX_US) return 0;
-  uint64_t window = 2 * idle_gap_avg_us + WORKER_SPIN_MIN_US;
-  return window < WORKER_SPIN_MAX_US ? window : WORKER_SPIN_MAX_US;
-}
+/* Worker thread only: each worker runs on its own thread. */
+static _Thread_local cqlmux_spin_window worker_window = {8 * WORKER_SPIN_MIN_US, WORKER_SPIN_MIN_US,
+                                                         WORKER_SPIN_MAX_US};
 
 /* True when work arrived (or a stop) within the window. */
 static bool spin_before_sleep(cqlmux_workers *w, uint64_t idle_since) {
-  uint64_t until = idle_since + spin_window_us();
+  uint64_t until = idle_since + cqlmux_spin_window_us(&worker_window);
   for (;;) {
     if (cqlmux_ring_has_claims(&w->ring) || atomic_load(&w->stopping)) {
-      record_idle_gap(cqlmux_clock_now_us() - idle_since);
+      cqlmux_spin_window_record(&worker_window, cqlmux_clock_now_us() - idle_since);
       return true;
     }
     if (cqlmux_clock_now_us() >= until) return false;
@@ -167,7 +158,7 @@ static void worker_sleep(cqlmux_workers *w) {
   if (w->tokens > 0) w->tokens--;
   if (stale) unannounce(w);
   pthread_mutex_unlock(&w->mutex);
-  record_idle_gap(cqlmux_clock_now_us() - idle_since);
+  cqlmux_spin_window_record(&worker_window, cqlmux_clock_now_us() - idle_since);
 }
 
 static void *worker_main(void *arg) {

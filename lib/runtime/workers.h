@@ -61,7 +61,17 @@ void cqlmux_workers_submit(cqlmux_workers *workers, cqlmux_task *task);
  * that was never woken. Thread-local; any pool. */
 #define CQLMUX_WORKERS_DEFER_MAX 32
 void cqlmux_workers_defer_wakeups(bool on);
-void cqlmux_workers_flush_wakeups(void);
+
+/* What a flush found: no task pushed since the last one; a sleeping worker
+ * had to be woken; or the tasks went to a worker that was awake (running or
+ * watching the ring), whose callbacks may post their next requests back
+ * within microseconds (the I/O loop watches for them: loop.c). */
+typedef enum cqlmux_handoff {
+  CQLMUX_HANDOFF_NONE,
+  CQLMUX_HANDOFF_WOKE,
+  CQLMUX_HANDOFF_AWAKE
+} cqlmux_handoff;
+cqlmux_handoff cqlmux_workers_flush_wakeups(void);
 
 /* Completions queued and not yet taken by a worker (approximate). */
 size_t cqlmux_workers_depth(cqlmux_workers *workers);

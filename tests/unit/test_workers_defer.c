@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/intrusive.h"
+#include "runtime/spin_window.h"
 #include "runtime/workers.h"
 #include "rt_util.h"
 
@@ -99,4 +100,57 @@ Test(workers_defer, a_full_ring_never_waits_for_an_unwoken_worker, .timeout = 60
   cqlmux_workers_free(w);
   cr_assert_eq(atomic_load(&runs), N);
   free(t);
+}
+
+/* What a flush reports: NONE when nothing was pushed since the last one
+ * (and for a pool without threads, which runs tasks inline); otherwise
+ * whether a sleeping worker had to be woken or one was awake, which depends
+ * on timing and so is only checked to be one of the two. */
+Test(workers_defer, a_flush_reports_whether_tasks_were_handed_over) {
+  cqlmux_workers *w = NULL;
+  cr_assert_eq(cqlmux_workers_new(NULL, NULL, 1, 64, &w), CQLMUX_OK);
+  _Atomic int runs = 0;
+  counted *t = tasks(2, &runs);
+  cqlmux_workers_defer_wakeups(true);
+  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_NONE);
+  cqlmux_workers_submit(w, &t[0].task);
+  cqlmux_handoff h = cqlmux_workers_flush_wakeups();
+  cr_assert(h == CQLMUX_HANDOFF_WOKE || h == CQLMUX_HANDOFF_AWAKE, "handoff %d", (int)h);
+  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_NONE, "a flush resets");
+  cr_assert(rt_wait_int_at_least(&runs, 1, 20000));
+
+  cqlmux_workers *inline_pool = NULL;
+  cr_assert_eq(cqlmux_workers_new(NULL, NULL, 0, 0, &inline_pool), CQLMUX_OK);
+  cqlmux_workers_submit(inline_pool, &t[1].task);
+  cr_assert_eq(atomic_load(&runs), 2, "no threads: the task ran inline");
+  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_NONE);
+  cqlmux_workers_defer_wakeups(false);
+  cqlmux_workers_free(inline_pool);
+  cqlmux_workers_free(w);
+  free(t);
+}
+
+/* The learned watch (runtime/spin_window.h): twice the average gap plus the
+ * floor, within the ceiling; off while gaps average over the ceiling, and
+ * back once short gaps return. Pure arithmetic: deterministic. */
+Test(spin_window, follows_the_average_gap_within_its_bounds) {
+  cqlmux_spin_window w;
+  cqlmux_spin_window_init(&w, 5, 50);
+  cr_assert_eq(cqlmux_spin_window_us(&w), 15, "starts at 2 x floor + floor");
+  for (int i = 0; i < 64; i++) cqlmux_spin_window_record(&w, 10);
+  cr_assert_eq(cqlmux_spin_window_us(&w), 25, "2 x 10 + 5: %llu",
+               (unsigned long long)cqlmux_spin_window_us(&w));
+  for (int i = 0; i < 64; i++) cqlmux_spin_window_record(&w, 30);
+  cr_assert_eq(cqlmux_spin_window_us(&w), 50, "capped at the ceiling");
+  cqlmux_spin_window_record(&w, UINT64_MAX); /* one very long pause: a bounded step */
+  cr_assert_leq(cqlmux_spin_window_gap_us(&w), 8 * 50);
+  for (int i = 0; i < 64; i++) cqlmux_spin_window_record(&w, 1000);
+  cr_assert_eq(cqlmux_spin_window_us(&w), 0, "long gaps: no watching");
+  int steps = 0;
+  while (cqlmux_spin_window_us(&w) == 0 && steps < 1000) {
+    cqlmux_spin_window_record(&w, 2);
+    steps++;
+  }
+  cr_assert_lt(steps, 64, "short gaps bring the watch back within a few dozen (%d)", steps);
+  cr_assert_gt(cqlmux_spin_window_us(&w), 0);
 }
