@@ -44,12 +44,8 @@ static bool wake_one(cqlmux_workers *w) {
     if (atomic_compare_exchange_weak(&w->idle, &n, n - 1)) {
       pthread_mutex_lock(&w->mutex);
       w->tokens++;
-      pthread_mutex_unlock(&w->mutex);
-      /* Signalled after the unlock: a worker woken while the mutex is still
-       * held blocks on it again at once, which costs a futex wait on its
-       * side and a futex wake on ours per hand-off. A sleeper checks tokens
-       * under the mutex before waiting, so the token is never missed. */
       pthread_cond_signal(&w->wake);
+      pthread_mutex_unlock(&w->mutex);
       /* relaxed: a statistic. */
       atomic_fetch_add_explicit(&w->signals, 1, memory_order_relaxed);
       return true;
