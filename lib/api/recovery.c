@@ -15,12 +15,6 @@
  * retry forever (the request's timeout bounds them in time too). */
 #define MAX_ATTEMPTS 8
 
-static bool session_connected(const cqlmux_session *s) {
-  /* acquire: as session.c's session_state. */
-  return atomic_load_explicit(&((cqlmux_session *)s)->state, memory_order_acquire) ==
-         CQLMUX_SESSION_CONNECTED;
-}
-
 /* Counts the retry on the host that failed and notes why it was left. */
 static void note_retry(cqlmux_call *call, cqlmux_retry_reason reason) {
   if (call->host) cqlmux_metrics_record_retry(&call->host->metrics, reason);
@@ -96,7 +90,7 @@ static bool never_retried(int error) {
 
 bool cqlmux_recovery_after_failure(cqlmux_call *call, int error, const char *message, bool sent) {
   if (never_retried(error) || call->attempts >= MAX_ATTEMPTS ||
-      !session_connected(call->session))
+      !cqlmux_session_connected(call->session))
     return false;
   const cqlmux_connection *failed = call->net.conn;
   /* Never reached the socket: safe to send anywhere, for any statement. */
@@ -149,7 +143,7 @@ static int encode_prepare(cqlmux_session *s, const cqlmux_prepared_entry *e, cql
 
 bool cqlmux_recovery_reprepare(cqlmux_call *call) {
   cqlmux_session *s = call->session;
-  if (call->reprepared || call->kind != CQLMUX_CALL_EXECUTE || !session_connected(s))
+  if (call->reprepared || call->kind != CQLMUX_CALL_EXECUTE || !cqlmux_session_connected(s))
     return false;
   const cqlmux_error_body *err = &call->result.error->body;
   const cqlmux_prepared_entry *e =

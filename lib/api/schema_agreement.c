@@ -53,19 +53,13 @@ static void finish(agreement *a, bool agreed) {
   cqlmux_session_complete(call, CQLMUX_OK, NULL);
 }
 
-static bool session_connected(const cqlmux_session *s) {
-  /* acquire: as session.c's session_state. */
-  return atomic_load_explicit(&((cqlmux_session *)s)->state, memory_order_acquire) ==
-         CQLMUX_SESSION_CONNECTED;
-}
-
 /* Sends the round's next query to the coordinator; false when it cannot
  * (no ready connection, no room, no memory, the session closing). */
 static bool ask(agreement *a) {
   cqlmux_session *s = a->call->session;
   cqlmux_host *h = a->call->host;
   cqlmux_connection *conn = h->has_pool ? cqlmux_pool_pick(&h->pool, NULL) : NULL;
-  if (!conn || !session_connected(s)) return false;
+  if (!conn || !cqlmux_session_connected(s)) return false;
   const char *cql = a->asking_peers ? PEER_VERSIONS : LOCAL_VERSION;
   cqlmux_request_header header;
   cqlmux_session_request_header(s, &header);

@@ -51,6 +51,10 @@ static int session_state(const cqlmux_session *s) {
   return atomic_load_explicit(&s->state, memory_order_acquire);
 }
 
+bool cqlmux_session_connected(const cqlmux_session *s) {
+  return session_state(s) == CQLMUX_SESSION_CONNECTED;
+}
+
 static void set_state(cqlmux_session *s, cqlmux_session_state st) {
   atomic_store_explicit(&s->state, (int)st, memory_order_release);
 }

@@ -173,5 +173,8 @@ void cqlmux_session_complete(cqlmux_call *call, int error, const char *message);
  * handshake: start returns false when the session no longer takes any. */
 bool cqlmux_session_background_start(cqlmux_session *s);
 void cqlmux_session_background_done(cqlmux_session *s);
+/* Connected and not closing: recovery starts no new work otherwise. Any
+ * thread. */
+bool cqlmux_session_connected(const cqlmux_session *s);
 
 #endif
