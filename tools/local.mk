@@ -32,7 +32,7 @@ tools_cqlmux_mock_LDADD = tests/mock/libcqlmux_mock.la lib/libcqlmux_core.la $(D
 # Run by tools/test-all (mock-python-driver): a third-party driver against it.
 EXTRA_DIST += tests/mock/python_driver_check.py
 
-EXTRA_DIST += tools/bench/run-matrix.sh tools/bench/plot.gp doc/performance.md doc/performance.png
+EXTRA_DIST += tools/bench/run-matrix.sh tools/bench/ab.sh tools/bench/plot.gp doc/performance.md doc/performance.png
 
 # `make bench`: the fixed matrix against the mock server's null mode (its own
 # process), written into doc/performance.md and doc/performance.png of the
