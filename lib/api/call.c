@@ -77,24 +77,33 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
   return call;
 }
 
-/* A call going back to the cache keeps the envelope block it grew, so the
- * next large request reuses it, but tightly and within a bound:
- * - a block that grew during this use to hold an envelope that fills more
- *   than half of it (growth doubles, so up to half may be unused) is fitted
- *   to that envelope, rounded up to 64 bytes. Only a growth leads to a fit,
- *   and a growth only comes with more bytes than the block holds, so
- *   alternating sizes never refit (no allocation per request). An envelope
+/* An envelope that outgrew the call's room sits in a block that grew by
+ * doubling, so up to half of it may be unused; the block is fitted to the
+ * envelope (rounded up to 64 bytes) as soon as it is encoded, not when the
+ * call goes back to the cache: a request in flight (or waiting for a
+ * socket that pushes back) holds its envelope for retries, and 600 requests
+ * of 64 KB held 96 KB blocks each until then. Tightly but without churn:
+ * - only a block that grew while this envelope was encoded is fitted, and
+ *   only when the envelope fills more than half of it. A growth only comes
+ *   with more bytes than the block holds, so a call reused for envelopes of
+ *   alternating sizes never refits (no allocation per request). An envelope
  *   that needed more room while it was built than it keeps (v4 LZ4 reserves
  *   scratch after the body) leaves at most half the block used: no fit, or
  *   the next growth would come with every use;
- * - a block over CQLMUX_CALL_ENVELOPE_KEEP is freed: the call goes back to
- *   its inline room.
+ * - going back to the cache, a block over CQLMUX_CALL_ENVELOPE_KEEP is
+ *   freed: the call goes back to its inline room.
  * No thread touches the envelope once the call has completed. */
-static void trim_envelope(cqlmux_call *call) {
+void cqlmux_call_fit_envelope(cqlmux_call *call) {
   cqlmux_wbuf *e = &call->net.envelope;
   if (!cqlmux_wbuf_owns_block(e)) return;
   if (e->grown && e->len > e->cap / 2) cqlmux_wbuf_shrink_to(e, (e->len + 63) & ~(size_t)63);
-  if (e->cap > CQLMUX_CALL_ENVELOPE_KEEP) use_inline_room(call);
+}
+
+static void trim_envelope(cqlmux_call *call) {
+  cqlmux_call_fit_envelope(call);
+  if (cqlmux_wbuf_owns_block(&call->net.envelope) &&
+      call->net.envelope.cap > CQLMUX_CALL_ENVELOPE_KEEP)
+    use_inline_room(call);
 }
 
 void cqlmux_call_put(cqlmux_call *call) {

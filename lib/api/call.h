@@ -13,6 +13,8 @@ void cqlmux_call_pool_release(cqlmux_call_pool *pool);
 cqlmux_call *cqlmux_call_get(cqlmux_call_pool *pool);
 /* Back to its pool (clears its result first). Any thread. */
 void cqlmux_call_put(cqlmux_call *call);
+/* Fits an encoded envelope's block to it (see call.c); before submitting. */
+void cqlmux_call_fit_envelope(cqlmux_call *call);
 /* cqlmux_payload_free_fn for futures whose payload is a call. */
 void cqlmux_call_free_payload(void *payload);
 /* The call a completed request's future holds; NULL for a pending future

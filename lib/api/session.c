@@ -462,6 +462,7 @@ static cqlmux_future *submit_speculative(cqlmux_session *s, cqlmux_call *call,
   call->session = s;
   call->net.timeout_us = (uint64_t)(timeout_ms ? timeout_ms : s->config->request_timeout_ms) * 1000;
   call->net.submitted_us = cqlmux_clock_now_us();
+  cqlmux_call_fit_envelope(call);
   size_t bytes = call->net.envelope.len;
   bool over_budget = !cqlmux_budget_charge(&s->budget, bytes);
   call->charged = bytes;

@@ -118,6 +118,7 @@ void cqlmux_conn_release_socket(cqlmux_connection *c) {
   cqlmux_wbuf_reset(&c->wbuf);
   c->wsent = 0;
   c->appended = 0;
+  c->write_blocked = false;
   cqlmux_conn_hold_write_buffer(c);
   c->read_paused = false;
   /* Results may still borrow the old bytes: a new socket gets a new buffer

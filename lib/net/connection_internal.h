@@ -72,6 +72,7 @@ struct cqlmux_connection {
   size_t budget_held;       /* wbuf bytes charged to the memory budget */
   size_t appended;          /* envelope bytes buffered since the last full flush */
   uint64_t large_flush_us;  /* loop time of the last flush of a large burst */
+  bool write_blocked;       /* the last flush left bytes the socket would not take */
   cqlmux_frame_v5_writer frames;
   cqlmux_wbuf scratch;      /* v4 decompression */
   bool flush_scheduled;

@@ -589,6 +589,45 @@ Test(session_faults, reading_pauses_while_the_callback_workers_are_behind, .time
   cqlmux_mock_free(m);
 }
 
+/* A server that stops reading its socket at the first INSERT. */
+static cqlmux_mock *mock_that_stops_reading_at_the_first_insert(void) {
+  cqlmux_mock *m = session_fixture_mock(false);
+  cqlmux_mock_fault stop;
+  cqlmux_mock_fault_init(&stop, CQLMUX_MOCK_STOP_READING);
+  stop.query = "INSERT*";
+  stop.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
+  stop.after = 0;
+  cr_assert_eq(cqlmux_mock_fault_add(m, &stop, NULL), CQLMUX_OK);
+  return m;
+}
+
+/* A config for m whose library allocations live_bytes / live_peak count. */
+static cqlmux_config *counting_config(cqlmux_mock *m) {
+  static const cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free,
+                                            NULL};
+  cqlmux_config *c = session_fixture_config(m, NULL);
+  cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
+  return c;
+}
+
+/* An INSERT binding a blob of `bytes` bytes (the statement keeps a copy). */
+static cqlmux_statement *insert_of_a_blob(size_t bytes) {
+  char *blob = malloc(bytes);
+  cr_assert_not_null(blob);
+  memset(blob, 'x', bytes);
+  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
+  cr_assert_eq(cqlmux_statement_bind_blob(st, 0, blob, bytes), CQLMUX_OK);
+  free(blob);
+  return st;
+}
+
+/* Restarts live_peak at the live bytes of now, which it returns. */
+static long count_the_peak_from_here(void) {
+  long baseline = atomic_load(&live_bytes);
+  atomic_store(&live_peak, baseline);
+  return baseline;
+}
+
 /* A server that accepts requests and stops reading (issue 16): timed-out
  * requests give their budget back, but their bytes are still in the write
  * buffer, which must stay charged. Waves of 100 KB requests, each until the
@@ -599,25 +638,13 @@ Test(session_faults, a_server_that_stops_reading_cannot_grow_the_heap_past_the_b
   /* MARGIN: the session's pools, buffers and idle calls, and one request
    * over the bound (charges are checked after they are added). */
   enum { BUDGET = 8 << 20, VALUE = 100 * 1024, WAVES = 6, MARGIN = 2 << 20 };
-  cqlmux_mock *m = session_fixture_mock(false);
-  cqlmux_mock_fault stop;
-  cqlmux_mock_fault_init(&stop, CQLMUX_MOCK_STOP_READING);
-  stop.query = "INSERT*";
-  stop.trigger = CQLMUX_MOCK_AFTER_REQUESTS;
-  stop.after = 0;
-  cr_assert_eq(cqlmux_mock_fault_add(m, &stop, NULL), CQLMUX_OK);
-  cqlmux_config *c = session_fixture_config(m, NULL);
-  cqlmux_allocator counting = {counting_malloc, counting_realloc, counting_free, NULL};
-  cr_assert_eq(cqlmux_config_set_allocator(c, &counting), CQLMUX_OK);
+  cqlmux_mock *m = mock_that_stops_reading_at_the_first_insert();
+  cqlmux_config *c = counting_config(m);
   cqlmux_config_set_memory_budget(c, BUDGET);
   cqlmux_config_set_request_timeout(c, 300);
   cqlmux_session *s = session_fixture_connect(c);
-  static char blob[VALUE];
-  memset(blob, 'x', sizeof blob);
-  cqlmux_statement *st = cqlmux_statement_new("INSERT INTO t (k, v) VALUES (1, ?)", 1);
-  cr_assert_eq(cqlmux_statement_bind_blob(st, 0, blob, sizeof blob), CQLMUX_OK);
-  long baseline = atomic_load(&live_bytes);
-  atomic_store(&live_peak, baseline);
+  cqlmux_statement *st = insert_of_a_blob(VALUE);
+  long baseline = count_the_peak_from_here();
   tally t = {0};
   int submitted = 0;
   for (int wave = 0; wave < WAVES; wave++) {
@@ -649,6 +676,54 @@ Test(session_faults, a_server_that_stops_reading_cannot_grow_the_heap_past_the_b
    * buffer both live until it times out: at most one budget each. */
   cr_assert_lt(peak, 2L * BUDGET + MARGIN, "heap peaked %ld KB over a %d KB budget",
                peak / 1024, BUDGET / 1024);
+  cqlmux_statement_free(st);
+  cqlmux_session_free(s);
+  cqlmux_mock_free(m);
+}
+
+/* A server that stops reading while large requests keep coming: once the
+ * socket pushes back, the write buffer takes only a bounded backlog and the
+ * requests behind it wait in the connection's queue, where each costs a
+ * pointer instead of a second copy of its envelope. Before, every request
+ * went into the write buffer, so a slow reader doubled the heap the
+ * requests in flight took (2 MiB of buffer for 4,096 inserts of 1.4 KB in
+ * the benchmark). With no queue at all (size 0), the requests held back
+ * for the socket are not refused: admission bounds them. */
+Test(session_faults, a_socket_that_pushes_back_holds_a_bounded_backlog_not_every_request,
+     .timeout = 120) {
+  /* N requests of VALUE bytes: far more than the kernel's socket buffers
+   * on both ends take before pushing back (a few MB on loopback). MARGIN:
+   * the session's pools and buffers, the write buffer's backlog and its
+   * doubling. */
+  enum { VALUE = 64 * 1024, N = 600, MARGIN = 4 << 20 };
+  cqlmux_mock *m = mock_that_stops_reading_at_the_first_insert();
+  cqlmux_config *c = counting_config(m);
+  cr_assert_eq(cqlmux_config_set_max_requests_per_connection(c, 1024), CQLMUX_OK);
+  cr_assert_eq(cqlmux_config_set_queue_size(c, 0), CQLMUX_OK);
+  /* Long enough for every request to be in place before the first times
+   * out, however loaded the machine. */
+  cqlmux_config_set_request_timeout(c, 5000);
+  cqlmux_session *s = session_fixture_connect(c);
+  cqlmux_statement *st = insert_of_a_blob(VALUE);
+  long baseline = count_the_peak_from_here();
+  tally t = {0};
+  for (int i = 0; i < N; i++) {
+    cqlmux_future *f = cqlmux_session_execute(s, st);
+    cr_assert_not_null(f);
+    cr_assert_eq(cqlmux_future_set_callback(f, count, &t), CQLMUX_OK);
+  }
+  wait_for(&t.completed, N, 60);
+  long peak = atomic_load(&live_peak) - baseline;
+  long envelopes = (long)N * VALUE;
+  cr_log_info("%d requests of %d KB to a server that stopped reading: %d BUSY, %d timed out, "
+              "%d answered; heap peaked +%ld KB (the envelopes: %ld KB)", N, VALUE / 1024,
+              atomic_load(&t.busy), atomic_load(&t.timeouts), atomic_load(&t.ok), peak / 1024,
+              envelopes / 1024);
+  cr_assert_eq(atomic_load(&t.busy), 0, "requests waiting for the socket were refused");
+  cr_assert_eq(atomic_load(&t.busy) + atomic_load(&t.timeouts) + atomic_load(&t.ok), N);
+  /* One copy of each envelope (the call's, for retries), not two. */
+  cr_assert_lt(peak, envelopes + MARGIN, "heap peaked %ld KB for %ld KB of envelopes",
+               peak / 1024, envelopes / 1024);
   cqlmux_statement_free(st);
   cqlmux_session_free(s);
   cqlmux_mock_free(m);
