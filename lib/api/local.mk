@@ -3,6 +3,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/api/batch.c lib/api/batch.h \
 	lib/api/builder.c lib/api/builder.h \
 	lib/api/call.c lib/api/call.h \
+	lib/api/columns_memo.c lib/api/columns_memo.h \
 	lib/api/config.c lib/api/config.h \
 	lib/api/identifier.c lib/api/identifier.h \
 	lib/api/metrics.c lib/api/metrics.h \

@@ -46,14 +46,21 @@ void cqlmux_prepared_free(cqlmux_prepared *p) {
 
 /* A result meta holding a decoded copy of body (kind PREPARED or ROWS,
  * checked by the caller through *msg); NULL on NOMEM or decoding error. */
-static cqlmux_result_meta *decode_copy(const cqlmux_allocator *alloc, int version,
-                                       const uint8_t *body, size_t len, cqlmux_result_msg *msg) {
+/* An empty result meta with one reference, or NULL. */
+static cqlmux_result_meta *meta_new(const cqlmux_allocator *alloc) {
   cqlmux_result_meta *m = cqlmux_mem_calloc(alloc, 1, sizeof *m);
   if (!m) return NULL;
   m->alloc = alloc ? *alloc : *cqlmux_default_allocator();
   atomic_init(&m->refs, 1);
   atomic_init(&m->newer, NULL);
   cqlmux_arena_init(&m->arena, &m->alloc, NULL, 0);
+  return m;
+}
+
+static cqlmux_result_meta *decode_copy(const cqlmux_allocator *alloc, int version,
+                                       const uint8_t *body, size_t len, cqlmux_result_msg *msg) {
+  cqlmux_result_meta *m = meta_new(alloc);
+  if (!m) return NULL;
   m->body = copy_bytes(&m->alloc, body, len);
   if (!m->body || cqlmux_result_decode(version, m->body, len, &m->arena, msg) != CQLMUX_OK) {
     cqlmux_result_meta_release(m);
@@ -97,6 +104,28 @@ cqlmux_result_meta *cqlmux_result_meta_from_rows(const cqlmux_allocator *alloc, 
   m->metadata_id = (uint8_t *)msg.rows.meta.new_metadata_id.data;
   m->metadata_id_len = msg.rows.meta.new_metadata_id.len;
   return m;
+}
+
+cqlmux_result_meta *cqlmux_result_meta_from_metadata(const cqlmux_allocator *alloc, int version,
+                                                     const uint8_t *p, size_t len) {
+  cqlmux_result_meta *m = meta_new(alloc);
+  if (!m) return NULL;
+  /* Once on the answer's bytes to learn how many are metadata, then on
+   * the copy of those, to which the column specs then point. */
+  size_t n;
+  if (cqlmux_rows_metadata_decode(version, p, len, &m->arena, NULL, &n) != CQLMUX_OK) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  cqlmux_arena_reset(&m->arena);
+  m->body = copy_bytes(&m->alloc, p, n);
+  if (!m->body ||
+      cqlmux_rows_metadata_decode(version, m->body, n, &m->arena, &m->rows, &n) != CQLMUX_OK) {
+    cqlmux_result_meta_release(m);
+    return NULL;
+  }
+  m->metadata_len = n;
+  return take_columns(m, &m->rows);
 }
 
 cqlmux_result_meta *cqlmux_result_meta_current(cqlmux_result_meta *m) {

@@ -35,7 +35,11 @@ typedef struct cqlmux_result_meta {
   int32_t columns_count;
   const cqlmux_column_spec *columns; /* into arena and body */
   cqlmux_arena arena;
-  uint8_t *body;                     /* a copy of the PREPARED answer */
+  uint8_t *body;                     /* a copy of the PREPARED answer, or of a ROWS metadata */
+  /* Remembered from a ROWS answer (cqlmux_result_meta_from_metadata): its
+   * metadata as decoded (slices into body) and its length in bytes. */
+  cqlmux_rows_metadata rows;
+  size_t metadata_len;
 } cqlmux_result_meta;
 
 /* Decodes the result columns of a PREPARED body (protocol `version`) into a
@@ -49,6 +53,12 @@ cqlmux_result_meta *cqlmux_result_meta_new(const cqlmux_allocator *alloc, int ve
  * decoding error. */
 cqlmux_result_meta *cqlmux_result_meta_from_rows(const cqlmux_allocator *alloc, int version,
                                                  const uint8_t *body, size_t len);
+/* The columns of the <metadata> of a ROWS answer, at p (after the kind;
+ * len bytes available, the rows after it included): its bytes copied, its
+ * decoding in rows and columns (api/columns_memo.h). NULL on NOMEM, a
+ * decoding error, or when it names no columns. */
+cqlmux_result_meta *cqlmux_result_meta_from_metadata(const cqlmux_allocator *alloc, int version,
+                                                     const uint8_t *p, size_t len);
 /* m's newest replacement (m itself when none). Any thread, lock-free. */
 cqlmux_result_meta *cqlmux_result_meta_current(cqlmux_result_meta *m);
 /* Records `newer` (its reference taken over) as what replaced m's newest

@@ -168,21 +168,29 @@ static int keep_prefix(cqlmux_result *r, const cqlmux_body_prefix *prefix) {
   return CQLMUX_OK;
 }
 
-int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
-                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
-  const uint8_t *small = copy_small(r, body, len);
+/* Keeps the len bytes at *body alive as long as r: a small copy in the
+ * arena, a reference on the receive buffer they lie in, or a private copy;
+ * *body then points at what r keeps. */
+static int keep_bytes(cqlmux_result *r, const uint8_t **body, size_t len, cqlmux_rbuf *buffer) {
+  const uint8_t *small = copy_small(r, *body, len);
   if (small) {
-    body = small;
+    *body = small;
   } else if (buffer) {
     cqlmux_rbuf_retain(buffer);
     r->buffer = buffer;
   } else if (len) {
     r->copy = cqlmux_mem_malloc(r->arena.alloc, len);
     if (!r->copy) return CQLMUX_ERR_NOMEM;
-    memcpy(r->copy, body, len);
-    body = r->copy;
+    memcpy(r->copy, *body, len);
+    *body = r->copy;
   }
-  int rc;
+  return CQLMUX_OK;
+}
+
+int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
+                       size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
+  int rc = keep_bytes(r, &body, len, buffer);
+  if (rc != CQLMUX_OK) return rc;
   if (opcode == CQLMUX_OP_RESULT) {
     cqlmux_result_msg msg;
     rc = cqlmux_result_decode(version, body, len, &r->arena, &msg);
@@ -200,6 +208,29 @@ int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const 
    * call's next fill reuses it (see cqlmux_result_recycle). */
   if (rc != CQLMUX_OK) release(r, CQLMUX_RESULT_ARENA_KEEP);
   return rc;
+}
+
+int cqlmux_result_fill_rows(cqlmux_result *r, cqlmux_result_meta *m, const uint8_t *rows,
+                            size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix) {
+  int rc = keep_bytes(r, &rows, len, buffer);
+  if (rc != CQLMUX_OK) return rc;
+  r->rows.meta = m->rows;
+  rc = cqlmux_rows_content_decode(rows, len, &r->arena, &r->rows);
+  if (rc == CQLMUX_OK && prefix) rc = keep_prefix(r, prefix);
+  if (rc != CQLMUX_OK) {
+    release(r, CQLMUX_RESULT_ARENA_KEEP);
+    return rc;
+  }
+  /* A pooled call answered with the same columns as last time (the common
+   * case) changes no reference count. */
+  if (m != r->meta_ref) {
+    cqlmux_result_meta_retain(m);
+    cqlmux_result_meta_release(r->meta_ref);
+    r->meta_ref = m;
+  }
+  r->kind = CQLMUX_RESULT_ROWS;
+  r->has_result = true;
+  return CQLMUX_OK;
 }
 
 static const char *error_name(int32_t code) {

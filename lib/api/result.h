@@ -97,6 +97,13 @@ static inline cqlmux_result_meta *cqlmux_result_omitted_meta(const cqlmux_result
 int cqlmux_result_fill(cqlmux_result *r, uint8_t version, uint8_t opcode, const uint8_t *body,
                        size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
 
+/* Fills r from the rows of a ROWS answer whose metadata was m's (compared
+ * byte for byte by the caller, api/columns_memo.h): rows and len are what
+ * follows the metadata, in buffer when non-NULL (as for fill). Its columns
+ * are m's, which r keeps a reference on (meta_ref). Same errors as fill. */
+int cqlmux_result_fill_rows(cqlmux_result *r, cqlmux_result_meta *m, const uint8_t *rows,
+                            size_t len, cqlmux_rbuf *buffer, const cqlmux_body_prefix *prefix);
+
 /* Before fill: the answer was asked for with SKIP_METADATA, its columns are
  * those of m (NULL: none); the result holds a reference on m (meta_ref). */
 void cqlmux_result_expect_columns(cqlmux_result *r, cqlmux_result_meta *m);

@@ -8,6 +8,7 @@
 #include "api/answer_prefix.h"
 #include "api/batch.h"
 #include "api/call.h"
+#include "api/columns_memo.h"
 #include "api/prepared.h"
 #include "api/recovery.h"
 #include "api/retry.h"
@@ -111,6 +112,7 @@ static void init_settings(cqlmux_session *s) {
   st->completion_bound = c->callback_threads ? c->completion_queue_bound : 0;
   st->read_buffer_size = 64 * 1024;
   st->write_buffer_size = 64 * 1024;
+  st->memo_release = cqlmux_columns_memo_free;
   cqlmux_budget_init(&s->budget, c->memory_budget);
   st->budget = &s->budget;
 }
@@ -639,10 +641,11 @@ static bool finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *bo
   return cqlmux_recovery_prepare_elsewhere(s, e, call->host, call->prepared ? call : NULL);
 }
 
-void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
-                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+void cqlmux_session_deliver(cqlmux_call *call, cqlmux_connection *conn, uint8_t version,
+                            uint8_t opcode, const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
                             const cqlmux_body_prefix *prefix, bool may_recover) {
-  int rc = cqlmux_result_fill(&call->result, version, opcode, body, len, buffer, prefix);
+  int rc = cqlmux_columns_memo_fill(cqlmux_connection_memo(conn), call->session->alloc,
+                                    &call->result, version, opcode, body, len, buffer, prefix);
   if (rc == CQLMUX_OK && prefix && prefix->warnings.count)
     cqlmux_answer_prefix_log_warnings(call->result.prefix,
                                       cqlmux_runtime_logger(call->session->runtime),
@@ -689,7 +692,7 @@ static void on_call_response(cqlmux_request *req, uint8_t version, uint8_t opcod
     cqlmux_speculation_primary_out(call); /* an extra execution answered first */
     return;
   }
-  cqlmux_session_deliver(call, version, opcode, body, len, buffer, prefix, true);
+  cqlmux_session_deliver(call, req->conn, version, opcode, body, len, buffer, prefix, true);
 }
 
 static void on_call_failure(cqlmux_request *req, int error, const char *message, bool sent) {

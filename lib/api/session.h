@@ -160,12 +160,13 @@ cqlmux_connection *cqlmux_session_next_in_plan(cqlmux_call *call,
                                                cqlmux_host **host);
 /* The header requests are encoded with (version, body compression). */
 void cqlmux_session_request_header(const cqlmux_session *s, cqlmux_request_header *h);
-/* An answer for the call: decoded into its result (with its envelope's
- * prefix, when it had one: NULL otherwise; its warnings are logged), then
- * completed, or (may_recover) retried or re-prepared as recovery.h says.
- * I/O thread. */
-void cqlmux_session_deliver(cqlmux_call *call, uint8_t version, uint8_t opcode,
-                            const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
+/* An answer for the call, from conn: decoded into its result (with its
+ * envelope's prefix, when it had one: NULL otherwise; its warnings are
+ * logged; columns the connection's answers repeat are shared, see
+ * api/columns_memo.h), then completed, or (may_recover) retried or
+ * re-prepared as recovery.h says. conn's I/O thread. */
+void cqlmux_session_deliver(cqlmux_call *call, cqlmux_connection *conn, uint8_t version,
+                            uint8_t opcode, const uint8_t *body, size_t len, cqlmux_rbuf *buffer,
                             const cqlmux_body_prefix *prefix, bool may_recover);
 /* Completes the call (exactly once). */
 void cqlmux_session_complete(cqlmux_call *call, int error, const char *message);

@@ -121,7 +121,8 @@ static void on_extra_answer(cqlmux_request *req, uint8_t version, uint8_t opcode
                             const cqlmux_body_prefix *prefix) {
   extra_execution *x = (extra_execution *)req;
   if (settle(x->spec, opcode == CQLMUX_OP_ERROR))
-    cqlmux_session_deliver(winning_call(x), version, opcode, body, len, buffer, prefix, false);
+    cqlmux_session_deliver(winning_call(x), req->conn, version, opcode, body, len, buffer,
+                           prefix, false);
   extra_finished(x);
 }
 

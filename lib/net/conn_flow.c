@@ -16,10 +16,28 @@ static void submit_ready(cqlmux_connection *c, cqlmux_request *req);
 
 /* ================================================================ writing */
 
+/* Room for a frame's header and trailer, next to its envelope. */
+#define FRAME_OVERHEAD 16
+
+/* While the socket pushes back, the buffer still holds the bytes it took:
+ * before those make the buffer grow, they are dropped and the rest moves to
+ * the front (a move a growth would make anyway, of more bytes). So the
+ * buffer stays within twice the backlog (WRITE_BACKLOG_BYTES) instead of
+ * doubling whenever the socket took part of it. */
+static void drop_sent_bytes(cqlmux_connection *c, size_t more) {
+  if (!c->wsent || c->wbuf.len + more <= c->wbuf.cap) return;
+  size_t unsent = c->wbuf.len - c->wsent;
+  memmove(c->wbuf.data, c->wbuf.data + c->wsent, unsent);
+  c->wbuf.len = unsent;
+  if (c->framing != CQLMUX_FRAMING_NONE) cqlmux_frame_v5_writer_dropped(&c->frames, c->wsent);
+  c->wsent = 0;
+}
+
 /* Appends one encoded envelope, giving it `stream`. Returns OK or the
  * write buffer's error. */
 int cqlmux_conn_append_envelope(cqlmux_connection *c, const uint8_t *env, size_t len,
                                 int32_t stream) {
+  drop_sent_bytes(c, len + FRAME_OVERHEAD);
   size_t at = 0;
   if (c->framing != CQLMUX_FRAMING_NONE) at = cqlmux_frame_v5_writer_begin(&c->frames);
   size_t start = c->wbuf.len;

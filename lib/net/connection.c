@@ -67,6 +67,7 @@ void cqlmux_connection_free(cqlmux_connection *c) {
   cqlmux_wbuf_free(&c->control.envelope);
   cqlmux_wbuf_free(&c->heartbeat.envelope);
   cqlmux_rbuf_release(c->rbuf);
+  if (c->memo && c->settings->memo_release) c->settings->memo_release(c->memo);
   pthread_mutex_destroy(&c->wanted_lock);
   cqlmux_mem_free(alloc, c);
 }
@@ -217,6 +218,8 @@ unsigned cqlmux_connection_load(const cqlmux_connection *c) {
 }
 
 const cqlmux_conn_stats *cqlmux_connection_stats(const cqlmux_connection *c) { return &c->stats; }
+
+void **cqlmux_connection_memo(cqlmux_connection *c) { return &c->memo; }
 cqlmux_loop *cqlmux_connection_loop(const cqlmux_connection *c) { return c->loop; }
 cqlmux_conn_state cqlmux_connection_state(const cqlmux_connection *c) { return c->state; }
 uint8_t cqlmux_connection_version(const cqlmux_connection *c) { return c->version; }

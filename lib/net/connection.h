@@ -66,6 +66,7 @@ typedef struct cqlmux_conn_settings {
   size_t completion_bound;
   size_t read_buffer_size;        /* usual receive buffer (64 KiB) */
   size_t write_buffer_size;       /* size the write buffer shrinks back to */
+  void (*memo_release)(void *memo); /* frees a connection's memo (NULL: nothing to free) */
 } cqlmux_conn_settings;
 
 /* What the connection tells its owner; each runs on the loop thread. */
@@ -154,6 +155,12 @@ void cqlmux_connection_free(cqlmux_connection *c);
 /* Any thread, approximate. */
 unsigned cqlmux_connection_load(const cqlmux_connection *c);
 const cqlmux_conn_stats *cqlmux_connection_stats(const cqlmux_connection *c);
+
+/* A pointer the connection's owner keeps with it (the session keeps there
+ * the columns its answers repeat, api/columns_memo.h), NULL at first. Read
+ * and written on the connection's loop thread only; settings->memo_release
+ * gets it when the connection is freed. */
+void **cqlmux_connection_memo(cqlmux_connection *c);
 cqlmux_loop *cqlmux_connection_loop(const cqlmux_connection *c);
 
 /* Loop thread: the handshake's outcome. */

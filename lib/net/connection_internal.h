@@ -63,6 +63,7 @@ struct cqlmux_connection {
   atomic_bool keyspace_posted; /* keyspace_task is queued (post it once) */
 
   cqlmux_stream_table streams;
+  void *memo;               /* the owner's (cqlmux_connection_memo) */
   cqlmux_request control;   /* handshake steps and USE, one at a time */
   cqlmux_request heartbeat; /* OPTIONS ping */
   bool heartbeat_outstanding;

@@ -123,6 +123,10 @@ size_t cqlmux_frame_v5_writer_begin(cqlmux_frame_v5_writer *w) {
   return w->out->error ? SIZE_MAX : w->out->len;
 }
 
+void cqlmux_frame_v5_writer_dropped(cqlmux_frame_v5_writer *w, size_t n) {
+  if (w->frame_start != SIZE_MAX) w->frame_start -= n;
+}
+
 int cqlmux_frame_v5_writer_flush(cqlmux_frame_v5_writer *w) {
   cqlmux_wbuf *out = w->out;
   size_t start = w->frame_start;

@@ -102,6 +102,9 @@ size_t cqlmux_frame_v5_writer_begin(cqlmux_frame_v5_writer *w);
 /* Accounts for the envelope appended since begin returned `at` (nothing
  * appended, e.g. a failed encode that rolled back, is fine). */
 int cqlmux_frame_v5_writer_end(cqlmux_frame_v5_writer *w, size_t at);
+/* The first n bytes of out were removed (sent, before the open frame
+ * began): the open frame, if any, moved back by as many. */
+void cqlmux_frame_v5_writer_dropped(cqlmux_frame_v5_writer *w, size_t n);
 /* Seals the open frame, if any (an empty one is dropped). */
 int cqlmux_frame_v5_writer_flush(cqlmux_frame_v5_writer *w);
 

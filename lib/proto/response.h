@@ -234,6 +234,16 @@ typedef struct cqlmux_result_msg {
 /* arena is needed for ROWS and PREPARED (NULL is INVALID_ARGUMENT then). */
 int cqlmux_result_decode(int version, const uint8_t *body, size_t len, cqlmux_arena *arena,
                          cqlmux_result_msg *out);
+/* The <metadata> of a ROWS body alone, at p (after the kind): into out
+ * (slices into p, column specs in arena; out may be NULL), with the bytes
+ * it took in *consumed. */
+int cqlmux_rows_metadata_decode(int version, const uint8_t *p, size_t len, cqlmux_arena *arena,
+                                cqlmux_rows_metadata *out, size_t *consumed);
+/* The <rows_count><rows_content> of a ROWS body, at p (after its metadata),
+ * for rows->meta.columns_count columns (set by the caller, with the rest of
+ * rows->meta, which is left as it is): the cell index goes to arena. */
+int cqlmux_rows_content_decode(const uint8_t *p, size_t len, cqlmux_arena *arena,
+                               cqlmux_rows *rows);
 /* ROWS re-encodes meta, rows_count and the content bytes as they are. */
 void cqlmux_result_encode(cqlmux_wbuf *b, int version, const cqlmux_result_msg *r);
 

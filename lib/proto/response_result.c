@@ -139,8 +139,13 @@ static int decode_prepared(cqlmux_reader *r, int version, cqlmux_type_ctx *c, cq
 
 /* ------------------------------------------------------------ result */
 
+/* One decoding pass over `in` into arena a, writing out. */
+typedef int (*decode_pass)(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
+                           void *out);
+
 static int result_pass(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
-                       cqlmux_result_msg *out) {
+                       void *result) {
+  cqlmux_result_msg *out = result;
   cqlmux_reader r = cqlmux_reader_make(body, len);
   cqlmux_type_ctx c;
   c.arena = a; /* the scratch node is written before any read */
@@ -158,20 +163,67 @@ static int result_pass(int version, const uint8_t *body, size_t len, cqlmux_aren
 }
 
 /* Runs the pass; if the arena overflowed, grows it once and runs it again. */
-static int result_decode_in(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
-                            bool can_grow, cqlmux_result_msg *out) {
+static int decode_in(decode_pass pass, int version, const uint8_t *body, size_t len,
+                     cqlmux_arena *a, bool can_grow, void *out) {
   size_t mark = cqlmux_arena_mark(a);
-  int rc = result_pass(version, body, len, a, out);
+  int rc = pass(version, body, len, a, out);
   if (rc == CQLMUX_OK && cqlmux_arena_overflowed(a)) {
     rc = can_grow ? cqlmux_arena_grow(a, mark) : CQLMUX_ERR_INVALID_ARGUMENT;
     if (rc == CQLMUX_OK) {
       mark = cqlmux_arena_mark(a);
-      rc = result_pass(version, body, len, a, out);
+      rc = pass(version, body, len, a, out);
       if (rc == CQLMUX_OK && cqlmux_arena_overflowed(a)) rc = CQLMUX_ERR_NOMEM;
     }
   }
   if (rc) cqlmux_arena_rewind(a, mark);
   return rc;
+}
+
+/* <rows_count><rows_content> with columns_count columns (set by the caller
+ * in out->meta); the rest of out->meta is left alone. */
+static int rows_content_pass(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
+                             void *rows) {
+  (void)version;
+  cqlmux_rows *out = rows;
+  cqlmux_reader r = cqlmux_reader_make(body, len);
+  int rc = read_count(&r, &out->rows_count);
+  return rc ? rc : decode_cells(&r, a, out);
+}
+
+int cqlmux_rows_content_decode(const uint8_t *p, size_t len, cqlmux_arena *arena,
+                               cqlmux_rows *rows) {
+  if (len > UINT32_MAX) return CQLMUX_ERR_OVERSIZED; /* cell offsets are 32-bit */
+  cqlmux_rows tmp = *rows;
+  int rc = decode_in(rows_content_pass, 0, p, len, arena, true, &tmp);
+  if (rc == CQLMUX_OK) *rows = tmp;
+  return rc;
+}
+
+/* <metadata> alone; out is a metadata_span. */
+typedef struct metadata_span {
+  cqlmux_rows_metadata meta;
+  size_t len;
+} metadata_span;
+
+static int metadata_pass(int version, const uint8_t *body, size_t len, cqlmux_arena *a,
+                         void *span) {
+  metadata_span *out = span;
+  cqlmux_reader r = cqlmux_reader_make(body, len);
+  cqlmux_type_ctx c;
+  c.arena = a;
+  int rc = decode_rows_metadata(&r, version, &c, &out->meta);
+  out->len = (size_t)(r.pos - body);
+  return rc;
+}
+
+int cqlmux_rows_metadata_decode(int version, const uint8_t *p, size_t len, cqlmux_arena *arena,
+                                cqlmux_rows_metadata *out, size_t *consumed) {
+  metadata_span span;
+  int rc = decode_in(metadata_pass, version, p, len, arena, true, &span);
+  if (rc != CQLMUX_OK) return rc;
+  if (out) *out = span.meta;
+  *consumed = span.len;
+  return CQLMUX_OK;
 }
 
 int cqlmux_result_decode(int version, const uint8_t *body, size_t len, cqlmux_arena *arena,
@@ -182,7 +234,7 @@ int cqlmux_result_decode(int version, const uint8_t *body, size_t len, cqlmux_ar
   cqlmux_arena none;
   if (!arena) cqlmux_arena_init(&none, NULL, NULL, 0);
   cqlmux_result_msg tmp;
-  int rc = result_decode_in(version, body, len, arena ? arena : &none, arena != NULL, &tmp);
+  int rc = decode_in(result_pass, version, body, len, arena ? arena : &none, arena != NULL, &tmp);
   if (rc == CQLMUX_OK) *out = tmp;
   return rc;
 }

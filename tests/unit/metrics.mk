@@ -11,7 +11,8 @@ tests_unit_test_metrics_LDADD = $(TEST_LDADD)
 # request, no pinned receive buffer for small results).
 check_PROGRAMS += tests/unit/test_result
 TESTS += tests/unit/test_result
-tests_unit_test_result_SOURCES = tests/unit/test_result.c tests/unit/rt_util.c tests/unit/rt_util.h
+tests_unit_test_result_SOURCES = tests/unit/test_result.c tests/unit/rt_util.c tests/unit/rt_util.h \
+	tests/unit/rows_fixture.c tests/unit/rows_fixture.h
 tests_unit_test_result_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_result_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_result_LDADD = $(TEST_LDADD)
@@ -23,3 +24,14 @@ tests_unit_test_workers_defer_SOURCES = tests/unit/test_workers_defer.c $(RUNTIM
 tests_unit_test_workers_defer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_workers_defer_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_workers_defer_LDADD = $(TEST_LDADD)
+
+# The columns a connection's answers repeat, shared instead of decoded into
+# every result (issue 18: memory per request in flight of unprepared
+# queries).
+check_PROGRAMS += tests/unit/test_columns_memo
+TESTS += tests/unit/test_columns_memo
+tests_unit_test_columns_memo_SOURCES = tests/unit/test_columns_memo.c tests/unit/rt_util.c \
+	tests/unit/rt_util.h tests/unit/rows_fixture.c tests/unit/rows_fixture.h
+tests_unit_test_columns_memo_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_columns_memo_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_columns_memo_LDADD = $(TEST_LDADD)

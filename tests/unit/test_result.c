@@ -16,6 +16,7 @@
 #include "net/rbuf.h"
 #include "proto/opcode.h"
 #include "proto/types.h"
+#include "rows_fixture.h"
 #include "rt_util.h"
 
 /* A ROWS body of one row with one blob cell of `cell` bytes. */
@@ -231,31 +232,7 @@ Test(result, a_statement_without_result_columns_has_no_meta) {
 /* A ROWS body with full metadata: `columns` int columns named c0, c1 ...
  * and `rows` rows of them. */
 static void int_rows_body(cqlmux_wbuf *b, int32_t columns, int32_t rows) {
-  static char names[64][4];
-  cqlmux_column_spec cols[64];
-  cr_assert_leq(columns, 64);
-  for (int32_t i = 0; i < columns; i++) {
-    snprintf(names[i], sizeof names[i], "c%d", (int)i);
-    cols[i] = (cqlmux_column_spec){.keyspace = {(const uint8_t *)"ks", 2},
-                                   .table = {(const uint8_t *)"t", 1},
-                                   .name = {(const uint8_t *)names[i], strlen(names[i])},
-                                   .type = cqlmux_type_native(CQLMUX_TYPE_INT)};
-  }
-  cqlmux_rows_metadata meta = {.columns_count = columns, .paging_state = {NULL, -1},
-                               .columns = cols};
-  size_t n = (size_t)columns * (size_t)rows;
-  uint8_t(*values)[4] = calloc(n ? n : 1, 4);
-  cqlmux_bytes *cells = calloc(n ? n : 1, sizeof *cells);
-  for (size_t i = 0; i < n; i++) {
-    values[i][3] = (uint8_t)i;
-    values[i][2] = (uint8_t)(i >> 8);
-    cells[i] = (cqlmux_bytes){values[i], 4};
-  }
-  cqlmux_wbuf_init(b, NULL, 0);
-  cqlmux_rows_encode(b, 4, &meta, rows, cells);
-  cr_assert_eq(b->error, 0);
-  free(values);
-  free(cells);
+  rows_fixture_int_body(b, "c", columns, rows, false);
 }
 
 static void assert_int_rows(const cqlmux_result *r, int32_t columns, int32_t rows) {
