@@ -25,12 +25,7 @@ static void destroy_call(void *obj, const cqlmux_allocator *alloc) {
   call->net.envelope.alloc = alloc;
   call->result.arena.alloc = alloc;
   cqlmux_wbuf_free(&call->net.envelope);
-  if (call->held) {
-    call->held->alloc = alloc;
-    cqlmux_wbuf_free(call->held);
-    cqlmux_mem_free(alloc, call->held);
-  }
-  cqlmux_arena_free(&call->result.arena);
+  cqlmux_arena_free(&call->result.arena); /* a pooled call has no extra (put freed it) */
   cqlmux_mem_free(alloc, call);
 }
 
@@ -61,18 +56,15 @@ cqlmux_call *cqlmux_call_get(cqlmux_call_pool *p) {
     cqlmux_future_embed_init(&call->embedded_future, alloc);
   }
   call->pool = p;
-  call->future = NULL;
   call->host = NULL;
   call->attempts = 0;
-  call->tried_count = 0;
   call->reprepared = false;
   call->schema_unsettled = false;
   call->idempotent = false;
   call->retry_policy = NULL;
   call->spec = NULL;
   call->charged = 0;
-  call->prepare_cql = NULL;
-  call->prepared = NULL;
+  call->extra = NULL;
   cqlmux_wbuf_reset(&call->net.envelope);
   return call;
 }
@@ -106,17 +98,49 @@ static void trim_envelope(cqlmux_call *call) {
     use_inline_room(call);
 }
 
+/* The extra record is made when first needed and freed with the call's
+ * use, not kept in the cache: the paths that need it (a PREPARE, a retry, a
+ * re-prepare) are rare next to the requests in flight, which would all
+ * carry its ~80 bytes otherwise. */
+static cqlmux_call_extra *new_extra(cqlmux_call *call, size_t text) {
+  const cqlmux_allocator *alloc = cqlmux_objpool_allocator(call->pool);
+  cqlmux_call_extra *x = cqlmux_mem_calloc(alloc, 1, sizeof *x + text);
+  if (!x) return NULL;
+  cqlmux_wbuf_init(&x->held, alloc, 0);
+  call->extra = x;
+  return x;
+}
+
+cqlmux_call_extra *cqlmux_call_extra_of(cqlmux_call *call) {
+  return call->extra ? call->extra : new_extra(call, 0);
+}
+
+int cqlmux_call_set_prepare_text(cqlmux_call *call, const char *cql) {
+  size_t n = strlen(cql) + 1;
+  if (call->extra) return CQLMUX_ERR_INVALID_STATE;
+  cqlmux_call_extra *x = new_extra(call, n);
+  if (!x) return CQLMUX_ERR_NOMEM;
+  char *text = (char *)(x + 1);
+  memcpy(text, cql, n);
+  x->prepare_cql = text;
+  return CQLMUX_OK;
+}
+
+static void free_extra(cqlmux_call *call) {
+  cqlmux_call_extra *x = call->extra;
+  if (!x) return;
+  cqlmux_wbuf_free(&x->held);
+  cqlmux_prepared_free(x->prepared);
+  cqlmux_mem_free(cqlmux_objpool_allocator(call->pool), x);
+  call->extra = NULL;
+}
+
 void cqlmux_call_put(cqlmux_call *call) {
   cqlmux_call_pool *p = call->pool;
   if (call->spec) cqlmux_speculation_detach(call);
   cqlmux_result_recycle(&call->result); /* keeps a grown arena block for the next use */
-  cqlmux_mem_free(cqlmux_objpool_allocator(p), call->prepare_cql);
-  cqlmux_prepared_free(call->prepared);
-  call->prepare_cql = NULL;
-  call->prepared = NULL;
   trim_envelope(call); /* before the pool's lock: it may free */
-  /* A re-PREPARE's envelope block (rare) is not kept. */
-  if (call->held) cqlmux_wbuf_free(call->held);
+  free_extra(call);
   cqlmux_objpool_put(p, call);
 }
 

@@ -13,6 +13,13 @@ void cqlmux_call_pool_release(cqlmux_call_pool *pool);
 cqlmux_call *cqlmux_call_get(cqlmux_call_pool *pool);
 /* Back to its pool (clears its result first). Any thread. */
 void cqlmux_call_put(cqlmux_call *call);
+/* The call's extra record (PREPARE text and result, retry log, re-prepare
+ * envelope), made on first need; NULL on NOMEM. The thread that owns the
+ * call at the time. */
+cqlmux_call_extra *cqlmux_call_extra_of(cqlmux_call *call);
+/* A fresh call's PREPARE text, copied into its extra record. NOMEM, or
+ * INVALID_STATE when the call already has one (never: called first). */
+int cqlmux_call_set_prepare_text(cqlmux_call *call, const char *cql);
 /* Fits an encoded envelope's block to it (see call.c); before submitting. */
 void cqlmux_call_fit_envelope(cqlmux_call *call);
 /* cqlmux_payload_free_fn for futures whose payload is a call. */

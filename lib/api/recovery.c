@@ -15,10 +15,15 @@
  * retry forever (the request's timeout bounds them in time too). */
 #define MAX_ATTEMPTS 8
 
-/* Counts the retry on the host that failed and notes why it was left. */
+/* Counts the retry on the host that failed and notes why it was left, in
+ * the call's log of attempts, which the first retry starts with the host of
+ * the first attempt (no log, only the count, when memory runs out). */
 static void note_retry(cqlmux_call *call, cqlmux_retry_reason reason) {
   if (call->host) cqlmux_metrics_record_retry(&call->host->metrics, reason);
-  if (call->tried_count) call->tried_reason[call->tried_count - 1] = (uint8_t)reason;
+  cqlmux_call_extra *x = cqlmux_call_extra_of(call);
+  if (!x) return;
+  if (!x->tried_count && call->host) x->tried[x->tried_count++] = call->host;
+  if (x->tried_count) x->tried_reason[x->tried_count - 1] = (uint8_t)reason;
 }
 
 /* The result goes back to empty for the next answer; the columns it was
@@ -113,21 +118,12 @@ static void on_reprepared(cqlmux_request *req, uint8_t version, uint8_t opcode,
 static void on_reprepare_failed(cqlmux_request *req, int error, const char *message, bool sent);
 static const cqlmux_request_ops reprepare_ops = {on_reprepared, on_reprepare_failed};
 
-/* The EXECUTE envelope and the PREPARE one trade places. */
+/* The EXECUTE envelope and the PREPARE one trade places (the second is in
+ * the call's extra record, made by the re-prepare). */
 static void swap_envelopes(cqlmux_call *call) {
   cqlmux_wbuf t = call->net.envelope;
-  call->net.envelope = *call->held;
-  *call->held = t;
-}
-
-/* The call's second envelope buffer, made on its first re-prepare. */
-static bool have_held(cqlmux_call *call) {
-  if (call->held) return true;
-  /* The pool's allocator: the call (and this buffer) may outlive the session. */
-  const cqlmux_allocator *alloc = cqlmux_objpool_allocator(call->pool);
-  if (!(call->held = cqlmux_mem_malloc(alloc, sizeof *call->held))) return false;
-  cqlmux_wbuf_init(call->held, alloc, 0);
-  return true;
+  call->net.envelope = call->extra->held;
+  call->extra->held = t;
 }
 
 static int encode_prepare(cqlmux_session *s, const cqlmux_prepared_entry *e, cqlmux_wbuf *out) {
@@ -149,7 +145,7 @@ bool cqlmux_recovery_reprepare(cqlmux_call *call) {
   const cqlmux_prepared_entry *e =
       cqlmux_prepared_cache_find(&s->prepared, err->unprepared_id.data, err->unprepared_id.len);
   cqlmux_connection *conn = call->net.conn;
-  if (!e || !conn || !have_held(call)) return false;
+  if (!e || !conn || !cqlmux_call_extra_of(call)) return false;
   swap_envelopes(call);
   cqlmux_wbuf_reset(&call->net.envelope);
   if (encode_prepare(s, e, &call->net.envelope) != CQLMUX_OK ||

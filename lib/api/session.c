@@ -261,17 +261,20 @@ static size_t outstanding(cqlmux_session *s) {
 static void complete_close_if_idle(cqlmux_session *s);
 
 /* " (3 attempts: a [read_timeout], b [unavailable], c)" into out: which
- * hosts a request tried and why it left each. */
+ * hosts a request tried and why it left each (" ..." for those its extra
+ * record has no room for, or all when memory ran out for the record). */
 static void describe_attempts(const cqlmux_call *call, char *out, size_t cap) {
   size_t used = (size_t)snprintf(out, cap, " (%u attempts:", call->attempts);
-  for (unsigned i = 0; i < call->tried_count && used < cap; i++) {
-    bool last = i + 1 == call->tried_count;
-    used += (size_t)snprintf(out + used, cap - used, " %s%s%s%s", call->tried[i]->address,
+  const cqlmux_call_extra *x = call->extra;
+  unsigned tried = x ? x->tried_count : 0;
+  for (unsigned i = 0; i < tried && used < cap; i++) {
+    bool last = i + 1 == tried;
+    used += (size_t)snprintf(out + used, cap - used, " %s%s%s%s", x->tried[i]->address,
                              last ? "" : " [",
-                             last ? "" : cqlmux_retry_reason_name(call->tried_reason[i]),
+                             last ? "" : cqlmux_retry_reason_name(x->tried_reason[i]),
                              last ? "" : "],");
   }
-  if (call->attempts > call->tried_count && used < cap)
+  if (call->attempts > tried && used < cap)
     used += (size_t)snprintf(out + used, cap - used, " ...");
   if (used < cap) snprintf(out + used, cap - used, ")");
 }
@@ -279,7 +282,7 @@ static void describe_attempts(const cqlmux_call *call, char *out, size_t cap) {
 /* Hands the outcome to the future; the call becomes its payload. */
 void cqlmux_session_complete(cqlmux_call *call, int error, const char *message) {
   cqlmux_session *s = call->session;
-  cqlmux_future *f = call->future;
+  cqlmux_future *f = &call->embedded_future;
   /* Completed by the call's own request (it has left its connection), or
    * by an extra execution (the call's own request may still be out). */
   bool own_request_done = call->spec && !cqlmux_speculation_completing_extra(call);
@@ -336,9 +339,13 @@ static void complete_call(cqlmux_call *call, int error, const char *message) {
 bool cqlmux_session_offer(cqlmux_call *call, cqlmux_connection *conn, cqlmux_host *host) {
   if (cqlmux_connection_admit(conn) != CQLMUX_OK) return false;
   call->host = host;
-  if (call->tried_count < CQLMUX_CALL_TRIED) {
-    call->tried[call->tried_count] = host;
-    call->tried_reason[call->tried_count++] = CQLMUX_RETRY_REASON_OTHER;
+  /* Once retried, every host is logged; the first attempt's is logged by
+   * the first retry (cqlmux_call_note_attempt), so that a request that is
+   * never retried makes no record. */
+  cqlmux_call_extra *x = call->extra;
+  if (x && x->tried_count && x->tried_count < CQLMUX_CALL_TRIED) {
+    x->tried[x->tried_count] = host;
+    x->tried_reason[x->tried_count++] = CQLMUX_RETRY_REASON_OTHER;
   }
   call->attempts++;
   cqlmux_request_reset(&call->net, &call_ops, call);
@@ -472,7 +479,6 @@ static cqlmux_future *submit_speculative(cqlmux_session *s, cqlmux_call *call,
    * dropping its last reference gives the call back to the pool. */
   cqlmux_future *f = &call->embedded_future;
   cqlmux_future_embed_arm(f, cqlmux_runtime_workers(s->runtime));
-  call->future = f;
   /* seq_cst, with the state check after it and the CLOSING store and count
    * check in cqlmux_session_close: either close sees this request counted,
    * or this request sees the session closing (a Dekker handshake). */
@@ -585,12 +591,10 @@ cqlmux_future *cqlmux_session_prepare(cqlmux_session *s, const char *cql) {
   if (!call) return NULL;
   call->kind = CQLMUX_CALL_PREPARE;
   size_t n = strlen(cql);
-  call->prepare_cql = cqlmux_mem_malloc(s->alloc, n + 1);
-  if (!call->prepare_cql) {
+  if (cqlmux_call_set_prepare_text(call, cql) != CQLMUX_OK) {
     cqlmux_call_put(call);
     return NULL;
   }
-  memcpy(call->prepare_cql, cql, n + 1);
   cqlmux_request_header h;
   cqlmux_session_request_header(s, &h);
   cqlmux_slice text = {(const uint8_t *)cql, n};
@@ -629,16 +633,17 @@ static void propagate_keyspace(cqlmux_session *s, const cqlmux_slice *ks) {
 static bool finish_prepare(cqlmux_call *call, uint8_t version, const uint8_t *body, size_t len) {
   cqlmux_session *s = call->session;
   const cqlmux_prepared_msg *p = call->result.prepared;
-  call->prepared = cqlmux_prepared_new(s->alloc, call->prepare_cql, p->id.data, p->id.len,
-                                       p->result_metadata_id.data, p->result_metadata_id.len,
-                                       (size_t)p->bind_count);
-  if (call->prepared) cqlmux_prepared_describe(call->prepared, version, body, len);
+  cqlmux_call_extra *x = call->extra; /* made with the text (cqlmux_session_prepare) */
+  x->prepared = cqlmux_prepared_new(s->alloc, x->prepare_cql, p->id.data, p->id.len,
+                                    p->result_metadata_id.data, p->result_metadata_id.len,
+                                    (size_t)p->bind_count);
+  if (x->prepared) cqlmux_prepared_describe(x->prepared, version, body, len);
   const char *ks = routing_keyspace(s);
   const cqlmux_prepared_entry *e =
-      cqlmux_prepared_cache_add(&s->prepared, ks ? ks : "", call->prepare_cql, p->id.data,
+      cqlmux_prepared_cache_add(&s->prepared, ks ? ks : "", x->prepare_cql, p->id.data,
                                 p->id.len);
   if (!e || !s->config->prepare_on_all_hosts) return false;
-  return cqlmux_recovery_prepare_elsewhere(s, e, call->host, call->prepared ? call : NULL);
+  return cqlmux_recovery_prepare_elsewhere(s, e, call->host, x->prepared ? call : NULL);
 }
 
 void cqlmux_session_deliver(cqlmux_call *call, cqlmux_connection *conn, uint8_t version,
@@ -676,7 +681,7 @@ void cqlmux_session_deliver(cqlmux_call *call, cqlmux_connection *conn, uint8_t 
       return;
     }
     if (finish_prepare(call, version, body, len)) return; /* once the other hosts have it */
-    if (!call->prepared) {
+    if (!call->extra->prepared) {
       complete_call(call, CQLMUX_ERR_NOMEM, "no memory for the prepared statement");
       return;
     }
@@ -718,8 +723,8 @@ cqlmux_prepared *cqlmux_future_take_prepared(cqlmux_future *future) {
   cqlmux_call *call = cqlmux_future_call(future);
   if (!call || call->kind != CQLMUX_CALL_PREPARE) return NULL;
   /* Taken once: the future is read-only to other threads only by contract. */
-  cqlmux_prepared *p = call->prepared;
-  call->prepared = NULL;
+  cqlmux_prepared *p = call->extra ? call->extra->prepared : NULL;
+  if (p) call->extra->prepared = NULL;
   return p;
 }
 

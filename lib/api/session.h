@@ -44,6 +44,22 @@ typedef enum cqlmux_call_kind { CQLMUX_CALL_EXECUTE, CQLMUX_CALL_PREPARE } cqlmu
 /* Hosts a call remembers trying, for the final error's message. */
 #define CQLMUX_CALL_TRIED 4
 
+/* What only some calls need, out of line so that the calls in flight do not
+ * all carry it (see cqlmux_call_extra_of in call.h). */
+typedef struct cqlmux_call_extra {
+  /* PREPARE: the text (stored after this struct), then the prepared object
+   * built on success, until taken. */
+  const char *prepare_cql;
+  cqlmux_prepared *prepared;
+  cqlmux_wbuf held;             /* the EXECUTE envelope while a re-PREPARE uses net's */
+  /* A retried call: the hosts it tried, from the first (recorded when the
+   * first retry makes this record) up to CQLMUX_CALL_TRIED, and why it left
+   * each (cqlmux_retry_reason). */
+  uint8_t tried_count;
+  uint8_t tried_reason[CQLMUX_CALL_TRIED];
+  struct cqlmux_host *tried[CQLMUX_CALL_TRIED];
+} cqlmux_call_extra;
+
 /* Room for the envelope inside the call: the benchmark's requests (tools/
  * bench) encode to 65 bytes (prepared SELECT, v5; 44 in v4) and 88
  * (unprepared SELECT), so typical small requests need no block of their
@@ -65,7 +81,6 @@ typedef struct cqlmux_call {
   cqlmux_request net;           /* first: the connection's view */
   cqlmux_session *session;
   cqlmux_call_pool *pool;
-  cqlmux_future *future;        /* &embedded_future while in use */
   cqlmux_future embedded_future; /* the request's future: no allocation per request */
   struct cqlmux_host *host;     /* where it went last (metrics), or NULL */
   const cqlmux_retry_policy *retry_policy;
@@ -74,16 +89,10 @@ typedef struct cqlmux_call {
   bool idempotent;
   bool reprepared;              /* an UNPREPARED answer was handled (once) */
   bool schema_unsettled;        /* a schema change the nodes were not seen to agree on */
-  uint8_t tried_count;          /* attempts recorded in tried (up to CQLMUX_CALL_TRIED) */
-  uint8_t tried_reason[CQLMUX_CALL_TRIED]; /* why each attempt was left (cqlmux_retry_reason) */
-  struct cqlmux_host *tried[CQLMUX_CALL_TRIED];
   cqlmux_plan plan;             /* the hosts it may try (cluster/plan.h) */
   struct cqlmux_speculation *spec; /* api/speculation.h; NULL: no extra executions */
-  cqlmux_wbuf *held;            /* the EXECUTE envelope while a re-PREPARE uses net's;
-                                   allocated on the first re-prepare (rare), then kept */
+  cqlmux_call_extra *extra;     /* PREPARE, retry and re-prepare state; NULL for most */
   size_t charged;               /* bytes against the memory budget */
-  char *prepare_cql;            /* PREPARE: the text, for the prepared object */
-  cqlmux_prepared *prepared;    /* PREPARE: built on success, until taken */
   struct cqlmux_call *pool_next;
   cqlmux_result result;
   uint8_t envelope_inline[CQLMUX_CALL_ENVELOPE_INLINE]; /* net.envelope's own room */

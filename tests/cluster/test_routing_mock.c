@@ -317,6 +317,28 @@ static const retry_case retry_cases[] = {
     {"read failure idempotent", 0x1300, NULL, 1, 2, false, true, 1, true, 0},
 };
 
+/* A retried request's message names every node it tried, in order (the
+ * first too, which is logged only once the first retry happens), each but
+ * the last with why it was left: " (2 attempts: A [read_timeout], A)". */
+static void check_attempts_named(cqlmux_mock *m, const retry_case *rc, const char *msg,
+                                 const int *nodes, size_t n) {
+  const char *at = strstr(msg, "attempts:");
+  cr_assert_not_null(at, "%s: %s", rc->name, msg);
+  for (size_t k = 0; k < n; k++) {
+    char addr[64];
+    uint16_t port;
+    cr_assert_eq(cqlmux_mock_node_address(m, nodes[k], addr, sizeof addr, &port), CQLMUX_OK);
+    at = strstr(at, addr);
+    cr_assert_not_null(at, "%s: attempt %zu (%s) not named in order: %s", rc->name, k, addr, msg);
+    at += strlen(addr);
+    char why[48];
+    snprintf(why, sizeof why, " [%s],", cqlmux_retry_reason_name(rc->reason));
+    if (k + 1 < n)
+      cr_assert(strstr(at, why) == strchr(at, ' '), "%s: attempt %zu left without %s: %s",
+                rc->name, k, why, msg);
+  }
+}
+
 static void check_retry_case(cqlmux_mock *m, cqlmux_session *s, const retry_case *rc, int i) {
   char q[96];
   snprintf(q, sizeof q, "SELECT * FROM ks.retry_case_%d", i);
@@ -336,7 +358,8 @@ static void check_retry_case(cqlmux_mock *m, cqlmux_session *s, const retry_case
   cqlmux_server_error e;
   cr_assert_eq(cqlmux_future_server_error(f, &e), CQLMUX_OK);
   cr_assert_eq(e.code, rc->code, "%s: the last attempt's error", rc->name);
-  const char *msg = cqlmux_future_error_message(f);
+  char msg[768];
+  snprintf(msg, sizeof msg, "%s", cqlmux_future_error_message(f));
   if (rc->attempts > 1) {
     char expect[32];
     snprintf(expect, sizeof expect, "(%zu attempts:", rc->attempts);
@@ -349,6 +372,7 @@ static void check_retry_case(cqlmux_mock *m, cqlmux_session *s, const retry_case
   int nodes[8];
   size_t n = node_sequence(m, q, nodes, 8);
   cr_assert_eq(n, rc->attempts, "%s: %zu requests, expected %zu", rc->name, n, rc->attempts);
+  if (n > 1) check_attempts_named(m, rc, msg, nodes, n);
   for (size_t k = 1; k < n; k++)
     for (size_t j = 0; j < k; j++)
       cr_assert(rc->same_node ? nodes[k] == nodes[j] : nodes[k] != nodes[j],
