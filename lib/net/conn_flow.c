@@ -119,14 +119,18 @@ static void flush(cqlmux_connection *c) {
  * queued behind them on the loop's own submission queue. flush_scheduled
  * means "the task is queued" and only the task clears it: a task node must
  * never be in the queue twice. */
+static void post_flush_task(cqlmux_connection *c) {
+  if (c->flush_scheduled) return;
+  c->flush_scheduled = true;
+  cqlmux_loop_post(c->loop, &c->flush_task);
+}
+
 void cqlmux_conn_schedule_flush(cqlmux_connection *c) {
   if (c->wbuf.len - c->wsent >= EAGER_FLUSH_BYTES) {
     flush(c);
     return;
   }
-  if (c->flush_scheduled) return;
-  c->flush_scheduled = true;
-  cqlmux_loop_post(c->loop, &c->flush_task);
+  post_flush_task(c);
 }
 
 /* Flushes, then lets requests held back by a full write buffer
@@ -258,6 +262,13 @@ static void on_request_task(cqlmux_task *task, int status) {
 }
 
 static void queue_append(cqlmux_connection *c, cqlmux_request *req) {
+  /* While the socket pushes back, a request that waits gets the socket
+   * tried again at the end of this loop turn, as buffered requests did
+   * before the backlog bound: the kernel takes bytes as the server reads
+   * them, long before it reports the socket writable (when half its buffer
+   * is free), and a pipe refilled only then ran ~5 % slower (inserts of
+   * 1.4 KB against the null mock). */
+  if (c->write_blocked) post_flush_task(c);
   req->queued = true;
   req->queue_next = NULL;
   req->queue_prev = c->queue_tail;
