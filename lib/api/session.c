@@ -340,7 +340,7 @@ bool cqlmux_session_offer(cqlmux_call *call, cqlmux_connection *conn, cqlmux_hos
   if (cqlmux_connection_admit(conn) != CQLMUX_OK) return false;
   call->host = host;
   /* Once retried, every host is logged; the first attempt's is logged by
-   * the first retry (cqlmux_call_note_attempt), so that a request that is
+   * the first retry (note_retry, api/recovery.c), so that a request that is
    * never retried makes no record. */
   cqlmux_call_extra *x = call->extra;
   if (x && x->tried_count && x->tried_count < CQLMUX_CALL_TRIED) {
