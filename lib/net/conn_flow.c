@@ -332,10 +332,11 @@ static bool send_oldest_below_high_watermark(cqlmux_connection *c, cqlmux_reques
   if (c->state != CQLMUX_CONN_READY || c->in_flight >= c->settings->high_watermark ||
       write_buffer_over_budget(c, oldest))
     return false;
-  if (write_backlog_full(c, oldest)) {
-    /* There is a place on the wire, behind what the socket has not taken
-     * yet: `req` waits for the socket, past the queue's size. Admission
-     * (high watermark + queue size) still bounds the requests waiting. */
+  if (c->switching_keyspace || write_backlog_full(c, oldest)) {
+    /* There is a place on the wire, behind a USE's answer or what the
+     * socket has not taken yet: `req` waits, past the queue's size.
+     * Admission (high watermark + queue size) still bounds the requests
+     * waiting. */
     queue_append(c, req);
     publish_load(c);
     return true;
@@ -350,8 +351,8 @@ static bool send_oldest_below_high_watermark(cqlmux_connection *c, cqlmux_reques
 }
 
 static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
-  bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->queue_head ||
-                   write_buffer_full(c, req);
+  bool must_wait = c->state != CQLMUX_CONN_READY || c->saturated || c->switching_keyspace ||
+                   c->queue_head || write_buffer_full(c, req);
   if (!must_wait) {
     send_request(c, req);
     publish_load(c);
@@ -375,8 +376,8 @@ static void submit_ready(cqlmux_connection *c, cqlmux_request *req) {
 /* Below the low watermark the waiting requests go out, up to the high one. */
 void cqlmux_conn_drain_queue(cqlmux_connection *c) {
   if (c->saturated && c->in_flight < c->settings->low_watermark) c->saturated = false;
-  while (!c->saturated && c->queue_head && c->state == CQLMUX_CONN_READY &&
-         !write_buffer_full(c, c->queue_head)) {
+  while (!c->saturated && !c->switching_keyspace && c->queue_head &&
+         c->state == CQLMUX_CONN_READY && !write_buffer_full(c, c->queue_head)) {
     cqlmux_request *req = c->queue_head;
     cqlmux_conn_queue_remove(c, req);
     send_request(c, req);

@@ -167,7 +167,19 @@ static void send_use(cqlmux_connection *c) {
   cqlmux_query_params p = {.consistency = CQLMUX_CONSISTENCY_ONE};
   cqlmux_slice q = {(const uint8_t *)cql, (size_t)n};
   cqlmux_wbuf_reset(&c->control.envelope);
+  c->switching_keyspace = true;
   send_internal(c, &c->control, cqlmux_request_query(&c->control.envelope, &h, q, &p));
+}
+
+/* The USE is answered: the wanted keyspace again if it changed meanwhile,
+ * else the requests that waited for it go. */
+static void keyspace_switched(cqlmux_connection *c) {
+  c->switching_keyspace = false;
+  if (c->state != CQLMUX_CONN_READY) return;
+  if (strcmp(c->keyspace, c->current_keyspace) != 0)
+    send_use(c);
+  else
+    cqlmux_conn_drain_queue(c);
 }
 
 static void become_ready(cqlmux_connection *c) {
@@ -306,9 +318,11 @@ static void handshake_answer(cqlmux_connection *c, uint8_t opcode, const uint8_t
   case CQLMUX_CONN_READY:
     if (opcode == CQLMUX_OP_RESULT) {
       snprintf(c->current_keyspace, sizeof c->current_keyspace, "%s", c->sending_keyspace);
-      if (c->state == CQLMUX_CONN_KEYSPACE) become_ready(c);
-      if (c->state == CQLMUX_CONN_READY && strcmp(c->keyspace, c->current_keyspace) != 0)
-        send_use(c); /* the wanted keyspace changed while this USE was out */
+      if (c->state == CQLMUX_CONN_KEYSPACE) {
+        c->switching_keyspace = false;
+        become_ready(c);
+      }
+      keyspace_switched(c);
       return;
     }
     break;
@@ -337,6 +351,7 @@ static void internal_response(cqlmux_request *req, uint8_t version, uint8_t opco
      * the keyspace this connection has. */
     cqlmux_log(logger(c), CQLMUX_LOG_WARN, "USE %s failed on %s", c->keyspace, c->peer);
     snprintf(c->keyspace, sizeof c->keyspace, "%s", c->current_keyspace);
+    keyspace_switched(c);
     return;
   }
   handshake_answer(c, opcode, body, len);

@@ -88,6 +88,10 @@ struct cqlmux_connection {
   uint32_t queue_len;
   uint32_t in_flight;         /* user requests holding a stream id */
   bool saturated;             /* reached the high watermark; cleared below low */
+  /* A USE is out: Cassandra runs one connection's requests concurrently, so
+   * a request sent behind the USE could still run in the old keyspace. The
+   * requests wait in the queue until the USE is answered. */
+  bool switching_keyspace;
 
   cqlmux_timer connect_timer;
   cqlmux_timer heartbeat_timer; /* idle check, then the answer's deadline */

@@ -2,7 +2,8 @@
  *
  * Suites:
  *   session_real    plain server: protocol negotiation (v5, v4 forced, LZ4),
- *                   prepared statements, USE propagation, paging, server
+ *                   prepared statements, USE in force on every connection,
+ *                   paging, server
  *                   errors, many concurrent requests.
  *   session_secure  server with --auth --tls: good and bad passwords, the
  *                   right CA and a wrong one.
@@ -198,16 +199,58 @@ Test(session_real, prepared_insert_and_select_round_trip, .timeout = 90) {
   cqlmux_session_free(s);
 }
 
-Test(session_real, use_keyspace_reaches_every_connection, .timeout = 90) {
+/* Two keyspaces with a table of the same name, each row naming its
+ * keyspace. */
+static void create_named_keyspaces(cqlmux_session *s) {
+  for (char which = 'a'; which <= 'b'; which++) {
+    char cql[200];
+    snprintf(cql, sizeof cql,
+             "CREATE KEYSPACE IF NOT EXISTS cqlmux_use_%c WITH replication = "
+             "{'class': 'SimpleStrategy', 'replication_factor': 1}", which);
+    exec_ok(s, cql);
+    snprintf(cql, sizeof cql, "CREATE TABLE IF NOT EXISTS cqlmux_use_%c.which (k int PRIMARY KEY, "
+             "name text)", which);
+    exec_ok(s, cql);
+    snprintf(cql, sizeof cql, "INSERT INTO cqlmux_use_%c.which (k, name) VALUES (1, '%c')", which,
+             which);
+    exec_ok(s, cql);
+  }
+}
+
+/* A USE answered is in force for every request made after it, on every
+ * connection: the connections switch before they send anything else, and
+ * Cassandra, which runs one connection's requests concurrently, gets none
+ * of them until its USE is answered. Each round switches keyspace and at
+ * once sends a burst spread over the 4 connections; the row names the
+ * keyspace that answered. */
+Test(session_real, use_keyspace_is_in_force_on_every_connection_for_the_next_request,
+     .timeout = 120) {
   cqlmux_config *c = base_config();
   cr_assert_eq(cqlmux_config_set_connections_per_host(c, 4, 4), CQLMUX_OK);
   cqlmux_session *s = open_session(c, CQLMUX_OK);
-  create_schema(s);
-  exec_ok(s, "USE cqlmux_it");
-  /* Give the other connections' USE a moment: it is sent when the result
-   * arrives, ahead of anything queued after it on each connection. */
-  usleep(200 * 1000);
-  for (int i = 0; i < 40; i++) exec_ok(s, "SELECT k FROM kv WHERE k = 1");
+  create_named_keyspaces(s);
+  enum { ROUNDS = 20, BURST = 64 };
+  for (int round = 0; round < ROUNDS; round++) {
+    char which = round % 2 ? 'b' : 'a', use[40];
+    snprintf(use, sizeof use, "USE cqlmux_use_%c", which);
+    exec_ok(s, use);
+    cqlmux_future *burst[BURST];
+    for (int i = 0; i < BURST; i++) {
+      burst[i] = cqlmux_session_query(s, "SELECT name FROM which WHERE k = 1");
+      cr_assert_not_null(burst[i]);
+    }
+    for (int i = 0; i < BURST; i++) {
+      cr_assert_eq(cqlmux_future_wait(burst[i]), CQLMUX_OK, "round %d, request %d: %s", round, i,
+                   cqlmux_future_error_message(burst[i]));
+      const char *name;
+      size_t len;
+      cr_assert_eq(cqlmux_result_get_text(cqlmux_future_result(burst[i]), 0, 0, &name, &len),
+                   CQLMUX_OK);
+      cr_assert(len == 1 && name[0] == which, "round %d, request %d: answered from %.*s, not %c",
+                round, i, (int)len, name, which);
+      cqlmux_future_free(burst[i]);
+    }
+  }
   cqlmux_session_free(s);
 }
 
