@@ -22,7 +22,8 @@ static inline cqlmux_session *real_open_session(void) {
                CQLMUX_OK);
   cr_assert_eq(cqlmux_config_set_port(c, atoi(real_env_or("CQLMUX_TEST_PORT", "9042"))),
                CQLMUX_OK);
-  cqlmux_config_set_log_level(c, CQLMUX_LOG_ERROR);
+  /* CQLMUX_TEST_LOG_LEVEL (0-5) shows more when a run has to be explained. */
+  cqlmux_config_set_log_level(c, atoi(real_env_or("CQLMUX_TEST_LOG_LEVEL", "1")));
   return session_fixture_connect(c);
 }
 
