@@ -4,48 +4,81 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
+#include "runtime/intrusive.h"
 #include "runtime/ring.h"
 #include "runtime/spin_window.h"
 #include "runtime/thread_role.h"
 
+/* How a worker sleeps and is woken. Each worker has its own slot: a state a
+ * producer claims with one CAS, and a semaphore the claimer posts once. One
+ * claim, one post, one wait: a wake-up costs a futex wake and a futex wait
+ * and nothing else (a shared mutex and condition variable cost twice that
+ * here, and the woken worker collided with the producer on the mutex). The
+ * CAS decides who owes what, so no token is ever left over for a worker
+ * that did not sleep. */
+enum { SLOT_AWAKE, SLOT_SLEEPING };
+
+typedef struct worker_slot {
+  _Atomic int state; /* SLOT_AWAKE, or SLOT_SLEEPING until a claimer flips it */
+  sem_t wake;        /* posted once by whoever flipped the state */
+  char pad_[CQLMUX_CACHE_LINE]; /* slots are written by different threads */
+} worker_slot;
+
 struct cqlmux_workers {
   cqlmux_ring ring;
-  /* Workers that announced they are going to sleep and that no producer has
-   * claimed yet. A producer that claims one (decrements) owes it a token. */
+  /* Slots in SLOT_SLEEPING, or about to be (a filter: producers look at the
+   * slots only when it is not 0). */
   _Atomic unsigned idle;
+  _Atomic unsigned next_claim; /* where producers start looking (spreads claims) */
   _Atomic bool stopping; /* stop requested: drain, then exit */
   _Atomic bool stopped;  /* threads joined: submit runs inline */
   _Atomic uint64_t signals;
-  pthread_mutex_t mutex; /* guards tokens; the condition variable's mutex */
-  pthread_cond_t wake;
-  unsigned tokens; /* wake-ups granted and not yet consumed */
   unsigned nthreads;
   unsigned started;
   pthread_t *threads;
+  worker_slot *slots; /* one per thread */
   const cqlmux_allocator *alloc;
   const cqlmux_logger *logger;
   cqlmux_thread_hook hook;
   _Atomic unsigned next_index; /* hands each starting worker its index */
 };
 
-/* Claim one idle worker, if any, and hand it a token. True if one was. */
+/* Flip a sleeping slot awake; the caller then owes it one post. seq_cst:
+ * part of the handshake described at wake_one. */
+static bool claim_slot(cqlmux_workers *w, worker_slot *slot) {
+  int sleeping = SLOT_SLEEPING;
+  if (!atomic_compare_exchange_strong(&slot->state, &sleeping, SLOT_AWAKE)) return false;
+  atomic_fetch_sub(&w->idle, 1);
+  return true;
+}
+
+static void post_slot(worker_slot *slot) {
+  sem_post(&slot->wake);
+}
+
+/* Claim one sleeping worker, if any, and wake it. True if one was.
+ *
+ * No lost wake-up: a worker stores SLOT_SLEEPING, then increments idle,
+ * then looks at the ring; a producer pushes, then loads idle, then the
+ * slots (all seq_cst). In the single total order either the worker's look
+ * follows the push (it sees the task and does not sleep) or the producer's
+ * load of idle follows the increment, and then its load of the slot follows
+ * the SLOT_SLEEPING store. */
 static bool wake_one(cqlmux_workers *w) {
-  /* seq_cst: this load follows the push's seq_cst claim in the single total
-   * order; the worker increments idle and then checks for claims, so one of
-   * the two sides always sees the other (no lost wake-up). */
-  unsigned n = atomic_load(&w->idle);
-  while (n > 0) {
-    if (atomic_compare_exchange_weak(&w->idle, &n, n - 1)) {
-      pthread_mutex_lock(&w->mutex);
-      w->tokens++;
-      pthread_cond_signal(&w->wake);
-      pthread_mutex_unlock(&w->mutex);
+  if (atomic_load(&w->idle) == 0) return false;
+  /* relaxed: only a starting point; the CAS decides. */
+  unsigned first = atomic_fetch_add_explicit(&w->next_claim, 1, memory_order_relaxed);
+  for (unsigned i = 0; i < w->nthreads; i++) {
+    worker_slot *slot = &w->slots[(first + i) % w->nthreads];
+    if (atomic_load(&slot->state) == SLOT_SLEEPING && claim_slot(w, slot)) {
+      post_slot(slot);
       /* relaxed: a statistic. */
       atomic_fetch_add_explicit(&w->signals, 1, memory_order_relaxed);
       return true;
@@ -90,15 +123,6 @@ static void wake_after_push(cqlmux_workers *w) {
   if (++deferred_tasks >= CQLMUX_WORKERS_DEFER_MAX) cqlmux_workers_flush_wakeups();
 }
 
-/* Take back this worker's idle announcement. If a producer already claimed
- * it, the producer's token stays: the next sleeper consumes it and rechecks,
- * one spurious wake-up at worst. */
-static void unannounce(cqlmux_workers *w) {
-  unsigned n = atomic_load(&w->idle);
-  while (n > 0 && !atomic_compare_exchange_weak(&w->idle, &n, n - 1)) {
-  }
-}
-
 /* Before sleeping, a worker that just ran out of work watches the ring for
  * a while, yielding the CPU between looks: at low concurrency the next
  * completion usually comes soon (the answer to the request its callback
@@ -131,29 +155,29 @@ static bool spin_before_sleep(cqlmux_workers *w, uint64_t idle_since) {
   }
 }
 
-static void worker_sleep(cqlmux_workers *w) {
+static void wait_for_post(worker_slot *slot) {
+  while (sem_wait(&slot->wake) != 0) {
+    /* EINTR: a signal handler ran; the post is still owed. */
+  }
+}
+
+static void worker_sleep(cqlmux_workers *w, worker_slot *slot) {
   uint64_t idle_since = cqlmux_clock_now_us();
   if (spin_before_sleep(w, idle_since)) return;
-  pthread_mutex_lock(&w->mutex);
-  atomic_fetch_add(&w->idle, 1); /* seq_cst: see wake_one */
+  /* seq_cst, in this order: see wake_one. */
+  atomic_store(&slot->state, SLOT_SLEEPING);
+  atomic_fetch_add(&w->idle, 1);
   bool claims = cqlmux_ring_has_claims(&w->ring);
   if (claims || atomic_load(&w->stopping)) {
-    unannounce(w);
-    pthread_mutex_unlock(&w->mutex);
+    /* Take the announcement back; if a producer claimed it first, its post
+     * is on its way and is consumed here, so none is left for a later sleep. */
+    if (!claim_slot(w, slot)) wait_for_post(slot);
     /* A claimed slot we could not pop is a producer between claim and
      * publish: let it run. */
     if (claims) sched_yield();
     return;
   }
-  /* A token already there was granted for an earlier announcement (see
-   * unannounce): taking it leaves this announcement unclaimed, so it is
-   * taken back too; otherwise `idle` would count a worker that is awake,
-   * and producers would pay futex wake-ups nobody waits for. */
-  bool stale = w->tokens > 0;
-  while (w->tokens == 0 && !atomic_load(&w->stopping)) pthread_cond_wait(&w->wake, &w->mutex);
-  if (w->tokens > 0) w->tokens--;
-  if (stale) unannounce(w);
-  pthread_mutex_unlock(&w->mutex);
+  wait_for_post(slot); /* the claimer set the state back to SLOT_AWAKE */
   cqlmux_spin_window_record(&worker_window, cqlmux_clock_now_us() - idle_since);
 }
 
@@ -161,6 +185,7 @@ static void *worker_main(void *arg) {
   cqlmux_workers *w = arg;
   /* relaxed: only uniqueness matters, which any read-modify-write gives. */
   unsigned index = atomic_fetch_add_explicit(&w->next_index, 1, memory_order_relaxed);
+  worker_slot *slot = &w->slots[index];
   cqlmux_thread_begin(CQLMUX_THREAD_WORKER, index, &w->hook);
   for (;;) {
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
@@ -172,7 +197,7 @@ static void *worker_main(void *arg) {
       continue;
     }
     if (atomic_load(&w->stopping) && !cqlmux_ring_has_claims(&w->ring)) break;
-    worker_sleep(w);
+    worker_sleep(w, slot);
   }
   return NULL;
 }
@@ -202,6 +227,14 @@ void cqlmux_workers_submit(cqlmux_workers *w, cqlmux_task *task) {
     backoff(&attempt);
   }
   wake_after_push(w);
+}
+
+static int init_slots(cqlmux_workers *w) {
+  for (unsigned i = 0; i < w->nthreads; i++) {
+    atomic_init(&w->slots[i].state, SLOT_AWAKE);
+    if (sem_init(&w->slots[i].wake, 0, 0) != 0) return CQLMUX_ERR_INVALID_STATE;
+  }
+  return CQLMUX_OK;
 }
 
 static int start_threads(cqlmux_workers *w) {
@@ -239,11 +272,12 @@ int cqlmux_workers_new_hooked(const cqlmux_allocator *alloc, const cqlmux_logger
     cqlmux_mem_free(alloc, w);
     return rc;
   }
-  pthread_mutex_init(&w->mutex, NULL);
-  pthread_cond_init(&w->wake, NULL);
+  atomic_init(&w->next_claim, 0);
   if (threads) {
     w->threads = cqlmux_mem_calloc(alloc, threads, sizeof *w->threads);
-    rc = w->threads ? start_threads(w) : CQLMUX_ERR_NOMEM;
+    w->slots = cqlmux_mem_calloc(alloc, threads, sizeof *w->slots);
+    rc = w->threads && w->slots ? init_slots(w) : CQLMUX_ERR_NOMEM;
+    if (rc == CQLMUX_OK) rc = start_threads(w);
   }
   if (rc != CQLMUX_OK) {
     cqlmux_workers_free(w);
@@ -278,10 +312,10 @@ static void drain_inline(cqlmux_workers *w) {
 
 void cqlmux_workers_stop(cqlmux_workers *w) {
   if (atomic_load(&w->stopped)) return;
-  atomic_store(&w->stopping, true);
-  pthread_mutex_lock(&w->mutex);
-  pthread_cond_broadcast(&w->wake);
-  pthread_mutex_unlock(&w->mutex);
+  atomic_store(&w->stopping, true); /* seq_cst: before the slots are read (wake_one) */
+  for (unsigned i = 0; i < w->started; i++) {
+    if (claim_slot(w, &w->slots[i])) post_slot(&w->slots[i]);
+  }
   for (unsigned i = 0; i < w->started; i++) pthread_join(w->threads[i], NULL);
   if (w->nthreads) drain_inline(w);
   /* release: pairs with the acquire load in submit. */
@@ -292,8 +326,10 @@ void cqlmux_workers_free(cqlmux_workers *w) {
   if (!w) return;
   cqlmux_workers_stop(w);
   if (w->nthreads) cqlmux_ring_destroy(&w->ring);
-  pthread_cond_destroy(&w->wake);
-  pthread_mutex_destroy(&w->mutex);
+  if (w->slots) {
+    for (unsigned i = 0; i < w->nthreads; i++) sem_destroy(&w->slots[i].wake);
+  }
+  cqlmux_mem_free(w->alloc, w->slots);
   cqlmux_mem_free(w->alloc, w->threads);
   cqlmux_mem_free(w->alloc, w);
 }

@@ -2,10 +2,10 @@
  *
  * Tasks (future callbacks, mostly) arrive through a bounded MPMC ring
  * (runtime/ring.h explains the choice). A worker out of work first watches
- * the ring for 30 us, yielding the CPU between looks, then sleeps on a
- * condition variable; a producer signals only when it can claim a sleeping
- * worker from the `idle` count, so a busy pool costs no syscall and no lock
- * per task.
+ * the ring for a learned while (runtime/spin_window.h), yielding the CPU
+ * between looks, then sleeps on its own semaphore; a producer posts only
+ * when it can claim a sleeping worker's slot, so a busy pool costs no
+ * syscall and no lock per task, and a wake-up one futex wake and one wait.
  *
  * With 0 threads there is no ring: cqlmux_workers_submit() runs the task at
  * once on the calling thread (the I/O thread, for completions it decodes).
