@@ -252,6 +252,19 @@ CQLMUX_API int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned coun
 CQLMUX_API int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count);
 CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_backend backend);
 
+/* Light-load co-location (default on; 0 turns it off). With one I/O thread
+ * and callback workers, while the I/O thread keeps finding its workers
+ * asleep at each hand-off (a few requests in flight), it restricts itself
+ * to the CPU it runs on and the workers follow it there, so that waking one
+ * another does not have to reach another, idle CPU (the dearest step of a
+ * request at low concurrency on virtual machines: doc/performance.md). Once
+ * the workers are found busy, or completions queue up for them, every
+ * thread gets its full CPU mask back. A thread whose mask the
+ * thread-start callback changed is never touched; nor is any thread with
+ * several I/O threads, inline callbacks, or a single allowed CPU. Returns
+ * CQLMUX_OK, or INVALID_ARGUMENT for a NULL config. */
+CQLMUX_API int cqlmux_config_set_light_load_colocation(cqlmux_config *config, int enabled);
+
 /* The library's own threads, as a thread-start callback sees them. */
 typedef enum cqlmux_thread_kind {
   CQLMUX_THREAD_KIND_IO = 1,      /* an I/O thread; index 0 .. io_threads - 1 */

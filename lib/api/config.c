@@ -13,6 +13,7 @@ static void set_defaults(cqlmux_config *c) {
   c->port = 9042;
   c->io_threads = 1;
   c->callback_threads = 1;
+  c->light_load_colocation = true;
   c->core_connections = 1;
   c->max_connections = 8;
   c->remote_core_connections = 1;
@@ -206,6 +207,12 @@ int cqlmux_config_set_io_threads(cqlmux_config *config, unsigned count) {
 int cqlmux_config_set_callback_threads(cqlmux_config *config, unsigned count) {
   CHECK(count <= CQLMUX_MAX_CALLBACK_THREADS);
   config->callback_threads = count;
+  return CQLMUX_OK;
+}
+
+int cqlmux_config_set_light_load_colocation(cqlmux_config *config, int enabled) {
+  CHECK(1);
+  config->light_load_colocation = enabled != 0;
   return CQLMUX_OK;
 }
 
@@ -426,6 +433,7 @@ void cqlmux_config_runtime(const cqlmux_config *c, cqlmux_runtime_config *out) {
   cqlmux_runtime_config_defaults(out);
   out->io_threads = c->io_threads;
   out->callback_threads = c->callback_threads;
+  out->light_load_colocation = c->light_load_colocation;
   out->backend = c->io_backend;
   /* Twice the read-pause bound: connections stop reading at the bound, so
    * the ring itself (where a full ring stalls the I/O thread) is not reached

@@ -26,6 +26,7 @@ struct cqlmux_config {
 
   unsigned io_threads;
   unsigned callback_threads;
+  bool light_load_colocation;
   cqlmux_io_backend io_backend;
 
   unsigned core_connections;      /* LOCAL hosts */

@@ -18,6 +18,7 @@ struct cqlmux_runtime {
 void cqlmux_runtime_config_defaults(cqlmux_runtime_config *c) {
   c->io_threads = 1;
   c->callback_threads = 1;
+  c->light_load_colocation = false; /* sessions turn it on (cqlmux_config) */
   c->backend = CQLMUX_IO_BACKEND_DEFAULT;
   c->completion_capacity = 0;
   c->allocator = NULL;
@@ -70,6 +71,9 @@ int cqlmux_runtime_new(const cqlmux_runtime_config *c, cqlmux_runtime **out) {
                                            : CQLMUX_DEFAULT_COMPLETION_CAPACITY;
   int rc = cqlmux_workers_new_hooked(&rt->alloc, &rt->logger, c->callback_threads, capacity,
                                      &c->thread_start, &rt->workers);
+  /* With several I/O threads the workers could follow only one of them. */
+  if (rc == CQLMUX_OK)
+    cqlmux_workers_colocate(rt->workers, c->light_load_colocation && c->io_threads == 1);
   if (rc == CQLMUX_OK) rc = create_loops(rt, c->backend, &c->thread_start);
   if (rc != CQLMUX_OK) {
     cqlmux_runtime_shutdown(rt, CQLMUX_STOP_IMMEDIATE);

@@ -37,6 +37,7 @@ typedef struct cqlmux_runtime cqlmux_runtime;
 typedef struct cqlmux_runtime_config {
   unsigned io_threads;          /* 1 .. CQLMUX_MAX_IO_THREADS */
   unsigned callback_threads;    /* 0 .. CQLMUX_MAX_CALLBACK_THREADS; 0 = inline */
+  bool light_load_colocation;   /* runtime/colocation.h; used with one I/O thread */
   cqlmux_io_backend backend;
   size_t completion_capacity;   /* 0 = CQLMUX_DEFAULT_COMPLETION_CAPACITY */
   const cqlmux_allocator *allocator; /* copied; NULL = libc */
@@ -46,7 +47,7 @@ typedef struct cqlmux_runtime_config {
   cqlmux_thread_hook thread_start; /* run by every I/O and callback thread as it starts */
 } cqlmux_runtime_config;
 
-/* 1 I/O thread, 1 callback thread, default backend and capacity, libc,
+/* 1 I/O thread, 1 callback thread, no co-location, default backend and capacity, libc,
  * stderr at WARN. */
 void cqlmux_runtime_config_defaults(cqlmux_runtime_config *config);
 

@@ -2,6 +2,7 @@ lib_libcqlmux_core_la_SOURCES += \
 	lib/runtime/alloc.c lib/runtime/alloc.h \
 	lib/runtime/budget.c lib/runtime/budget.h \
 	lib/runtime/clock.c lib/runtime/clock.h \
+	lib/runtime/colocation.c lib/runtime/colocation.h \
 	lib/runtime/error.c \
 	lib/runtime/future.c lib/runtime/future.h \
 	lib/runtime/histogram.c lib/runtime/histogram.h \

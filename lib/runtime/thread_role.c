@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "runtime/colocation.h"
+
 static _Thread_local cqlmux_thread_role thread_role = CQLMUX_THREAD_APP;
 static _Thread_local unsigned callback_depth;
 
@@ -16,8 +18,10 @@ void cqlmux_thread_begin(cqlmux_thread_role role, unsigned index, const cqlmux_t
   snprintf(name, sizeof name, "cqlmux-%s-%u", io ? "io" : "cb", index);
   pthread_setname_np(pthread_self(), name);
 #endif
+  cqlmux_colocation_before_start_hook();
   if (hook && hook->start)
     hook->start(io ? CQLMUX_THREAD_KIND_IO : CQLMUX_THREAD_KIND_CALLBACK, index, hook->user_data);
+  cqlmux_colocation_after_start_hook();
 }
 
 cqlmux_thread_role cqlmux_thread_get_role(void) { return thread_role; }

@@ -11,6 +11,7 @@
 
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
+#include "runtime/colocation.h"
 #include "runtime/intrusive.h"
 #include "runtime/ring.h"
 #include "runtime/spin_window.h"
@@ -40,6 +41,11 @@ struct cqlmux_workers {
   _Atomic bool stopping; /* stop requested: drain, then exit */
   _Atomic bool stopped;  /* threads joined: submit runs inline */
   _Atomic uint64_t signals;
+  /* Light-load co-location (runtime/colocation.h): whether the pool's one
+   * producing I/O thread may draw its workers onto its CPU, and the CPU
+   * they should run on now (CQLMUX_COLOCATION_NONE: anywhere). */
+  _Atomic bool colocate;
+  _Atomic int colocate_cpu;
   unsigned nthreads;
   unsigned started;
   pthread_t *threads;
@@ -93,6 +99,61 @@ static _Thread_local bool deferring;
 static _Thread_local cqlmux_workers *deferred_pool;
 static _Thread_local unsigned deferred_tasks;
 
+/* The load as the producing I/O thread sees it at each flush: a worker
+ * that had to be woken LIGHT_ENTER hand-offs in a row was idle between
+ * them, so the I/O thread pins itself where it runs and draws the workers
+ * there; a worker found awake LIGHT_LEAVE hand-offs in a row is busy, and
+ * both are released. The wide gap between the two keeps a load near the
+ * boundary from switching back and forth (each switch is a system call per
+ * thread and a migration). And whatever the streaks say, a backlog of
+ * LIGHT_BACKLOG completions waiting for the workers releases them at once:
+ * sharing a CPU, they are falling behind (hand-offs that alternate between
+ * woken and awake would otherwise keep a busy pool pinned). I/O thread
+ * only, like deferral. */
+#define LIGHT_ENTER 16
+#define LIGHT_LEAVE 64
+#define LIGHT_BACKLOG 256
+static _Thread_local unsigned woke_streak;
+static _Thread_local unsigned awake_streak;
+
+static void co_locate(cqlmux_workers *w, int cpu) {
+  cqlmux_colocation_pin(cpu);
+  if (cqlmux_colocation_pinned() != cpu) return; /* not allowed, or refused */
+  /* relaxed: a placement hint; no data is published through it. */
+  atomic_store_explicit(&w->colocate_cpu, cpu, memory_order_relaxed);
+}
+
+static void follow_load(cqlmux_workers *w, cqlmux_handoff handoff) {
+  /* relaxed: set once before the I/O thread starts handing work over. */
+  if (!atomic_load_explicit(&w->colocate, memory_order_relaxed)) return;
+  if (cqlmux_colocation_pinned() != CQLMUX_COLOCATION_NONE &&
+      cqlmux_workers_depth(w) >= LIGHT_BACKLOG) {
+    woke_streak = awake_streak = 0;
+    co_locate(w, CQLMUX_COLOCATION_NONE);
+    return;
+  }
+  if (handoff == CQLMUX_HANDOFF_WOKE) {
+    awake_streak = 0;
+    if (++woke_streak == LIGHT_ENTER) co_locate(w, cqlmux_colocation_current_cpu());
+  } else if (handoff == CQLMUX_HANDOFF_AWAKE) {
+    woke_streak = 0;
+    if (++awake_streak == LIGHT_LEAVE) co_locate(w, CQLMUX_COLOCATION_NONE);
+  }
+}
+
+/* Worker side: run where the I/O thread asks. The comparison is all a busy
+ * worker pays per task; the system call comes only with a change. */
+static void follow_colocation(cqlmux_workers *w) {
+  /* relaxed: see co_locate. */
+  int want = atomic_load_explicit(&w->colocate_cpu, memory_order_relaxed);
+  if (want != cqlmux_colocation_pinned()) cqlmux_colocation_pin(want);
+}
+
+void cqlmux_workers_colocate(cqlmux_workers *w, bool on) {
+  /* relaxed: see follow_load. */
+  atomic_store_explicit(&w->colocate, on && w->nthreads > 0, memory_order_relaxed);
+}
+
 /* One worker is woken per batch; a worker that finds more work queued
  * wakes the next one (worker_main), so a batch spreads over the pool
  * without the producer paying a wake-up per sleeping worker. */
@@ -103,8 +164,10 @@ cqlmux_handoff cqlmux_workers_flush_wakeups(void) {
   deferred_tasks = 0;
   if (n == 0) return CQLMUX_HANDOFF_NONE;
   /* None once the ring is empty: the worker may already have drained it. */
-  if (cqlmux_workers_depth(w) > 0 && wake_one(w)) return CQLMUX_HANDOFF_WOKE;
-  return CQLMUX_HANDOFF_AWAKE;
+  cqlmux_handoff handoff = cqlmux_workers_depth(w) > 0 && wake_one(w) ? CQLMUX_HANDOFF_WOKE
+                                                                       : CQLMUX_HANDOFF_AWAKE;
+  follow_load(w, handoff);
+  return handoff;
 }
 
 void cqlmux_workers_defer_wakeups(bool on) {
@@ -188,6 +251,7 @@ static void *worker_main(void *arg) {
   worker_slot *slot = &w->slots[index];
   cqlmux_thread_begin(CQLMUX_THREAD_WORKER, index, &w->hook);
   for (;;) {
+    follow_colocation(w);
     cqlmux_task *task = cqlmux_ring_pop(&w->ring);
     if (task) {
       /* More work than this worker: pass a wake-up on (deferred batches
@@ -273,6 +337,8 @@ int cqlmux_workers_new_hooked(const cqlmux_allocator *alloc, const cqlmux_logger
     return rc;
   }
   atomic_init(&w->next_claim, 0);
+  atomic_init(&w->colocate, false);
+  atomic_init(&w->colocate_cpu, CQLMUX_COLOCATION_NONE);
   if (threads) {
     w->threads = cqlmux_mem_calloc(alloc, threads, sizeof *w->threads);
     w->slots = cqlmux_mem_calloc(alloc, threads, sizeof *w->slots);
@@ -292,6 +358,11 @@ size_t cqlmux_workers_depth(cqlmux_workers *w) {
 }
 
 unsigned cqlmux_workers_threads(const cqlmux_workers *w) { return w->nthreads; }
+
+unsigned cqlmux_workers_sleeping(cqlmux_workers *w) {
+  /* relaxed: a snapshot for callers that wait for a state, not a handshake. */
+  return atomic_load_explicit(&w->idle, memory_order_relaxed);
+}
 
 uint64_t cqlmux_workers_signals(cqlmux_workers *w) {
   /* relaxed: a statistic. */

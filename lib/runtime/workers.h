@@ -73,6 +73,17 @@ typedef enum cqlmux_handoff {
 } cqlmux_handoff;
 cqlmux_handoff cqlmux_workers_flush_wakeups(void);
 
+/* Light-load co-location (runtime/colocation.h), for a pool fed by one I/O
+ * thread: while its flushes keep finding the workers asleep, that thread
+ * pins itself to its CPU and the workers follow it there; once they keep
+ * finding them awake, all are released. Off by default; set before the
+ * I/O thread starts. */
+void cqlmux_workers_colocate(cqlmux_workers *workers, bool on);
+
+/* Workers asleep, or announced and about to be (approximate; with nothing
+ * queued, the next hand-off has to wake one when this is not 0). */
+unsigned cqlmux_workers_sleeping(cqlmux_workers *workers);
+
 /* Completions queued and not yet taken by a worker (approximate). */
 size_t cqlmux_workers_depth(cqlmux_workers *workers);
 

@@ -51,3 +51,10 @@ tests_net_test_alloc_failure_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)
 # as the server's bytes) and its seeds, run by tests/fuzz/run.sh (not by make).
 EXTRA_DIST += tests/fuzz/fuzz_session.c tests/fuzz/gen_session_corpus.py \
 	tests/fuzz/corpus/fuzz_session
+
+check_PROGRAMS += tests/net/test_session_colocation
+TESTS += tests/net/test_session_colocation
+tests_net_test_session_colocation_SOURCES = tests/net/test_session_colocation.c tests/net/session_fixture.h
+tests_net_test_session_colocation_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_net_test_session_colocation_CFLAGS = $(TEST_CFLAGS)
+tests_net_test_session_colocation_LDADD = tests/mock/libcqlmux_mock.la $(TEST_LDADD)

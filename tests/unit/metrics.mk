@@ -35,3 +35,10 @@ tests_unit_test_columns_memo_SOURCES = tests/unit/test_columns_memo.c tests/unit
 tests_unit_test_columns_memo_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_unit_test_columns_memo_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_columns_memo_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/unit/test_colocation
+TESTS += tests/unit/test_colocation
+tests_unit_test_colocation_SOURCES = tests/unit/test_colocation.c $(RUNTIME_TEST_HELPERS)
+tests_unit_test_colocation_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_unit_test_colocation_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_colocation_LDADD = $(TEST_LDADD)
