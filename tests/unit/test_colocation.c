@@ -134,6 +134,8 @@ static void *producer_main(void *arg) {
 
 static void run_scenario(void (*run)(scenario *), const cqlmux_thread_hook *worker_hook,
                          const cqlmux_thread_hook *producer_hook) {
+  note_process_mask();
+  cr_assert_geq(process_cpus(), 2, "co-location needs two CPUs to mean anything");
   scenario s = {.producer_hook = producer_hook, .run = run};
   cr_assert_eq(cqlmux_workers_new_hooked(NULL, NULL, 1, 1024, worker_hook, &s.workers), CQLMUX_OK);
   cqlmux_workers_colocate(s.workers, true);
@@ -152,6 +154,15 @@ static void enter_light_load(scenario *s) {
   cr_assert_eq(cqlmux_colocation_pinned(), cqlmux_colocation_current_cpu());
 }
 
+/* The producer back on its inherited mask; then, the blocker released, the
+ * worker too (it follows at its next task). */
+static void assert_both_released(scenario *s, blocker *b) {
+  cr_assert_eq(own_cpu_count(), process_cpus(), "the producer is released");
+  cr_assert_eq(cqlmux_colocation_pinned(), CQLMUX_COLOCATION_NONE);
+  atomic_store(&b->release, 1);
+  cr_assert_eq(worker_cpus(s->workers), process_cpus(), "the worker is released");
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void light_load_pins_both(scenario *s) {
@@ -159,8 +170,6 @@ static void light_load_pins_both(scenario *s) {
 }
 
 Test(colocation, a_worker_woken_at_every_handoff_moves_to_its_producers_cpu, .timeout = 60) {
-  note_process_mask();
-  cr_assert_geq(process_cpus(), 2, "co-location needs two CPUs to mean anything");
   run_scenario(light_load_pins_both, NULL, NULL);
 }
 
@@ -178,15 +187,10 @@ static void busy_worker_releases_both(scenario *s) {
     cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_AWAKE);
     if (i + 1 < LEAVE_HANDOFFS) cr_assert_eq(own_cpu_count(), 1, "released too early, at %d", i);
   }
-  cr_assert_eq(own_cpu_count(), process_cpus(), "the producer is released");
-  cr_assert_eq(cqlmux_colocation_pinned(), CQLMUX_COLOCATION_NONE);
-  atomic_store(&b.release, 1);
-  cr_assert_eq(worker_cpus(s->workers), process_cpus(), "the worker is released");
+  assert_both_released(s, &b);
 }
 
 Test(colocation, a_worker_found_busy_is_released_with_its_producer, .timeout = 60) {
-  note_process_mask();
-  cr_assert_geq(process_cpus(), 2);
   run_scenario(busy_worker_releases_both, NULL, NULL);
 }
 
@@ -205,14 +209,10 @@ static void backlog_releases_both(scenario *s) {
     if (i + 1 < BACKLOG) cr_assert_eq(own_cpu_count(), 1, "released too early, at %d", i);
   }
   cqlmux_workers_flush_wakeups();
-  cr_assert_eq(own_cpu_count(), process_cpus(), "a backlog releases the producer");
-  atomic_store(&b.release, 1);
-  cr_assert_eq(worker_cpus(s->workers), process_cpus(), "and the worker");
+  assert_both_released(s, &b);
 }
 
 Test(colocation, a_backlog_releases_a_pinned_pair_at_once, .timeout = 60) {
-  note_process_mask();
-  cr_assert_geq(process_cpus(), 2);
   run_scenario(backlog_releases_both, NULL, NULL);
 }
 
