@@ -39,6 +39,7 @@ typedef struct bench_options {
   unsigned callback_threads;
   unsigned max_requests;     /* per connection; 0: derived from concurrency */
   bool pin;                  /* each driver thread on its own CPU */
+  bool no_colocation;        /* light-load co-location off */
   bool server_timestamps;    /* client timestamp generator off */
   int protocol;              /* 4 or 5 */
   bool lz4;

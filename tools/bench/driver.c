@@ -235,6 +235,7 @@ static cqlmux_config *make_config(const bench_options *o) {
   }
   if (o->username) rc |= cqlmux_config_set_credentials(c, o->username, o->password);
   if (o->server_timestamps) rc |= cqlmux_config_set_timestamp_generator(c, NULL, NULL);
+  if (o->no_colocation) rc |= cqlmux_config_set_light_load_colocation(c, 0);
   if (o->pin) rc |= plan_pins(o) ? cqlmux_config_set_thread_start_callback(c, pin_thread, &pins)
                                  : CQLMUX_ERR_INVALID_ARGUMENT;
   if (rc != CQLMUX_OK) {

@@ -29,6 +29,8 @@ static void usage(FILE *out) {
       "      --pin               pin each driver thread to a CPU, I/O threads first, in the\n"
       "                          order of this process's CPUs (wrapping when there are more\n"
       "                          threads; through cqlmux_config_set_thread_start_callback)\n"
+      "      --no-colocation     cqlmux_config_set_light_load_colocation(0): the I/O thread\n"
+      "                          and its workers never share a CPU at light load\n"
       "  -p, --protocol 4|5      protocol version (default 5)\n"
       "      --lz4               LZ4 compression\n"
       "      --tls               TLS (driver mode); --ca FILE to trust, --tls-insecure\n"
@@ -49,7 +51,7 @@ static void usage(FILE *out) {
 enum {
   OPT_WARMUP = 256, OPT_CONNECTIONS, OPT_IO_THREADS, OPT_CALLBACK_THREADS, OPT_MAX_REQUESTS,
   OPT_LZ4, OPT_TLS, OPT_CA, OPT_TLS_INSECURE, OPT_HOST, OPT_PORT, OPT_USER, OPT_PASSWORD,
-  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN,
+  OPT_NO_SCHEMA, OPT_RAW, OPT_COMPARE_RAW, OPT_RAW_RPS, OPT_JSON, OPT_NO_PROGRESS, OPT_PIN, OPT_NO_COLOCATION,
   OPT_SERVER_TIMESTAMPS, OPT_IDLE
 };
 
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
     {"callback-threads", required_argument, NULL, OPT_CALLBACK_THREADS},
     {"max-requests", required_argument, NULL, OPT_MAX_REQUESTS},
     {"pin", no_argument, NULL, OPT_PIN},
+    {"no-colocation", no_argument, NULL, OPT_NO_COLOCATION},
     {"server-timestamps", no_argument, NULL, OPT_SERVER_TIMESTAMPS},
     {"protocol", required_argument, NULL, 'p'},
     {"lz4", no_argument, NULL, OPT_LZ4},
@@ -153,6 +156,7 @@ static void parse_option(bench_options *o, int opt, const char *arg) {
     break;
   case OPT_MAX_REQUESTS: o->max_requests = (unsigned)number("max-requests", arg, 1, 32768); break;
   case OPT_PIN: o->pin = true; break;
+  case OPT_NO_COLOCATION: o->no_colocation = true; break;
   case OPT_SERVER_TIMESTAMPS: o->server_timestamps = true; break;
   case 'p': o->protocol = (int)number("protocol", arg, 4, 5); break;
   case OPT_LZ4: o->lz4 = true; break;

@@ -97,7 +97,9 @@ lookup() {
   [[ -n $line ]] && field "$line" "$2"
 }
 
-fmt() { [[ -n $1 ]] && printf "$2" "$1" || printf 'n/a'; }
+# A field the bench could not measure is JSON null (system calls without
+# tracefs): n/a, like a missing one.
+fmt() { [[ -n $1 && $1 != null ]] && printf "$2" "$1" || printf 'n/a'; }
 ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}' || printf 'n/a'; }
 
 # replace_section FILE NAME CONTENT-FILE: swaps what lies between
