@@ -32,15 +32,26 @@ int cqlmux_colocation_current_cpu(void) {
 
 int cqlmux_colocation_pinned(void) { return pinned; }
 
+/* A refused change (a cpuset that no longer allows those CPUs) ends
+ * co-location for this thread: the callers would otherwise ask again at
+ * every hand-off or task. */
+static void set_mask(const cpu_set_t *mask, int cpu) {
+  if (sched_setaffinity(0, sizeof *mask, mask) == 0) {
+    pinned = cpu;
+  } else {
+    allowed = false;
+  }
+}
+
 void cqlmux_colocation_pin(int cpu) {
   if (!allowed || cpu == pinned) return;
   if (cpu == CQLMUX_COLOCATION_NONE) {
-    if (sched_setaffinity(0, sizeof inherited, &inherited) == 0) pinned = CQLMUX_COLOCATION_NONE;
+    set_mask(&inherited, CQLMUX_COLOCATION_NONE);
     return;
   }
   if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &inherited)) return;
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
-  if (sched_setaffinity(0, sizeof one, &one) == 0) pinned = cpu;
+  set_mask(&one, cpu);
 }

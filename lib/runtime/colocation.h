@@ -39,7 +39,9 @@ int cqlmux_colocation_current_cpu(void);
 
 /* Run this thread on `cpu` only, or on its inherited mask again with
  * CQLMUX_COLOCATION_NONE. A system call only when that changes anything;
- * nothing when the thread is not allowed or `cpu` is outside its mask. */
+ * nothing when the thread is not allowed or `cpu` is outside its mask. If
+ * the kernel refuses the change, the thread stays as it is and is no longer
+ * allowed (it is not asked again). */
 void cqlmux_colocation_pin(int cpu);
 
 /* The CPU this thread is narrowed to, or CQLMUX_COLOCATION_NONE. */
