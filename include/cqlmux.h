@@ -258,8 +258,9 @@ CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_bac
  * to the CPU it runs on and the workers follow it there, so that waking one
  * another does not have to reach another, idle CPU (the dearest step of a
  * request at low concurrency on virtual machines: doc/performance.md). Once
- * the workers are found busy, or completions queue up for them, every
- * thread gets its full CPU mask back. A thread whose mask the
+ * the workers are found busy, completions queue up for them, or they spend
+ * more than half of their time in callbacks, every thread gets its full CPU
+ * mask back. A thread whose mask the
  * thread-start callback changed is never touched; nor is any thread with
  * several I/O threads, inline callbacks, or a single allowed CPU. Returns
  * CQLMUX_OK, or INVALID_ARGUMENT for a NULL config. */

@@ -46,6 +46,7 @@ struct cqlmux_workers {
    * they should run on now (CQLMUX_COLOCATION_NONE: anywhere). */
   _Atomic bool colocate;
   _Atomic int colocate_cpu;
+  _Atomic unsigned loaded_workers; /* workers busy more than half their time */
   unsigned nthreads;
   unsigned started;
   pthread_t *threads;
@@ -108,8 +109,10 @@ static _Thread_local unsigned deferred_tasks;
  * thread and a migration). And whatever the streaks say, a backlog of
  * LIGHT_BACKLOG completions waiting for the workers releases them at once:
  * sharing a CPU, they are falling behind (hand-offs that alternate between
- * woken and awake would otherwise keep a busy pool pinned). I/O thread
- * only, like deferral. */
+ * woken and awake would otherwise keep a busy pool pinned). Nor is a pool
+ * whose workers are busy more than half of the time light, however often
+ * they sleep between tasks (slow callbacks at a low rate): it is released,
+ * and not drawn in while that lasts. I/O thread only, like deferral. */
 #define LIGHT_ENTER 16
 #define LIGHT_LEAVE 64
 #define LIGHT_BACKLOG 256
@@ -126,15 +129,18 @@ static void co_locate(cqlmux_workers *w, int cpu) {
 static void follow_load(cqlmux_workers *w, cqlmux_handoff handoff) {
   /* relaxed: set once before the I/O thread starts handing work over. */
   if (!atomic_load_explicit(&w->colocate, memory_order_relaxed)) return;
-  if (cqlmux_colocation_pinned() != CQLMUX_COLOCATION_NONE &&
-      cqlmux_workers_depth(w) >= LIGHT_BACKLOG) {
+  /* relaxed: a hint from the workers' own measurements. */
+  bool loaded = atomic_load_explicit(&w->loaded_workers, memory_order_relaxed) > 0;
+  bool pinned = cqlmux_colocation_pinned() != CQLMUX_COLOCATION_NONE;
+  if (pinned && (loaded || cqlmux_workers_depth(w) >= LIGHT_BACKLOG)) {
     woke_streak = awake_streak = 0;
     co_locate(w, CQLMUX_COLOCATION_NONE);
     return;
   }
   if (handoff == CQLMUX_HANDOFF_WOKE) {
     awake_streak = 0;
-    if (++woke_streak == LIGHT_ENTER) co_locate(w, cqlmux_colocation_current_cpu());
+    if (++woke_streak >= LIGHT_ENTER && !pinned && !loaded)
+      co_locate(w, cqlmux_colocation_current_cpu());
   } else if (handoff == CQLMUX_HANDOFF_AWAKE) {
     woke_streak = 0;
     if (++awake_streak == LIGHT_LEAVE) co_locate(w, CQLMUX_COLOCATION_NONE);
@@ -205,12 +211,40 @@ static void wake_after_push(cqlmux_workers *w) {
 static _Thread_local cqlmux_spin_window worker_window = {8 * WORKER_SPIN_MIN_US, WORKER_SPIN_MIN_US,
                                                          WORKER_SPIN_MAX_US};
 
+/* How busy this worker is, for co-location (follow_load): the share of
+ * each cycle (from finding work after an idle period to the end of the next
+ * idle period) spent running tasks, averaged with weight 1/8, in 1/1024ths.
+ * Measured only at the ends of idle periods, with the clock readings the
+ * spin window takes anyway, so a busy worker pays nothing per task. Worker
+ * thread only; the pool counts the workers above one half. */
+#define BUSY_SHARE_ONE 1024
+static _Thread_local uint64_t active_since; /* 0 before the first work */
+static _Thread_local uint32_t busy_share_avg;
+static _Thread_local bool counted_loaded;
+
+static void note_idle_period_end(cqlmux_workers *w, uint64_t idle_since, uint64_t now) {
+  if (active_since != 0 && now > active_since && idle_since >= active_since) {
+    uint64_t share = (idle_since - active_since) * BUSY_SHARE_ONE / (now - active_since);
+    busy_share_avg = busy_share_avg - busy_share_avg / 8 + (uint32_t)share / 8;
+    bool loaded = busy_share_avg > BUSY_SHARE_ONE / 2;
+    if (loaded != counted_loaded) {
+      /* relaxed: a hint (see follow_load); the count itself stays exact. */
+      if (loaded) atomic_fetch_add_explicit(&w->loaded_workers, 1, memory_order_relaxed);
+      else atomic_fetch_sub_explicit(&w->loaded_workers, 1, memory_order_relaxed);
+      counted_loaded = loaded;
+    }
+  }
+  active_since = now;
+}
+
 /* True when work arrived (or a stop) within the window. */
 static bool spin_before_sleep(cqlmux_workers *w, uint64_t idle_since) {
   uint64_t until = idle_since + cqlmux_spin_window_us(&worker_window);
   for (;;) {
     if (cqlmux_ring_has_claims(&w->ring) || atomic_load(&w->stopping)) {
-      cqlmux_spin_window_record(&worker_window, cqlmux_clock_now_us() - idle_since);
+      uint64_t now = cqlmux_clock_now_us();
+      cqlmux_spin_window_record(&worker_window, now - idle_since);
+      note_idle_period_end(w, idle_since, now);
       return true;
     }
     if (cqlmux_clock_now_us() >= until) return false;
@@ -241,7 +275,9 @@ static void worker_sleep(cqlmux_workers *w, worker_slot *slot) {
     return;
   }
   wait_for_post(slot); /* the claimer set the state back to SLOT_AWAKE */
-  cqlmux_spin_window_record(&worker_window, cqlmux_clock_now_us() - idle_since);
+  uint64_t now = cqlmux_clock_now_us();
+  cqlmux_spin_window_record(&worker_window, now - idle_since);
+  note_idle_period_end(w, idle_since, now);
 }
 
 static void *worker_main(void *arg) {
@@ -339,6 +375,7 @@ int cqlmux_workers_new_hooked(const cqlmux_allocator *alloc, const cqlmux_logger
   atomic_init(&w->next_claim, 0);
   atomic_init(&w->colocate, false);
   atomic_init(&w->colocate_cpu, CQLMUX_COLOCATION_NONE);
+  atomic_init(&w->loaded_workers, 0);
   if (threads) {
     w->threads = cqlmux_mem_calloc(alloc, threads, sizeof *w->threads);
     w->slots = cqlmux_mem_calloc(alloc, threads, sizeof *w->slots);

@@ -75,8 +75,9 @@ cqlmux_handoff cqlmux_workers_flush_wakeups(void);
 
 /* Light-load co-location (runtime/colocation.h), for a pool fed by one I/O
  * thread: while its flushes keep finding the workers asleep, that thread
- * pins itself to its CPU and the workers follow it there; once they keep
- * finding them awake, all are released. Off by default; set before the
+ * pins itself to its CPU and the workers follow it there; once it keeps
+ * finding them awake, completions queue up, or the workers are busy more
+ * than half of their time, all are released. Off by default; set before the
  * I/O thread starts. */
 void cqlmux_workers_colocate(cqlmux_workers *workers, bool on);
 

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "runtime/clock.h"
 #include "runtime/colocation.h"
 #include "runtime/intrusive.h"
 #include "runtime/thread_role.h"
@@ -214,6 +215,65 @@ static void backlog_releases_both(scenario *s) {
 
 Test(colocation, a_backlog_releases_a_pinned_pair_at_once, .timeout = 60) {
   run_scenario(backlog_releases_both, NULL, NULL);
+}
+
+/* ------------------------------------------------ slow callbacks */
+
+/* A task that keeps its worker busy for SLOW_TASK_US of wall clock: a slow
+ * callback. */
+#define SLOW_TASK_US 20000
+
+typedef struct slow_task {
+  cqlmux_task task;
+  _Atomic int done;
+} slow_task;
+
+static void run_slowly(cqlmux_task *task, int status) {
+  (void)status;
+  slow_task *t = cqlmux_container_of(task, slow_task, task);
+  uint64_t start = cqlmux_clock_now_us();
+  while (cqlmux_clock_now_us() - start < SLOW_TASK_US) {
+  }
+  atomic_store(&t->done, 1);
+}
+
+/* One slow task handed to a sleeping worker; returns once it has run. */
+static void handoff_slow_task(cqlmux_workers *w) {
+  cr_assert(wait_until_asleep(w), "the worker never went to sleep");
+  slow_task t = {.done = 0};
+  cqlmux_task_init(&t.task, run_slowly);
+  cqlmux_workers_submit(w, &t.task);
+  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_WOKE);
+  cr_assert(rt_wait_int_at_least(&t.done, 1, WAIT_MS));
+}
+
+/* Every hand-off wakes the worker, but the worker spends nearly all its
+ * time in callbacks (20 ms each, against the moments the producer takes to
+ * see it asleep and hand it the next): not light load. The worker's share
+ * is measured when each idle period ends, so the count of slow hand-offs
+ * leaves room for a few long gaps on a loaded machine. */
+#define SLOW_HANDOFFS 24
+
+static void slow_callbacks_never_pin(scenario *s) {
+  for (int i = 0; i < SLOW_HANDOFFS; i++) handoff_slow_task(s->workers);
+  cr_assert_eq(own_cpu_count(), process_cpus(), "a busy worker is not light load");
+  cr_assert_eq(cqlmux_colocation_pinned(), CQLMUX_COLOCATION_NONE);
+}
+
+Test(colocation, a_worker_busy_most_of_its_time_is_never_drawn_in, .timeout = 60) {
+  run_scenario(slow_callbacks_never_pin, NULL, NULL);
+}
+
+static void slow_callbacks_release(scenario *s) {
+  enter_light_load(s);
+  for (int i = 0; i < SLOW_HANDOFFS; i++) handoff_slow_task(s->workers);
+  handoff_to_sleeping_worker(s->workers); /* a flush after the last share */
+  cr_assert_eq(own_cpu_count(), process_cpus(), "the producer is released");
+  cr_assert_eq(worker_cpus(s->workers), process_cpus(), "and the worker");
+}
+
+Test(colocation, callbacks_that_take_over_a_pinned_worker_release_it, .timeout = 60) {
+  run_scenario(slow_callbacks_release, NULL, NULL);
 }
 
 /* ----------------------------------------------- the user's own choice */
