@@ -97,14 +97,20 @@ static bool wait_until_asleep(cqlmux_workers *w) {
   return false;
 }
 
+/* Hand `task` to the worker once it is asleep (so the flush has to wake
+ * it), then wait until the task has set *done. */
+static void handoff_and_wait(cqlmux_workers *w, cqlmux_task *task, _Atomic int *done) {
+  cr_assert(wait_until_asleep(w), "the worker never went to sleep");
+  cqlmux_workers_submit(w, task);
+  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_WOKE);
+  cr_assert(rt_wait_int_at_least(done, 1, WAIT_MS));
+}
+
 /* One hand-off to a sleeping worker; its task reports the worker's mask. */
 static int handoff_to_sleeping_worker(cqlmux_workers *w) {
-  cr_assert(wait_until_asleep(w), "the worker never went to sleep");
   mask_probe probe = {.cpus = 0};
   cqlmux_task_init(&probe.task, read_mask);
-  cqlmux_workers_submit(w, &probe.task);
-  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_WOKE);
-  cr_assert(rt_wait_int_at_least(&probe.cpus, 1, WAIT_MS));
+  handoff_and_wait(w, &probe.task, &probe.cpus);
   return atomic_load(&probe.cpus);
 }
 
@@ -239,12 +245,9 @@ static void run_slowly(cqlmux_task *task, int status) {
 
 /* One slow task handed to a sleeping worker; returns once it has run. */
 static void handoff_slow_task(cqlmux_workers *w) {
-  cr_assert(wait_until_asleep(w), "the worker never went to sleep");
   slow_task t = {.done = 0};
   cqlmux_task_init(&t.task, run_slowly);
-  cqlmux_workers_submit(w, &t.task);
-  cr_assert_eq(cqlmux_workers_flush_wakeups(), CQLMUX_HANDOFF_WOKE);
-  cr_assert(rt_wait_int_at_least(&t.done, 1, WAIT_MS));
+  handoff_and_wait(w, &t.task, &t.done);
 }
 
 /* Every hand-off wakes the worker, but the worker spends nearly all its
