@@ -16,6 +16,7 @@
 #include "net/loop_backend.h"
 #include "runtime/alloc.h"
 #include "runtime/clock.h"
+#include "runtime/colocation.h"
 #include "runtime/intrusive.h"
 #include "runtime/mpsc.h"
 #include "runtime/spin_window.h"
@@ -406,9 +407,15 @@ static int prepare_sleep(cqlmux_loop *loop, int timeout_ms) {
 
 /* Completions handed to a worker that was awake start a gap, which the
  * next post ends; a hand-off with the previous gap still open ends it as a
- * miss (nothing was posted in between). */
+ * miss (nothing was posted in between). So do completions that woke a
+ * worker while this thread runs co-located with the pool (light load,
+ * runtime/colocation.h): the worker then waits on this CPU, and the first
+ * yield of watch_for_posts hands it the CPU at once, not after a wake-up
+ * from idle elsewhere. */
 static void note_handoff(cqlmux_loop *loop, cqlmux_handoff handoff) {
-  if (handoff != CQLMUX_HANDOFF_AWAKE) return;
+  if (handoff == CQLMUX_HANDOFF_NONE) return;
+  if (handoff == CQLMUX_HANDOFF_WOKE && cqlmux_colocation_pinned() == CQLMUX_COLOCATION_NONE)
+    return;
   uint64_t now = cqlmux_clock_now_us();
   if (loop->handoff_pending) cqlmux_spin_window_record(&loop->post_window, now - loop->handoff_us);
   loop->handoff_pending = true;
@@ -422,9 +429,9 @@ static void note_handoff(cqlmux_loop *loop, cqlmux_handoff handoff) {
  * thread a wake-up, the two most expensive steps of a request at low
  * concurrency on a virtual machine; watching the queue for a while, as long
  * as such posts have recently taken (runtime/spin_window.h), catches them.
- * Not after waking a sleeping worker: its own wake-up takes longer than the
- * window. Yields between looks: the worker may share this CPU. True when a
- * post came. */
+ * Not after waking a sleeping worker on another CPU: its wake-up takes
+ * longer than the window (see note_handoff). Yields between looks: the
+ * worker may share this CPU. True when a post came. */
 static bool watch_for_posts(cqlmux_loop *loop) {
   if (!loop->handoff_pending) return false;
   uint64_t window = cqlmux_spin_window_us(&loop->post_window);
