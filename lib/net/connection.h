@@ -104,7 +104,8 @@ typedef struct cqlmux_conn_stats {
   /* Written by the loop thread (and by whichever thread fails requests
    * while the loop shuts down). */
   char pad0_[CQLMUX_CACHE_LINE];  /* a line between groups: the heap aligns to 16 only */
-  atomic_uint settled;            /* left the books, ever (wraps) */
+  atomic_uint settled;            /* left the books, ever (wraps), without an answer */
+  atomic_uint settled_here;       /* answered: by the loop thread alone (wraps) */
   atomic_uint in_flight;
   atomic_uint queued;
   atomic_ulong timeouts;
