@@ -257,10 +257,13 @@ CQLMUX_API int cqlmux_config_set_io_backend(cqlmux_config *config, cqlmux_io_bac
  * asleep at each hand-off (a few requests in flight), it restricts itself
  * to the CPU it runs on and the workers follow it there, so that waking one
  * another does not have to reach another, idle CPU (the dearest step of a
- * request at low concurrency on virtual machines: doc/performance.md). Once
- * the workers are found busy, completions queue up for them, or they spend
- * more than half of their time in callbacks, every thread gets its full CPU
- * mask back. A thread whose mask the
+ * request at low concurrency on virtual machines: doc/performance.md). So
+ * does a pool whose threads together use less than half of a CPU (measured
+ * every 20 ms) while each hand-off carries a full batch of completions
+ * (thousands in flight against a slow server): each completion then stays
+ * on one CPU's caches. Otherwise, once the workers are found busy,
+ * completions queue up for them, or they spend more than half of their time
+ * in callbacks, every thread gets its full CPU mask back. A thread whose mask the
  * thread-start callback changed is never touched; nor is any thread with
  * several I/O threads, inline callbacks, or a single allowed CPU. Returns
  * CQLMUX_OK, or INVALID_ARGUMENT for a NULL config. */

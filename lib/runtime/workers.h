@@ -74,11 +74,12 @@ typedef enum cqlmux_handoff {
 cqlmux_handoff cqlmux_workers_flush_wakeups(void);
 
 /* Light-load co-location (runtime/colocation.h), for a pool fed by one I/O
- * thread: while its flushes keep finding the workers asleep, that thread
- * pins itself to its CPU and the workers follow it there; once it keeps
- * finding them awake, completions queue up, or the workers are busy more
- * than half of their time, all are released. Off by default; set before the
- * I/O thread starts. */
+ * thread: while its flushes keep finding the workers asleep, or the pool
+ * uses under half a CPU while its flushes carry full batches, that thread
+ * pins itself to its CPU and the workers follow it there; otherwise, once
+ * it keeps finding them awake, completions queue up, or the workers are
+ * busy more than half of their time, all are released. Off by default; set
+ * before the I/O thread starts. */
 void cqlmux_workers_colocate(cqlmux_workers *workers, bool on);
 
 /* Workers asleep, or announced and about to be (approximate; with nothing

@@ -1,8 +1,10 @@
 /* Light-load co-location (runtime/colocation.h, runtime/workers.h): a
  * producing I/O thread that keeps having to wake its worker pins itself to
  * its CPU and the worker follows; a busy pool (workers found awake, or a
- * backlog) releases both to their inherited masks; a thread whose start
- * callback chose its own affinity is never narrowed.
+ * backlog) releases both to their inherited masks, unless its measured CPU
+ * share is small and its hand-offs come in full batches, which draws it in
+ * and keeps it; a thread whose start callback chose its own affinity is
+ * never narrowed.
  *
  * Each scenario runs its producer on a thread of its own that takes the I/O
  * role (cqlmux_thread_begin), as the library's loop threads do. The order is
@@ -12,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdlib.h>
 
 #include "runtime/clock.h"
@@ -139,17 +142,23 @@ static void *producer_main(void *arg) {
   return NULL;
 }
 
-static void run_scenario(void (*run)(scenario *), const cqlmux_thread_hook *worker_hook,
-                         const cqlmux_thread_hook *producer_hook) {
+static void run_scenario_with_ring(void (*run)(scenario *), size_t ring,
+                                   const cqlmux_thread_hook *worker_hook,
+                                   const cqlmux_thread_hook *producer_hook) {
   note_process_mask();
   cr_assert_geq(process_cpus(), 2, "co-location needs two CPUs to mean anything");
   scenario s = {.producer_hook = producer_hook, .run = run};
-  cr_assert_eq(cqlmux_workers_new_hooked(NULL, NULL, 1, 1024, worker_hook, &s.workers), CQLMUX_OK);
+  cr_assert_eq(cqlmux_workers_new_hooked(NULL, NULL, 1, ring, worker_hook, &s.workers), CQLMUX_OK);
   cqlmux_workers_colocate(s.workers, true);
   pthread_t producer;
   cr_assert_eq(pthread_create(&producer, NULL, producer_main, &s), 0);
   pthread_join(producer, NULL);
   cqlmux_workers_free(s.workers);
+}
+
+static void run_scenario(void (*run)(scenario *), const cqlmux_thread_hook *worker_hook,
+                         const cqlmux_thread_hook *producer_hook) {
+  run_scenario_with_ring(run, 1024, worker_hook, producer_hook);
 }
 
 /* Enter light load: the producer and the worker end up on one CPU. */
@@ -221,6 +230,74 @@ static void backlog_releases_both(scenario *s) {
 
 Test(colocation, a_backlog_releases_a_pinned_pair_at_once, .timeout = 60) {
   run_scenario(backlog_releases_both, NULL, NULL);
+}
+
+/* ------------------------------------------- bulk hand-offs, little CPU */
+
+/* Thousands of requests in flight against a slow server: each flush hands
+ * over a full batch (CQLMUX_WORKERS_DEFER_MAX completions) to a worker that
+ * is always found awake, and the pair uses a small share of a CPU. The
+ * streaks alone would never draw it in (no hand-off wakes the worker) and
+ * would release it after LEAVE_HANDOFFS flushes, the backlog after BACKLOG
+ * completions; the measured share draws it in within a few windows (20 ms
+ * each) and keeps it. The worker is held by a task that sleeps on a
+ * semaphore (awake for the pool, no CPU); the producer paces its batches
+ * (1 ms apart) to keep its own share small, which is what is measured,
+ * not an ordering. */
+#define BULK_FLUSHES_MAX 512
+#define BULK_FLUSHES_PINNED (2 * LEAVE_HANDOFFS) /* past the streak and the backlog */
+#define BULK_RING (BULK_FLUSHES_MAX * CQLMUX_WORKERS_DEFER_MAX)
+
+typedef struct sleeper {
+  cqlmux_task task;
+  _Atomic int started;
+  sem_t release;
+} sleeper;
+
+static void sleep_until_released(cqlmux_task *task, int status) {
+  (void)status;
+  sleeper *z = cqlmux_container_of(task, sleeper, task);
+  atomic_store(&z->started, 1);
+  while (sem_wait(&z->release) != 0) continue; /* EINTR */
+}
+
+static cqlmux_task bulk_tasks[BULK_RING];
+
+static void bulk_handoffs_draw_in_and_keep(scenario *s) {
+  sleeper z = {.started = 0};
+  cr_assert_eq(sem_init(&z.release, 0, 0), 0);
+  cr_assert(wait_until_asleep(s->workers), "the worker never went to sleep");
+  cqlmux_task_init(&z.task, sleep_until_released);
+  cqlmux_workers_submit(s->workers, &z.task);
+  cqlmux_workers_flush_wakeups();
+  cr_assert(rt_wait_int_at_least(&z.started, 1, WAIT_MS));
+  int pinned_at = -1, flush = 0;
+  for (; flush < BULK_FLUSHES_MAX; flush++) {
+    /* The last submission of a batch flushes it (deferral's bound). */
+    for (int i = 0; i < CQLMUX_WORKERS_DEFER_MAX; i++) {
+      cqlmux_task *t = &bulk_tasks[flush * CQLMUX_WORKERS_DEFER_MAX + i];
+      cqlmux_task_init(t, nothing);
+      cqlmux_workers_submit(s->workers, t);
+    }
+    bool pinned = cqlmux_colocation_pinned() != CQLMUX_COLOCATION_NONE;
+    if (pinned_at < 0 && pinned) pinned_at = flush;
+    if (pinned_at >= 0) {
+      cr_assert(pinned, "released at flush %d, pinned since %d", flush, pinned_at);
+      cr_assert_eq(own_cpu_count(), 1);
+      if (flush - pinned_at >= BULK_FLUSHES_PINNED) break;
+    }
+    rt_sleep_us(1000);
+  }
+  cr_assert_geq(pinned_at, 0, "never drawn in over %d bulk flushes", BULK_FLUSHES_MAX);
+  cr_assert_gt(pinned_at, 0, "drawn in before any measurement");
+  sem_post(&z.release);
+  cr_assert_eq(worker_cpus(s->workers), 1, "the worker followed");
+  sem_destroy(&z.release);
+}
+
+Test(colocation, bulk_handoffs_at_a_small_cpu_share_draw_the_pair_in_and_keep_it,
+     .timeout = 60) {
+  run_scenario_with_ring(bulk_handoffs_draw_in_and_keep, BULK_RING, NULL, NULL);
 }
 
 /* ------------------------------------------------ slow callbacks */
